@@ -1,0 +1,46 @@
+package io.annflight.store;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One AnnData store on disk ({@code .h5ad} or a Zarr v2 directory), opened once and shared by
+ * every reader of a collection: implementations are thread-safe.
+ */
+public interface AnnDataStore extends AutoCloseable {
+
+  Path path();
+
+  /** {@code "h5ad"} or {@code "zarr"}. */
+  String format();
+
+  /** Number of observations (rows of {@code obs}). */
+  long nObs();
+
+  DataFrameReader obs();
+
+  DataFrameReader var();
+
+  /** {@code raw/var}, when the store has {@code raw}. */
+  Optional<DataFrameReader> rawVar();
+
+  /** Names under {@code layers}, sorted. */
+  List<String> layerNames();
+
+  /** Names under {@code obsm}, sorted. */
+  List<String> obsmNames();
+
+  boolean hasRaw();
+
+  /**
+   * The matrix at an element path: {@code X}, {@code raw/X}, {@code layers/<key>},
+   * {@code obsm/<key>}. Empty when the store has no such element.
+   *
+   * @throws UnsupportedLayoutException when the element exists but cannot be read as a matrix
+   */
+  Optional<MatrixReader> matrix(String elementPath);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,30 @@
+package io.annflight.store;
+
+/**
+ * Row access to one two-dimensional element of a store ({@code X}, {@code raw/X},
+ * {@code layers/<key>}, {@code obsm/<key>}). Implementations are safe for concurrent use and
+ * read only the chunks (or sparse slices) that the requested rows touch, decompressing each
+ * chunk at most once per call.
+ */
+public interface MatrixReader {
+
+  /** Element path inside the store, e.g. {@code X} or {@code layers/counts}. */
+  String elementPath();
+
+  long nRows();
+
+  long nCols();
+
+  ElementType elementType();
+
+  MatrixLayout layout();
+
+  /** Reads rows {@code [start, stop)}. */
+  RowBlock readRows(long start, long stop);
+
+  /**
+   * Reads the given rows, which must be sorted ascending (duplicates allowed); the block holds
+   * them in that order.
+   */
+  RowBlock readRows(long[] sortedRows);
+}
