@@ -1,0 +1,69 @@
+package io.annflight.schema;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a client asks of a collection: MappedCollection's arguments plus how the index space is
+ * split. Immutable. Either {@code collection} (a name configured on the server) or {@code paths}
+ * (relative to the server's data root) names the stores.
+ *
+ * @param obsFilter values are String, Long, Double, Boolean or null (missing)
+ * @param dtype null keeps the stores' common stored type
+ * @param rowsPerEndpoint null: one endpoint per store, large stores split
+ * @param rowsPerBatch null: sized so a batch is a few MiB
+ */
+public record CollectionRequest(
+    String collection,
+    List<String> paths,
+    List<String> layersKeys,
+    List<String> obsKeys,
+    List<String> obsmKeys,
+    Map<String, List<Object>> obsFilter,
+    JoinMode join,
+    EncodeLabels encodeLabels,
+    UnknownLabel unknownLabel,
+    ElementType dtype,
+    Long rowsPerEndpoint,
+    Integer rowsPerBatch) {
+
+  public CollectionRequest {
+    paths = List.copyOf(paths);
+    layersKeys = List.copyOf(layersKeys);
+    obsKeys = List.copyOf(obsKeys);
+    obsmKeys = List.copyOf(obsmKeys);
+    Map<String, List<Object>> filter = new LinkedHashMap<>();
+    obsFilter.forEach((k, v) -> filter.put(k, java.util.Collections.unmodifiableList(
+        new java.util.ArrayList<>(v))));
+    obsFilter = java.util.Collections.unmodifiableMap(filter);
+    Objects.requireNonNull(join, "join");
+    Objects.requireNonNull(encodeLabels, "encodeLabels");
+    Objects.requireNonNull(unknownLabel, "unknownLabel");
+    if (rowsPerEndpoint != null && rowsPerEndpoint <= 0) {
+      throw new RequestException("rows_per_endpoint must be positive, got " + rowsPerEndpoint);
+    }
+    if (rowsPerBatch != null && rowsPerBatch <= 0) {
+      throw new RequestException("rows_per_batch must be positive, got " + rowsPerBatch);
+    }
+  }
+
+  /** MappedCollection's defaults over the given paths. */
+  public static CollectionRequest ofPaths(List<String> paths) {
+    return new CollectionRequest(
+        null, paths, List.of("X"), List.of(), List.of(), Map.of(), JoinMode.INNER,
+        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null);
+  }
+
+  public CollectionRequest withCollection(String name, List<String> resolvedPaths) {
+    return new CollectionRequest(
+        name, resolvedPaths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch);
+  }
+
+  /** The obs keys whose labels are integer-encoded. */
+  public List<String> encodedObsKeys() {
+    return encodeLabels.resolve(obsKeys);
+  }
+}

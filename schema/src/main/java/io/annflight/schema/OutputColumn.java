@@ -1,0 +1,72 @@
+package io.annflight.schema;
+
+import java.util.List;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.DictionaryEncoding;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+
+/** One column of the record batches a request streams, in the contract's naming and types. */
+public sealed interface OutputColumn
+    permits OutputColumn.StoreIndex, OutputColumn.Matrix, OutputColumn.Label {
+
+  String STORE_IDX = "_store_idx";
+  String OBSM_PREFIX = "obsm_";
+  /** Child field name of list columns, as pyarrow names it. */
+  String ITEM = "item";
+
+  String name();
+
+  Field field();
+
+  /** {@code _store_idx}: int32, never null. */
+  record StoreIndex() implements OutputColumn {
+    @Override
+    public String name() {
+      return STORE_IDX;
+    }
+
+    @Override
+    public Field field() {
+      return new Field(STORE_IDX, FieldType.notNullable(new ArrowType.Int(32, true)), null);
+    }
+  }
+
+  /**
+   * A layers key ({@code X}, {@code raw.X}, a layer) or an obsm key ({@code obsm_<key>}):
+   * {@code FixedSizeList<T>[width]}, or {@code List<T>} when {@code width} is null (rows of
+   * different stores differ in length). Null where a store lacks the element.
+   */
+  record Matrix(String name, ElementType type, Integer width) implements OutputColumn {
+    @Override
+    public Field field() {
+      Field item = new Field(ITEM, FieldType.notNullable(ArrowTypes.of(type)), null);
+      ArrowType listType =
+          width == null ? ArrowType.List.INSTANCE : new ArrowType.FixedSizeList(width);
+      return new Field(name, FieldType.nullable(listType), List.of(item));
+    }
+  }
+
+  /**
+   * An obs key. Encoded: {@code Dictionary<int32, V>} with the given dictionary id, whose
+   * dictionary is the merged categories without the unknown label. Not encoded: plain V.
+   */
+  record Label(String name, LabelType valueType, boolean encoded, long dictionaryId)
+      implements OutputColumn {
+    @Override
+    public Field field() {
+      if (!encoded) {
+        return new Field(name, FieldType.nullable(ArrowTypes.of(valueType)), null);
+      }
+      DictionaryEncoding enc =
+          new DictionaryEncoding(dictionaryId, false, new ArrowType.Int(32, true));
+      return new Field(name, new FieldType(true, new ArrowType.Int(32, true), enc), null);
+    }
+
+    /** The field of the dictionary vector itself. */
+    public Field dictionaryField() {
+      return new Field(name + "_dictionary", FieldType.notNullable(ArrowTypes.of(valueType)),
+          null);
+    }
+  }
+}

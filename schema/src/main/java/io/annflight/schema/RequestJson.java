@@ -1,0 +1,296 @@
+package io.annflight.schema;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The JSON form of a {@link CollectionRequest}: the keys are MappedCollection's argument names
+ * plus {@code collection}, {@code paths}, {@code rows_per_endpoint} and {@code rows_per_batch}.
+ * Unknown keys are an error.
+ */
+public final class RequestJson {
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+
+  static final String COLLECTION = "collection";
+  static final String PATHS = "paths";
+  static final String LAYERS_KEYS = "layers_keys";
+  static final String OBS_KEYS = "obs_keys";
+  static final String OBSM_KEYS = "obsm_keys";
+  static final String OBS_FILTER = "obs_filter";
+  static final String JOIN = "join";
+  static final String ENCODE_LABELS = "encode_labels";
+  static final String UNKNOWN_LABEL = "unknown_label";
+  static final String DTYPE = "dtype";
+  static final String ROWS_PER_ENDPOINT = "rows_per_endpoint";
+  static final String ROWS_PER_BATCH = "rows_per_batch";
+
+  public static final Set<String> KEYS =
+      Set.of(COLLECTION, PATHS, LAYERS_KEYS, OBS_KEYS, OBSM_KEYS, OBS_FILTER, JOIN,
+          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH);
+
+  private RequestJson() {}
+
+  /** Parses UTF-8 JSON bytes into an object node, or fails with a {@link RequestException}. */
+  public static ObjectNode readObject(byte[] utf8, String what) {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(new String(utf8, StandardCharsets.UTF_8));
+    } catch (JsonProcessingException e) {
+      throw new RequestException(what + " is not valid JSON: " + e.getOriginalMessage());
+    }
+    if (node == null || !node.isObject()) {
+      throw new RequestException(what + " must be a JSON object");
+    }
+    return (ObjectNode) node;
+  }
+
+  /**
+   * Parses a request object.
+   *
+   * @param collections looks up a configured collection's request by name (throws when unknown)
+   * @param extraKeys keys the caller handles itself (e.g. {@code args} of an action)
+   */
+  public static CollectionRequest parse(
+      JsonNode node, Function<String, CollectionRequest> collections, Set<String> extraKeys) {
+    if (!node.isObject()) {
+      throw new RequestException("request must be a JSON object");
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!KEYS.contains(key) && !extraKeys.contains(key)) {
+        throw new RequestException(
+            "unknown request key \"" + key + "\"; allowed keys are " + sortedKeys(extraKeys));
+      }
+    }
+    boolean hasCollection = node.hasNonNull(COLLECTION);
+    boolean hasPaths = node.has(PATHS);
+    if (hasCollection == hasPaths) {
+      throw new RequestException("a request names either \"collection\" or \"paths\", not "
+          + (hasCollection ? "both" : "neither"));
+    }
+    CollectionRequest base;
+    if (hasCollection) {
+      base = collections.apply(text(node.get(COLLECTION), COLLECTION));
+    } else {
+      List<String> paths = stringList(node.get(PATHS), PATHS);
+      if (paths.isEmpty()) {
+        throw new RequestException("\"paths\" must name at least one store");
+      }
+      base = CollectionRequest.ofPaths(paths);
+    }
+    return new CollectionRequest(
+        base.collection(),
+        base.paths(),
+        node.has(LAYERS_KEYS) ? layersKeys(node.get(LAYERS_KEYS)) : base.layersKeys(),
+        node.has(OBS_KEYS) ? optionalStringList(node.get(OBS_KEYS), OBS_KEYS) : base.obsKeys(),
+        node.has(OBSM_KEYS) ? optionalStringList(node.get(OBSM_KEYS), OBSM_KEYS)
+            : base.obsmKeys(),
+        node.has(OBS_FILTER) ? obsFilter(node.get(OBS_FILTER)) : base.obsFilter(),
+        node.has(JOIN) ? join(node.get(JOIN)) : base.join(),
+        node.has(ENCODE_LABELS) ? encodeLabels(node.get(ENCODE_LABELS)) : base.encodeLabels(),
+        node.has(UNKNOWN_LABEL) ? unknownLabel(node.get(UNKNOWN_LABEL)) : base.unknownLabel(),
+        node.has(DTYPE) ? dtype(node.get(DTYPE)) : base.dtype(),
+        node.has(ROWS_PER_ENDPOINT) ? positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT)
+            : base.rowsPerEndpoint(),
+        node.has(ROWS_PER_BATCH) ? Math.toIntExact(
+            positiveLong(node.get(ROWS_PER_BATCH), ROWS_PER_BATCH)) : base.rowsPerBatch());
+  }
+
+  private static String sortedKeys(Set<String> extra) {
+    List<String> all = new ArrayList<>(KEYS);
+    all.addAll(extra);
+    all.sort(null);
+    return all.toString();
+  }
+
+  /** The normalised JSON form: every key explicit, so a ticket is self-contained. */
+  public static ObjectNode toJson(CollectionRequest r) {
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    ObjectNode o = f.objectNode();
+    if (r.collection() != null) {
+      o.put(COLLECTION, r.collection());
+    } else {
+      o.set(PATHS, strings(r.paths()));
+    }
+    o.set(LAYERS_KEYS, strings(r.layersKeys()));
+    o.set(OBS_KEYS, strings(r.obsKeys()));
+    o.set(OBSM_KEYS, strings(r.obsmKeys()));
+    ObjectNode filter = o.putObject(OBS_FILTER);
+    r.obsFilter().forEach((k, values) -> {
+      ArrayNode arr = filter.putArray(k);
+      values.forEach(v -> arr.add(MAPPER.valueToTree(v)));
+    });
+    o.put(JOIN, r.join().jsonName());
+    if (r.encodeLabels().all()) {
+      o.put(ENCODE_LABELS, true);
+    } else if (r.encodeLabels().keys().isEmpty()) {
+      o.put(ENCODE_LABELS, false);
+    } else {
+      o.set(ENCODE_LABELS, strings(r.encodeLabels().keys()));
+    }
+    if (r.unknownLabel().forAll() != null) {
+      o.put(UNKNOWN_LABEL, r.unknownLabel().forAll());
+    } else if (!r.unknownLabel().byKey().isEmpty()) {
+      ObjectNode u = o.putObject(UNKNOWN_LABEL);
+      new TreeMap<>(r.unknownLabel().byKey()).forEach(u::put);
+    } else {
+      o.putNull(UNKNOWN_LABEL);
+    }
+    if (r.dtype() != null) {
+      o.put(DTYPE, r.dtype().numpyName());
+    } else {
+      o.putNull(DTYPE);
+    }
+    if (r.rowsPerEndpoint() != null) {
+      o.put(ROWS_PER_ENDPOINT, r.rowsPerEndpoint());
+    }
+    if (r.rowsPerBatch() != null) {
+      o.put(ROWS_PER_BATCH, r.rowsPerBatch());
+    }
+    return o;
+  }
+
+  private static ArrayNode strings(List<String> values) {
+    ArrayNode a = JsonNodeFactory.instance.arrayNode();
+    values.forEach(a::add);
+    return a;
+  }
+
+  private static String text(JsonNode n, String key) {
+    if (!n.isTextual()) {
+      throw new RequestException("\"" + key + "\" must be a string, got " + n);
+    }
+    return n.asText();
+  }
+
+  private static List<String> stringList(JsonNode n, String key) {
+    if (n.isTextual()) {
+      return List.of(n.asText());
+    }
+    if (!n.isArray()) {
+      throw new RequestException("\"" + key + "\" must be a string or a list of strings, got " + n);
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonNode e : n) {
+      if (!e.isTextual()) {
+        throw new RequestException("\"" + key + "\" must hold strings only, got " + e);
+      }
+      out.add(e.asText());
+    }
+    return out;
+  }
+
+  private static List<String> optionalStringList(JsonNode n, String key) {
+    return n.isNull() ? List.of() : stringList(n, key);
+  }
+
+  private static List<String> layersKeys(JsonNode n) {
+    List<String> keys = n.isNull() ? List.of("X") : stringList(n, LAYERS_KEYS);
+    if (keys.isEmpty()) {
+      throw new RequestException("\"layers_keys\" must not be empty (use null for [\"X\"])");
+    }
+    return keys;
+  }
+
+  private static Map<String, List<Object>> obsFilter(JsonNode n) {
+    if (n.isNull()) {
+      return Map.of();
+    }
+    if (!n.isObject()) {
+      throw new RequestException("\"obs_filter\" must be an object {key: value or [values]}");
+    }
+    Map<String, List<Object>> out = new LinkedHashMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      List<Object> values = new ArrayList<>();
+      if (e.getValue().isArray()) {
+        for (JsonNode v : e.getValue()) {
+          values.add(scalar(v, e.getKey()));
+        }
+      } else {
+        values.add(scalar(e.getValue(), e.getKey()));
+      }
+      out.put(e.getKey(), values);
+    }
+    return out;
+  }
+
+  private static Object scalar(JsonNode v, String key) {
+    if (v.isNull()) {
+      return null;
+    }
+    if (v.isTextual()) {
+      return v.asText();
+    }
+    if (v.isBoolean()) {
+      return v.asBoolean();
+    }
+    if (v.isIntegralNumber()) {
+      return v.asLong();
+    }
+    if (v.isNumber()) {
+      return v.asDouble();
+    }
+    throw new RequestException(
+        "obs_filter value for \"" + key + "\" must be a string, number, bool or null, got " + v);
+  }
+
+  private static JoinMode join(JsonNode n) {
+    if (n.isNull()) {
+      return JoinMode.NONE;
+    }
+    return JoinMode.fromJson(text(n, JOIN));
+  }
+
+  private static EncodeLabels encodeLabels(JsonNode n) {
+    if (n.isBoolean()) {
+      return n.asBoolean() ? EncodeLabels.ALL : EncodeLabels.NONE;
+    }
+    if (n.isArray()) {
+      return EncodeLabels.of(stringList(n, ENCODE_LABELS));
+    }
+    throw new RequestException("\"encode_labels\" must be true, false or a list of obs keys");
+  }
+
+  private static UnknownLabel unknownLabel(JsonNode n) {
+    if (n.isNull()) {
+      return UnknownLabel.NONE;
+    }
+    if (n.isTextual()) {
+      return UnknownLabel.of(n.asText());
+    }
+    if (n.isObject()) {
+      Map<String, String> byKey = new LinkedHashMap<>();
+      for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        byKey.put(e.getKey(), text(e.getValue(), UNKNOWN_LABEL + "." + e.getKey()));
+      }
+      return UnknownLabel.of(byKey);
+    }
+    throw new RequestException("\"unknown_label\" must be a string, an object or null");
+  }
+
+  private static ElementType dtype(JsonNode n) {
+    return n.isNull() ? null : ElementType.parseDtype(text(n, DTYPE));
+  }
+
+  private static long positiveLong(JsonNode n, String key) {
+    if (!n.isIntegralNumber() || n.asLong() <= 0) {
+      throw new RequestException("\"" + key + "\" must be a positive integer, got " + n);
+    }
+    return n.asLong();
+  }
+}
