@@ -115,7 +115,11 @@ final class ColumnDecoder {
       throw malformed(path, "'categories' references a group, expected the categories dataset");
     }
     ColumnData categories = plain(path + " -> categories", catDs);
-    return categorical(path, codes(path, codesDs), categories, flag(codesDs, path, "ordered"));
+    // anndata 0.7 put 'ordered' on the categories dataset; accept it on the codes too.
+    boolean ordered = file.attribute(codesDs, path, "ordered").isPresent()
+        ? flag(codesDs, path, "ordered")
+        : flag(catDs, path + " -> categories", "ordered");
+    return categorical(path, codes(path, codesDs), categories, ordered);
   }
 
   private ColumnData categorical(String path, int[] codes, ColumnData categories,
