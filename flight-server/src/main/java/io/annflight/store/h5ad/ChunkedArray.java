@@ -94,7 +94,7 @@ final class ChunkedArray extends H5Array {
         return new byte[chunkBytes];
       }
       throw malformed("could not decompress the chunk at " + Arrays.toString(offset) + ": " + e);
-    } catch (RuntimeException | InternalError e) {
+    } catch (RuntimeException | InternalError | OutOfMemoryError e) {
       throw malformed("could not read the chunk at " + Arrays.toString(offset) + ": " + e);
     }
     if (bytes.length < chunkBytes) {

@@ -48,7 +48,7 @@ final class H5File implements AutoCloseable {
     HdfFile hdf;
     try {
       hdf = new HdfFile(path);
-    } catch (RuntimeException | InternalError e) {
+    } catch (RuntimeException | InternalError | OutOfMemoryError e) {
       throw new MalformedStoreException(
           path, "", "not a readable HDF5 file (expected an .h5ad file): " + e.getMessage(), e);
     }
@@ -80,6 +80,11 @@ final class H5File implements AutoCloseable {
     } catch (RuntimeException | InternalError | StackOverflowError e) {
       throw new MalformedStoreException(
           path, element, "could not read " + reading + ": " + describe(e), e);
+    } catch (OutOfMemoryError e) {
+      // jhdf allocates a buffer of whatever size damaged metadata claims before reading it.
+      throw new MalformedStoreException(
+          path, element, "could not read " + reading + ": its HDF5 metadata asks for an"
+              + " impossible buffer (corrupted file?)", e);
     }
   }
 
