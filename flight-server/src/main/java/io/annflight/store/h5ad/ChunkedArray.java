@@ -18,6 +18,7 @@ final class ChunkedArray extends H5Array {
   private final int chunkCols;
   private final int nColChunks;
   private final int chunkBytes;
+  private final boolean unfiltered;
 
   ChunkedArray(
       H5File file, String elementPath, StoredType stored, long nRows, int rowWidth,
@@ -38,12 +39,13 @@ final class ChunkedArray extends H5Array {
     this.nColChunks = rowWidth == 0 ? 0 : (rowWidth + chunkCols - 1) / chunkCols;
     this.chunkBytes =
         Math.toIntExact((long) chunkRows * chunkCols * stored.type().byteWidth());
+    this.unfiltered = ds.getFilters().isEmpty();
   }
 
   @Override
   void fillRange(long start, long stop, ByteBuffer out) {
     byte[] dst = out.array();
-    byte[][] chunks = new byte[nColChunks][];
+    ByteBuffer[] chunks = new ByteBuffer[nColChunks];
     for (long ci = start / chunkRows; ci <= (stop - 1) / chunkRows; ci++) {
       long r0 = ci * chunkRows;
       loadChunkRow(r0, chunks);
@@ -51,7 +53,7 @@ final class ChunkedArray extends H5Array {
       long hi = Math.min(stop, r0 + chunkRows);
       if (chunkCols == rowWidth) {
         // Chunks span whole rows (always so for 1-D arrays): one copy per chunk.
-        System.arraycopy(chunks[0], (int) (lo - r0) * rowBytes, dst, (int) (lo - start) * rowBytes,
+        chunks[0].get((int) (lo - r0) * rowBytes, dst, (int) (lo - start) * rowBytes,
             (int) (hi - lo) * rowBytes);
         continue;
       }
@@ -64,7 +66,7 @@ final class ChunkedArray extends H5Array {
   @Override
   void fillRows(long[] rows, ByteBuffer out) {
     byte[] dst = out.array();
-    byte[][] chunks = new byte[nColChunks][];
+    ByteBuffer[] chunks = new ByteBuffer[nColChunks];
     long loadedChunkRow = -1;
     for (int i = 0; i < rows.length; i++) {
       long ci = rows[i] / chunkRows;
@@ -77,40 +79,44 @@ final class ChunkedArray extends H5Array {
   }
 
   /** Decompresses the chunks holding rows {@code r0 .. r0 + chunkRows} across all columns. */
-  private void loadChunkRow(long r0, byte[][] chunks) {
+  private void loadChunkRow(long r0, ByteBuffer[] chunks) {
     for (int cj = 0; cj < nColChunks; cj++) {
       int[] offset = twoDimensional ? new int[] {(int) r0, cj * chunkCols} : new int[] {(int) r0};
       chunks[cj] = decompress(offset);
     }
   }
 
-  private byte[] decompress(int[] offset) {
-    byte[] bytes;
+  /**
+   * The chunk's bytes: for an unfiltered dataset a view of the stored bytes (saving jhdf's copy
+   * into a fresh array), otherwise the decompressed chunk.
+   */
+  private ByteBuffer decompress(int[] offset) {
+    ByteBuffer bytes;
     try {
-      bytes = ds.getDecompressedChunk(offset);
+      bytes = unfiltered ? ds.getRawChunkBuffer(offset) : ByteBuffer.wrap(ds.getDecompressedChunk(offset));
     } catch (HdfException e) {
       if (String.valueOf(e.getMessage()).startsWith("No chunk with offset")) {
         // A chunk HDF5 never allocated holds the fill value, which anndata leaves at zero.
-        return new byte[chunkBytes];
+        return ByteBuffer.wrap(new byte[chunkBytes]);
       }
       throw malformed("could not decompress the chunk at " + Arrays.toString(offset) + ": " + e);
     } catch (RuntimeException | InternalError | OutOfMemoryError e) {
       throw malformed("could not read the chunk at " + Arrays.toString(offset) + ": " + e);
     }
-    if (bytes.length < chunkBytes) {
-      throw malformed("chunk at " + Arrays.toString(offset) + " decompressed to " + bytes.length
+    if (bytes.remaining() < chunkBytes) {
+      throw malformed("chunk at " + Arrays.toString(offset) + " holds " + bytes.remaining()
           + " bytes, expected " + chunkBytes);
     }
-    return bytes;
+    return bytes.position() == 0 ? bytes : bytes.slice();
   }
 
-  private void copyRow(byte[][] chunks, int rowInChunk, byte[] dst, int outRow) {
+  private void copyRow(ByteBuffer[] chunks, int rowInChunk, byte[] dst, int outRow) {
     int w = stored.type().byteWidth();
     int dstBase = outRow * rowBytes;
     for (int cj = 0; cj < nColChunks; cj++) {
       int c0 = cj * chunkCols;
       int n = Math.min(chunkCols, rowWidth - c0);
-      System.arraycopy(chunks[cj], rowInChunk * chunkCols * w, dst, dstBase + c0 * w, n * w);
+      chunks[cj].get(rowInChunk * chunkCols * w, dst, dstBase + c0 * w, n * w);
     }
   }
 }

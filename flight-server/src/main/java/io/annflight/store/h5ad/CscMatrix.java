@@ -5,6 +5,7 @@ import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -161,7 +162,9 @@ final class CscMatrix implements MatrixReader {
         int ord = rows.ordinal(rowIdx[(int) (k - lo)]);
         if (ord >= 0) {
           if (data == null) {
-            data = g.values(lo, hi).bytes().array();
+            ByteBuffer values = g.values(lo, hi).bytes();
+            data = new byte[values.capacity()];
+            values.get(0, data);
           }
           hits.add(ord, c, data, (int) (k - lo) * width);
         }

@@ -109,8 +109,7 @@ final class CsrMatrix implements MatrixReader {
       Span s = spans.get(spanIndex);
       int from = (int) (rowLo[d] - s.lo);
       System.arraycopy(s.columns, from, columns, offsets[i], len);
-      System.arraycopy(s.values.bytes().array(), from * width, out.array(), offsets[i] * width,
-          len * width);
+      s.values.bytes().get(from * width, out.array(), offsets[i] * width, len * width);
     }
     // Values are copied as stored bytes, so the block keeps the stored byte order.
     TypedBuffer ordered = new TypedBuffer(elementType(),

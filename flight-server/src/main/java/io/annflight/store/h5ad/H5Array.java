@@ -76,8 +76,11 @@ abstract sealed class H5Array permits ContiguousArray, ChunkedArray, BufferedArr
     return stored.type();
   }
 
-  /** Rows {@code [start, stop)}, row-major. The caller checks the bounds. */
-  final TypedBuffer readRange(long start, long stop) {
+  /**
+   * Rows {@code [start, stop)}, row-major. The caller checks the bounds. The buffer may be a
+   * read-only view of a file mapping: read it with absolute gets, never through {@code array()}.
+   */
+  TypedBuffer readRange(long start, long stop) {
     int n = outputRows(stop - start);
     ByteBuffer out = allocate(n);
     if (n > 0 && rowBytes > 0) {
@@ -100,7 +103,7 @@ abstract sealed class H5Array permits ContiguousArray, ChunkedArray, BufferedArr
 
   abstract void fillRows(long[] sortedRows, ByteBuffer out);
 
-  private int outputRows(long n) {
+  final int outputRows(long n) {
     if ((long) n * rowBytes > Integer.MAX_VALUE - 16) {
       throw new IllegalArgumentException(
           file.path() + " at '" + elementPath + "': " + n + " rows of " + rowBytes
@@ -113,7 +116,7 @@ abstract sealed class H5Array permits ContiguousArray, ChunkedArray, BufferedArr
     return ByteBuffer.allocate(nRowsOut * rowBytes).order(stored.order());
   }
 
-  private TypedBuffer typed(ByteBuffer out, int nRowsOut) {
+  final TypedBuffer typed(ByteBuffer out, int nRowsOut) {
     out.clear();
     return new TypedBuffer(stored.type(), out, nRowsOut * rowWidth);
   }

@@ -68,6 +68,15 @@ final class H5File implements AutoCloseable {
     return hdf;
   }
 
+  FileChannel channel() {
+    return channel;
+  }
+
+  /** Position in the file of an HDF5 address (addresses are relative to the superblock). */
+  long fileOffset(long address) {
+    return address + userBlock;
+  }
+
   /**
    * Runs a jhdf call for an element, turning any failure of the library (or a fault in a
    * memory-mapped read of a truncated file) into a {@link MalformedStoreException}.
