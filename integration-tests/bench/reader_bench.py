@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""Reader benchmark: h5py (or zarr) vs annflight's Java reader on the same synthetic stores.
+
+Writes a 50,000 x 2,000 float32 collection as CSR (5 % density), dense and CSC under --dir
+(default /tmp/annflight-bench; never inside the repository), then reads X in blocks of 4,096
+rows materialised as dense float32 numpy arrays, and runs io.annflight.bench.ReaderBenchmark on
+the same files (float[] blocks). Prints rows/s for both and the Java/Python ratio.
+
+Run with Debian's /usr/bin/python3 (anndata, h5py, scipy). `--format zarr` benchmarks Zarr
+stores the same way once io.annflight.store.zarr.ZarrStore exists.
+"""
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anndata
+import h5py
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_stores(d: Path, n: int, m: int, density: float, fmt: str):
+    d.mkdir(parents=True, exist_ok=True)
+    paths = {k: d / f"bench_{k}_{n}x{m}.{fmt}" for k in ("csr", "dense", "csc")}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    rng = np.random.default_rng(0)
+    X = sp.random(n, m, density=density, format="csr", dtype=np.float32, random_state=rng)
+    X.data[:] = rng.integers(1, 100, size=X.nnz).astype(np.float32)
+    obs = pd.DataFrame(index=[f"c{i}" for i in range(n)])
+    var = pd.DataFrame(index=[f"g{j}" for j in range(m)])
+    for kind, matrix in (("csr", X), ("dense", X.toarray()), ("csc", X.tocsc())):
+        ad = anndata.AnnData(X=matrix, obs=obs, var=var, dtype=np.float32)
+        if fmt == "h5ad":
+            ad.write_h5ad(paths[kind])
+        else:
+            ad.write_zarr(paths[kind])
+    return paths
+
+
+def open_x(path: Path, fmt: str):
+    if fmt == "h5ad":
+        return h5py.File(path, "r")["X"]
+    import zarr
+    return zarr.open(str(path), mode="r")["X"]
+
+
+def time_python(path: Path, fmt: str, block: int, passes: int) -> float:
+    x = open_x(path, fmt)
+    sparse = not hasattr(x, "shape")
+    if sparse:
+        n, m = (int(v) for v in x.attrs["shape"])
+        indptr_all = x["indptr"][:]
+    else:
+        n, m = x.shape
+    best = float("inf")
+    for _ in range(passes):
+        t0 = time.perf_counter()
+        for s in range(0, n, block):
+            e = min(n, s + block)
+            if sparse:
+                ptr = indptr_all[s:e + 1]
+                lo, hi = int(ptr[0]), int(ptr[-1])
+                blk = sp.csr_matrix((x["data"][lo:hi], x["indices"][lo:hi], ptr - lo),
+                                    shape=(e - s, m)).toarray()
+            else:
+                blk = np.asarray(x[s:e], dtype=np.float32)
+            assert blk.dtype == np.float32 and blk.shape == (e - s, m)
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+def java_classpath() -> str:
+    subprocess.run(["mvn", "-q", "-B", "-o", "-pl", "flight-server", "-am", "test-compile"],
+                   cwd=REPO, check=True)
+    out = Path("/tmp/annflight-bench-cp.txt")
+    subprocess.run(["mvn", "-q", "-B", "-o", "-pl", "flight-server", "dependency:build-classpath",
+                    "-Dmdep.includeScope=test", f"-Dmdep.outputFile={out}"], cwd=REPO, check=True)
+    target = REPO / "flight-server" / "target"
+    return f"{target / 'classes'}:{target / 'test-classes'}:{out.read_text().strip()}"
+
+
+def time_java(paths, fmt: str, block: int, passes: int):
+    cmd = ["java", "-Xmx4g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+           "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", java_classpath(),
+           "io.annflight.bench.ReaderBenchmark", "--format", fmt, "--block", str(block),
+           "--passes", str(passes)] + [str(p) for p in paths]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    rates = {}
+    for line in out.splitlines():
+        if line.startswith("RESULT"):
+            parts = line.split()
+            rates[parts[1]] = float(parts[5])
+    return rates
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench"))
+    ap.add_argument("--format", choices=["h5ad", "zarr"], default="h5ad")
+    ap.add_argument("--rows", type=int, default=50_000)
+    ap.add_argument("--cols", type=int, default=2_000)
+    ap.add_argument("--density", type=float, default=0.05)
+    ap.add_argument("--block", type=int, default=4096)
+    ap.add_argument("--passes", type=int, default=3)
+    args = ap.parse_args()
+    if REPO in args.dir.resolve().parents:
+        sys.exit("--dir must be outside the repository")
+
+    paths = make_stores(args.dir, args.rows, args.cols, args.density, args.format)
+    java = time_java([paths[k] for k in ("csr", "dense", "csc")], args.format, args.block,
+                     args.passes)
+    print(f"{'store':28} {'python rows/s':>14} {'java rows/s':>12} {'java/python':>11}")
+    for kind in ("csr", "dense", "csc"):
+        py = time_python(paths[kind], args.format, args.block,
+                         args.passes) if kind != "csc" else float("nan")
+        jv = java[paths[kind].name]
+        print(f"{paths[kind].name:28} {py:14,.0f} {jv:12,.0f} {jv / py:11.2f}")
+    print(f"java CSC slowdown vs CSR: {java[paths['csr'].name] / java[paths['csc'].name]:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
