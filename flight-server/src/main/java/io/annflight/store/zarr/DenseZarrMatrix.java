@@ -7,8 +7,8 @@ import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 
 /**
- * A dense 2-d Zarr array. A read walks the requested rows chunk-row by chunk-row and decodes
- * each chunk of a chunk-row once, copying the requested rows' slices out of it.
+ * A dense 2-d Zarr array. A read walks the requested rows chunk-row by chunk-row, decodes the
+ * chunks of a chunk-row once (in parallel), and copies the requested rows' slices out of them.
  */
 final class DenseZarrMatrix implements MatrixReader {
 
@@ -79,8 +79,12 @@ final class DenseZarrMatrix implements MatrixReader {
       while (j < n && sel.row(j) / chunkRows == chunkRow) {
         j++;
       }
-      for (long cc = 0; cc < chunkColCount; cc++) {
-        byte[] chunk = array.numericChunk(chunkRow, cc);
+      long chunkRowIndex = chunkRow;
+      byte[][] chunks =
+          ParallelDecoder.all(
+              (int) chunkColCount, byte[][]::new, cc -> array.numericChunk(chunkRowIndex, cc));
+      for (int cc = 0; cc < chunkColCount; cc++) {
+        byte[] chunk = chunks[cc];
         int colStart = (int) (cc * chunkCols);
         int take = Math.min(chunkCols, cols - colStart);
         for (int k = i; k < j; k++) {
