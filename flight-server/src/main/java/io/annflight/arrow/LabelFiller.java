@@ -64,15 +64,21 @@ final class LabelFiller implements ColumnFiller {
     } else {
       ((BitVector) vector).allocateNew(rows.size);
     }
+    // Variable-width vectors must be written in row order: gather first, then write.
+    Object[] values = new Object[rows.size];
     for (int s = 0; s < rows.positions.length; s++) {
       Optional<ColumnData> column = plan.columns().get(s);
+      if (column.isEmpty()) {
+        continue;
+      }
       int[] positions = rows.positions[s];
       long[] locals = rows.localRows[s];
       for (int k = 0; k < positions.length; k++) {
-        Object v = column.isEmpty() ? null
-            : LabelValues.labelAt(column.get(), (int) locals[k], type);
-        set(positions[k], v);
+        values[positions[k]] = LabelValues.labelAt(column.get(), (int) locals[k], type);
       }
+    }
+    for (int i = 0; i < values.length; i++) {
+      set(i, values[i]);
     }
   }
 

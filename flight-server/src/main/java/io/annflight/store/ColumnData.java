@@ -1,7 +1,6 @@
 package io.annflight.store;
 
 import io.annflight.schema.ElementType;
-
 import java.util.BitSet;
 
 /**

@@ -1,7 +1,7 @@
 package io.annflight.bench;
 
 import io.annflight.store.AnnDataStore;
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;

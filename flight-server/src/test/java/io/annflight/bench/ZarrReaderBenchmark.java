@@ -105,7 +105,7 @@ public final class ZarrReaderBenchmark {
   }
 
   private static void copy(TypedBuffer v, float[] out) {
-    if (v.type() == io.annflight.store.ElementType.FLOAT32) {
+    if (v.type() == io.annflight.schema.ElementType.FLOAT32) {
       v.bytes().duplicate().order(v.bytes().order()).asFloatBuffer().get(out, 0, v.length());
     } else {
       for (int i = 0; i < v.length(); i++) {

@@ -1,5 +1,6 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.schema.ElementType;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.TypedBuffer;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ final class IntegerColumns {
   /** Column (or row) indices, each checked to lie in {@code [0, bound)}. */
   static int[] toIndices(TypedBuffer b, long bound, Path file, String element) {
     int[] out = new int[b.length()];
-    if (b.type() == io.annflight.store.ElementType.INT32) {
+    if (b.type() == io.annflight.schema.ElementType.INT32) {
       b.bytes().duplicate().order(b.bytes().order()).clear().asIntBuffer().get(out);
       for (int i = 0; i < out.length; i++) {
         if (out[i] < 0 || out[i] >= bound) {
