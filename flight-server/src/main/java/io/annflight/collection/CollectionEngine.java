@@ -72,7 +72,7 @@ public final class CollectionEngine {
       }
     }
     List<StoreHandle> stores = storePaths.stream().map(catalog::get).toList();
-    List<String> names = storePaths.stream().map(p -> p.getFileName().toString()).toList();
+    List<String> storeNames = storePaths.stream().map(p -> p.getFileName().toString()).toList();
 
     int[][] selected = new int[stores.size()][];
     long[] nObs = new long[stores.size()];
@@ -82,7 +82,7 @@ public final class CollectionEngine {
     }
     RowIndex rows = new RowIndex(selected, nObs);
     VarJoin join = VarJoin.compute(request.join(),
-        stores.stream().map(StoreHandle::varIndex).toList(), names);
+        stores.stream().map(StoreHandle::varIndex).toList(), storeNames);
 
     List<OutputColumn> columns = new ArrayList<>();
     columns.add(new OutputColumn.StoreIndex());
@@ -104,6 +104,13 @@ public final class CollectionEngine {
       MatrixColumnPlan p = obsmPlan(key, stores, request.dtype());
       obsm.add(p);
       columns.add(p.column());
+    }
+    Set<String> names = new HashSet<>();
+    for (OutputColumn c : columns) {
+      if (!names.add(c.name())) {
+        throw new RequestException("two output columns would be named \"" + c.name()
+            + "\" (a layers key, obs key or obsm_<key> collide); request them separately");
+      }
     }
     return new CollectionPlan(request, stores, rows, join, layers, labels, obsm,
         new OutputSchema(columns));
