@@ -103,10 +103,12 @@ public final class RequestJson {
         node.has(ENCODE_LABELS) ? encodeLabels(node.get(ENCODE_LABELS)) : base.encodeLabels(),
         node.has(UNKNOWN_LABEL) ? unknownLabel(node.get(UNKNOWN_LABEL)) : base.unknownLabel(),
         node.has(DTYPE) ? dtype(node.get(DTYPE)) : base.dtype(),
-        node.has(ROWS_PER_ENDPOINT) ? positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT)
+        // Boxed on purpose: a primitive branch would unbox the other one's null.
+        node.has(ROWS_PER_ENDPOINT)
+            ? Long.valueOf(positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT))
             : base.rowsPerEndpoint(),
-        node.has(ROWS_PER_BATCH) ? Math.toIntExact(
-            positiveLong(node.get(ROWS_PER_BATCH), ROWS_PER_BATCH)) : base.rowsPerBatch());
+        node.has(ROWS_PER_BATCH) ? Integer.valueOf(Math.toIntExact(
+            positiveLong(node.get(ROWS_PER_BATCH), ROWS_PER_BATCH))) : base.rowsPerBatch());
   }
 
   private static String sortedKeys(Set<String> extra) {
