@@ -9,7 +9,6 @@ import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestJson;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -117,10 +116,11 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
     List<Path> stores = new ArrayList<>();
     for (String p : parsed.paths()) {
       Path store = base.resolve(p).toAbsolutePath().normalize();
-      if (!Files.exists(store)) {
-        throw new ConfigException(where + ": store " + store + " does not exist");
+      try {
+        stores.add(store.toRealPath());
+      } catch (IOException e) {
+        throw new ConfigException(where + ": store " + store + " does not exist", e);
       }
-      stores.add(store);
     }
     CollectionRequest request =
         parsed.withCollection(name, stores.stream().map(Path::toString).toList());

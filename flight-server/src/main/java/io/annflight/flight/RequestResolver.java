@@ -47,6 +47,22 @@ public final class RequestResolver {
     return RequestJson.parse(node, registry::request, extraKeys);
   }
 
+  /**
+   * Store paths as clients may see them: a request's own relative paths, or a configured store's
+   * path relative to the data root (its file name when configured outside it).
+   */
+  public List<String> displayPaths(CollectionRequest request) {
+    if (request.collection() == null) {
+      return request.paths();
+    }
+    return registry.get(request.collection()).stores().stream().map(p -> {
+      if (dataRoot != null && p.startsWith(dataRoot.path())) {
+        return dataRoot.path().relativize(p).toString();
+      }
+      return String.valueOf(p.getFileName());
+    }).toList();
+  }
+
   /** The absolute paths of a request's stores, in order. */
   public List<Path> storePaths(CollectionRequest request) {
     if (request.collection() != null) {

@@ -20,7 +20,7 @@ class ServerConfigTest {
 
   @BeforeEach
   void setUp() throws IOException {
-    data = Files.createDirectories(tmp.resolve("data"));
+    data = Files.createDirectories(tmp.resolve("data")).toRealPath();
     Files.writeString(data.resolve("a.h5ad"), "x");
     Files.createDirectories(data.resolve("b.zarr"));
   }
@@ -43,7 +43,7 @@ class ServerConfigTest {
             paths: a.h5ad
         """);
     ServerConfig c = ServerConfig.load(f, null);
-    assertThat(c.dataRoot()).isEqualTo(data);
+    assertThat(c.dataRoot()).isEqualTo(tmp.resolve("data"));
     assertThat(c.collections()).extracting(ConfiguredCollection::name)
         .containsExactly("pbmc", "only_a");
     ConfiguredCollection pbmc = c.collections().get(0);
