@@ -1,5 +1,7 @@
 package io.annflight.store;
 
+import io.annflight.schema.ElementType;
+
 import java.util.BitSet;
 
 /**

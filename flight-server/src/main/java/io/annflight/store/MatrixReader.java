@@ -1,5 +1,7 @@
 package io.annflight.store;
 
+import io.annflight.schema.ElementType;
+
 /**
  * Row access to one two-dimensional element of a store ({@code X}, {@code raw/X},
  * {@code layers/<key>}, {@code obsm/<key>}). Implementations are safe for concurrent use and

@@ -1,0 +1,138 @@
+package io.annflight.arrow;
+
+import io.annflight.collection.CollectionPlan;
+import io.annflight.collection.LabelColumnPlan;
+import io.annflight.collection.MatrixColumnPlan;
+import io.annflight.schema.RequestException;
+import io.annflight.schema.RowSelection;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+
+/**
+ * Streams the selected rows of a plan as record batches into one reused
+ * {@link VectorSchemaRoot}: each {@link #next()} fills the root with the next batch. Not
+ * thread-safe (one per stream); the plan behind it is shared.
+ */
+public final class BatchStream implements AutoCloseable {
+  private final CollectionPlan plan;
+  private final RowSelection rows;
+  private final int rowsPerBatch;
+  private final VectorSchemaRoot root;
+  private final DictionaryProvider.MapDictionaryProvider dictionaries;
+  private final List<ColumnFiller> fillers = new ArrayList<>();
+  private long position;
+  private long rowsSent;
+  private long bytesSent;
+
+  private BatchStream(CollectionPlan plan, RowSelection rows, BufferAllocator allocator,
+      int rowsPerBatch) {
+    this.plan = plan;
+    this.rows = rows;
+    this.rowsPerBatch = rowsPerBatch;
+    this.dictionaries = LabelDictionaries.build(plan.labels(), allocator);
+    VectorSchemaRoot r = null;
+    try {
+      r = VectorSchemaRoot.create(plan.outputSchema().toArrow(), allocator);
+      List<FieldVector> vectors = r.getFieldVectors();
+      int v = 0;
+      fillers.add(new StoreIndexFiller((IntVector) vectors.get(v++)));
+      for (MatrixColumnPlan m : plan.layers()) {
+        fillers.add(new MatrixFiller(m, vectors.get(v++)));
+      }
+      for (LabelColumnPlan l : plan.labels()) {
+        fillers.add(new LabelFiller(l, vectors.get(v++)));
+      }
+      for (MatrixColumnPlan m : plan.obsm()) {
+        fillers.add(new MatrixFiller(m, vectors.get(v++)));
+      }
+    } catch (RuntimeException e) {
+      if (r != null) {
+        r.close();
+      }
+      LabelDictionaries.close(dictionaries);
+      throw e;
+    }
+    this.root = r;
+  }
+
+  /**
+   * Opens a stream over the selected rows of the plan.
+   *
+   * @throws RequestException when a row is outside {@code [0, n_obs)}
+   */
+  public static BatchStream open(CollectionPlan plan, RowSelection rows,
+      BufferAllocator allocator, int rowsPerBatch) {
+    if (rowsPerBatch <= 0) {
+      throw new RequestException("rows per batch must be positive, got " + rowsPerBatch);
+    }
+    checkRows(rows, plan.nObs());
+    return new BatchStream(plan, rows, allocator, rowsPerBatch);
+  }
+
+  private static void checkRows(RowSelection rows, long nObs) {
+    if (rows instanceof RowSelection.Range r) {
+      if (r.stop() > nObs) {
+        throw new RequestException("ticket range [" + r.start() + ", " + r.stop()
+            + ") is out of range: the collection has " + nObs + " rows");
+      }
+      return;
+    }
+    for (long i = 0; i < rows.count(); i++) {
+      long row = rows.row(i);
+      if (row >= nObs) {
+        throw new RequestException("ticket index " + row + " at position " + i
+            + " is out of range: the collection has " + nObs + " rows");
+      }
+    }
+  }
+
+  public VectorSchemaRoot root() {
+    return root;
+  }
+
+  public DictionaryProvider dictionaries() {
+    return dictionaries;
+  }
+
+  /** Fills the root with the next batch; false (root left empty) when every row was sent. */
+  public boolean next() {
+    long remaining = rows.count() - position;
+    if (remaining <= 0) {
+      return false;
+    }
+    int n = (int) Math.min(rowsPerBatch, remaining);
+    BatchRows batch = BatchRows.of(plan.rows(), rows, position, n);
+    for (ColumnFiller f : fillers) {
+      f.fill(batch);
+    }
+    root.setRowCount(n);
+    position += n;
+    rowsSent += n;
+    for (FieldVector v : root.getFieldVectors()) {
+      bytesSent += v.getBufferSize();
+    }
+    return true;
+  }
+
+  public long rowsSent() {
+    return rowsSent;
+  }
+
+  public long bytesSent() {
+    return bytesSent;
+  }
+
+  @Override
+  public void close() {
+    try {
+      root.close();
+    } finally {
+      LabelDictionaries.close(dictionaries);
+    }
+  }
+}

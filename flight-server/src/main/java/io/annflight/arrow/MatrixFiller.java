@@ -1,0 +1,164 @@
+package io.annflight.arrow;
+
+import io.annflight.collection.MatrixColumnPlan;
+import io.annflight.schema.ElementType;
+import io.annflight.store.MatrixReader;
+import io.annflight.store.RowBlock;
+import io.annflight.store.TypedBuffer;
+import java.util.Optional;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.BitVectorHelper;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.complex.ListVector;
+
+/**
+ * A matrix column (layers key or obsm key): reads each store's rows of the batch with one call,
+ * then copies them into the list's child buffer at their output positions, scattering sparse
+ * entries and joined columns through the plan's precomputed variable map. Same-type dense rows
+ * without a join are copied as bytes.
+ */
+final class MatrixFiller implements ColumnFiller {
+  private final MatrixColumnPlan plan;
+  private final FieldVector vector;
+  private final ValueWriter[] writers;
+  private final ElementType outType;
+  private final Integer width;
+
+  MatrixFiller(MatrixColumnPlan plan, FieldVector vector) {
+    this.plan = plan;
+    this.vector = vector;
+    this.outType = plan.outType();
+    this.width = plan.column().width();
+    this.writers = new ValueWriter[plan.readers().size()];
+    for (int s = 0; s < writers.length; s++) {
+      Optional<MatrixReader> r = plan.readers().get(s);
+      if (r.isPresent()) {
+        writers[s] = ValueWriter.of(r.get().elementType(), outType);
+      }
+    }
+  }
+
+  @Override
+  public void fill(BatchRows rows) {
+    int n = rows.size;
+    long[] rowStart = new long[n];
+    int[] rowWidth = new int[n];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      int s = rows.storeOfRow[i];
+      rowStart[i] = total;
+      rowWidth[i] = plan.readers().get(s).isPresent() ? plan.rowWidths()[s] : 0;
+      total += width != null ? width : rowWidth[i];
+    }
+    BaseFixedWidthVector child = allocate(n, Math.toIntExact(total), rowStart, rowWidth);
+    ArrowBuf data = child.getDataBuffer();
+    for (int s = 0; s < rows.positions.length; s++) {
+      long[] locals = rows.localRows[s];
+      Optional<MatrixReader> reader = plan.readers().get(s);
+      if (locals.length == 0 || reader.isEmpty()) {
+        continue;
+      }
+      RowBlock block = BatchRows.isRun(locals)
+          ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
+          : reader.get().readRows(locals);
+      int[] positions = rows.positions[s];
+      int[] map = plan.scatterMaps()[s];
+      ValueWriter w = writers[s];
+      if (block instanceof RowBlock.Dense d) {
+        copyDense(d, positions, rowStart, map, w, data);
+      } else {
+        copySparse((RowBlock.Sparse) block, positions, rowStart, map, w, data);
+      }
+    }
+  }
+
+  /** Allocates list and child for the batch; child values zeroed and valid, list nulls set. */
+  private BaseFixedWidthVector allocate(int n, int total, long[] rowStart, int[] rowWidth) {
+    BaseFixedWidthVector child;
+    if (vector instanceof FixedSizeListVector fsl) {
+      fsl.clear();
+      child = (BaseFixedWidthVector) fsl.getDataVector();
+      fsl.setInitialCapacity(n);
+      fsl.allocateNew();
+      child.allocateNew(Math.max(total, 1));
+      for (int i = 0; i < n; i++) {
+        BitVectorHelper.setValidityBit(fsl.getValidityBuffer(), i, rowWidth[i] > 0 ? 1 : 0);
+      }
+      fsl.setValueCount(n);
+    } else {
+      ListVector list = (ListVector) vector;
+      list.clear();
+      child = (BaseFixedWidthVector) list.getDataVector();
+      list.setInitialCapacity(n);
+      list.allocateNew();
+      child.allocateNew(Math.max(total, 1));
+      ArrowBuf offsets = list.getOffsetBuffer();
+      offsets.setInt(0, 0);
+      for (int i = 0; i < n; i++) {
+        BitVectorHelper.setValidityBit(list.getValidityBuffer(), i, rowWidth[i] > 0 ? 1 : 0);
+        offsets.setInt((long) (i + 1) * ListVector.OFFSET_WIDTH,
+            (int) (rowStart[i] + rowWidth[i]));
+      }
+      list.setLastSet(n - 1);
+      list.setValueCount(n);
+    }
+    long dataBytes = outType == ElementType.BOOL ? (total + 7) / 8
+        : (long) total * outType.byteWidth();
+    child.getDataBuffer().setZero(0, dataBytes);
+    child.getValidityBuffer().setOne(0, (total + 7) / 8);
+    child.setValueCount(total);
+    return child;
+  }
+
+  private void copyDense(RowBlock.Dense d, int[] positions, long[] rowStart, int[] map,
+      ValueWriter w, ArrowBuf data) {
+    int cols = d.nCols();
+    TypedBuffer values = d.values();
+    boolean bulk = map == null && values.type() == outType && values.isLittleEndian()
+        && outType != ElementType.BOOL;
+    int bw = outType.byteWidth();
+    for (int k = 0; k < positions.length; k++) {
+      long base = rowStart[positions[k]];
+      int src = k * cols;
+      if (bulk) {
+        data.setBytes(base * bw, values.bytes(), src * bw, cols * bw);
+      } else if (map == null) {
+        for (int c = 0; c < cols; c++) {
+          w.write(values, src + c, data, base + c);
+        }
+      } else {
+        for (int c = 0; c < cols; c++) {
+          int j = map[c];
+          if (j >= 0) {
+            w.write(values, src + c, data, base + j);
+          }
+        }
+      }
+    }
+  }
+
+  private static void copySparse(RowBlock.Sparse sp, int[] positions, long[] rowStart,
+      int[] map, ValueWriter w, ArrowBuf data) {
+    int[] offsets = sp.rowOffsets();
+    int[] columns = sp.columns();
+    TypedBuffer values = sp.values();
+    for (int k = 0; k < positions.length; k++) {
+      long base = rowStart[positions[k]];
+      int end = offsets[k + 1];
+      if (map == null) {
+        for (int e = offsets[k]; e < end; e++) {
+          w.write(values, e, data, base + columns[e]);
+        }
+      } else {
+        for (int e = offsets[k]; e < end; e++) {
+          int j = map[columns[e]];
+          if (j >= 0) {
+            w.write(values, e, data, base + j);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,227 @@
+package io.annflight.collection;
+
+import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.ElementType;
+import io.annflight.schema.LabelType;
+import io.annflight.schema.OutputColumn;
+import io.annflight.schema.OutputSchema;
+import io.annflight.schema.RequestException;
+import io.annflight.schema.RequestJson;
+import io.annflight.store.ColumnData;
+import io.annflight.store.MalformedStoreException;
+import io.annflight.store.MatrixReader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Turns requests into {@link CollectionPlan}s over the stores of a {@link StoreCatalog},
+ * following lamindb's MappedCollection. Plans are cached by request, so the many streams of one
+ * request share one plan.
+ */
+public final class CollectionEngine {
+  private static final int MAX_CACHED_PLANS = 64;
+
+  private final StoreCatalog catalog;
+  private final Map<String, CollectionPlan> plans = new ConcurrentHashMap<>();
+
+  public CollectionEngine(StoreCatalog catalog) {
+    this.catalog = catalog;
+  }
+
+  /** Builds (or returns the cached) plan; paths are absolute and already vetted. */
+  public CollectionPlan plan(CollectionRequest request, List<Path> storePaths) {
+    if (storePaths.isEmpty()) {
+      throw new RequestException("a collection needs at least one store");
+    }
+    String key = cacheKey(request, storePaths);
+    CollectionPlan cached = plans.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    CollectionPlan plan = build(request, storePaths);
+    if (plans.size() >= MAX_CACHED_PLANS) {
+      plans.clear();
+    }
+    plans.put(key, plan);
+    return plan;
+  }
+
+  private static String cacheKey(CollectionRequest r, List<Path> paths) {
+    CollectionRequest shape = new CollectionRequest(r.collection(), r.paths(), r.layersKeys(),
+        r.obsKeys(), r.obsmKeys(), r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(),
+        r.dtype(), null, null);
+    return paths + RequestJson.toJson(shape).toString();
+  }
+
+  private CollectionPlan build(CollectionRequest request, List<Path> storePaths) {
+    noDuplicates("layers_keys", request.layersKeys());
+    noDuplicates("obs_keys", request.obsKeys());
+    noDuplicates("obsm_keys", request.obsmKeys());
+    List<String> encoded = request.encodedObsKeys();
+    for (String k : request.unknownLabel().byKey().keySet()) {
+      if (!encoded.contains(k)) {
+        throw new RequestException("unknown_label names \"" + k
+            + "\" which is not an encoded obs key " + encoded);
+      }
+    }
+    List<StoreHandle> stores = storePaths.stream().map(catalog::get).toList();
+    List<String> names = storePaths.stream().map(p -> p.getFileName().toString()).toList();
+
+    int[][] selected = new int[stores.size()][];
+    long[] nObs = new long[stores.size()];
+    for (int s = 0; s < stores.size(); s++) {
+      selected[s] = ObsFilter.select(stores.get(s), request.obsFilter());
+      nObs[s] = stores.get(s).nObs();
+    }
+    RowIndex rows = new RowIndex(selected, nObs);
+    VarJoin join = VarJoin.compute(request.join(),
+        stores.stream().map(StoreHandle::varIndex).toList(), names);
+
+    List<OutputColumn> columns = new ArrayList<>();
+    columns.add(new OutputColumn.StoreIndex());
+    List<MatrixColumnPlan> layers = new ArrayList<>();
+    for (String key : request.layersKeys()) {
+      MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype());
+      layers.add(p);
+      columns.add(p.column());
+    }
+    List<LabelColumnPlan> labels = new ArrayList<>();
+    for (String key : request.obsKeys()) {
+      LabelColumnPlan p = labelPlan(key, stores, encoded.contains(key),
+          request.unknownLabel().forKey(key), labels.size());
+      labels.add(p);
+      columns.add(p.column());
+    }
+    List<MatrixColumnPlan> obsm = new ArrayList<>();
+    for (String key : request.obsmKeys()) {
+      MatrixColumnPlan p = obsmPlan(key, stores, request.dtype());
+      obsm.add(p);
+      columns.add(p.column());
+    }
+    return new CollectionPlan(request, stores, rows, join, layers, labels, obsm,
+        new OutputSchema(columns));
+  }
+
+  private static void noDuplicates(String what, List<String> keys) {
+    Set<String> seen = new HashSet<>();
+    for (String k : keys) {
+      if (!seen.add(k)) {
+        throw new RequestException(what + " lists \"" + k + "\" twice");
+      }
+    }
+  }
+
+  private static MatrixColumnPlan layerPlan(String key, List<StoreHandle> stores, VarJoin join,
+      ElementType dtype) {
+    boolean raw = key.equals("raw.X");
+    String element = StoreHandle.layerElement(key);
+    List<Optional<MatrixReader>> readers = readers(stores, element,
+        s -> s.hasLayersKey(key), "layers_keys", key);
+    int n = stores.size();
+    int[][] maps = new int[n][];
+    int[] widths = new int[n];
+    Set<Integer> distinctWidths = new LinkedHashSet<>();
+    for (int s = 0; s < n; s++) {
+      Optional<MatrixReader> r = readers.get(s);
+      if (r.isEmpty()) {
+        continue;
+      }
+      StoreHandle store = stores.get(s);
+      checkRows(store, r.get());
+      if (raw) {
+        // raw.X is never joined: each store keeps its own raw variables.
+        widths[s] = Math.toIntExact(r.get().nCols());
+      } else {
+        int nVars = store.varIndex().size();
+        if (r.get().nCols() != nVars) {
+          throw new MalformedStoreException(store.path(), element, "has " + r.get().nCols()
+              + " columns but var has " + nVars + " entries");
+        }
+        maps[s] = join.storeToJoint(s);
+        widths[s] = join.width() != null ? join.width() : nVars;
+      }
+      distinctWidths.add(widths[s]);
+    }
+    Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
+    ElementType type = dtype != null ? dtype : commonType(readers);
+    return new MatrixColumnPlan(new OutputColumn.Matrix(key, type, width), readers, maps,
+        widths);
+  }
+
+  private static MatrixColumnPlan obsmPlan(String key, List<StoreHandle> stores,
+      ElementType dtype) {
+    String element = StoreHandle.obsmElement(key);
+    List<Optional<MatrixReader>> readers = readers(stores, element,
+        s -> s.hasObsmKey(key), "obsm_keys", key);
+    int[] widths = new int[stores.size()];
+    Set<Integer> distinctWidths = new LinkedHashSet<>();
+    for (int s = 0; s < stores.size(); s++) {
+      if (readers.get(s).isPresent()) {
+        checkRows(stores.get(s), readers.get(s).get());
+        widths[s] = Math.toIntExact(readers.get(s).get().nCols());
+        distinctWidths.add(widths[s]);
+      }
+    }
+    Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
+    ElementType type = dtype != null ? dtype : commonType(readers);
+    return new MatrixColumnPlan(
+        new OutputColumn.Matrix(OutputColumn.OBSM_PREFIX + key, type, width), readers,
+        new int[stores.size()][], widths);
+  }
+
+  private static List<Optional<MatrixReader>> readers(List<StoreHandle> stores, String element,
+      java.util.function.Predicate<StoreHandle> has, String what, String key) {
+    List<Optional<MatrixReader>> readers = stores.stream()
+        .map(s -> has.test(s) ? s.matrix(element) : Optional.<MatrixReader>empty())
+        .toList();
+    if (readers.stream().allMatch(Optional::isEmpty)) {
+      throw new RequestException(what + " names \"" + key + "\" but no store has "
+          + element);
+    }
+    return readers;
+  }
+
+  private static void checkRows(StoreHandle store, MatrixReader r) {
+    if (r.nRows() != store.nObs()) {
+      throw new MalformedStoreException(store.path(), r.elementPath(), "has " + r.nRows()
+          + " rows but obs has " + store.nObs());
+    }
+  }
+
+  private static ElementType commonType(List<Optional<MatrixReader>> readers) {
+    return readers.stream().flatMap(Optional::stream).map(MatrixReader::elementType)
+        .reduce(ElementType::promote).orElseThrow();
+  }
+
+  private static LabelColumnPlan labelPlan(String key, List<StoreHandle> stores,
+      boolean encode, String unknownLabel, int dictionaryId) {
+    List<Optional<ColumnData>> columns = stores.stream().map(s -> s.obsColumn(key)).toList();
+    if (columns.stream().allMatch(Optional::isEmpty)) {
+      throw new RequestException("obs_keys names \"" + key + "\" but no store has obs/" + key);
+    }
+    LabelType type = LabelValues.commonType(key,
+        columns.stream().flatMap(Optional::stream).map(LabelValues::typeOf).toList());
+    LabelEncoding encoding = null;
+    if (encode) {
+      encoding = LabelEncoding.build(key, type, mergedCategories(columns, type), unknownLabel,
+          columns);
+    }
+    return new LabelColumnPlan(new OutputColumn.Label(key, type, encode, dictionaryId),
+        encoding, columns);
+  }
+
+  /** Sorted union of the stores' categories (or distinct values) of one key. */
+  static List<Object> mergedCategories(List<Optional<ColumnData>> columns, LabelType type) {
+    Set<Object> union = new HashSet<>();
+    columns.stream().flatMap(Optional::stream)
+        .forEach(c -> union.addAll(LabelValues.categoriesOf(c, type)));
+    return LabelValues.sorted(union, type);
+  }
+}

@@ -1,0 +1,87 @@
+package io.annflight.collection;
+
+import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.OutputSchema;
+import java.util.List;
+
+/**
+ * Everything resolved for one request over one list of stores: which rows, how variables join,
+ * how labels encode, and the output schema. Immutable and shared by concurrent streams.
+ */
+public final class CollectionPlan {
+  private final CollectionRequest request;
+  private final List<StoreHandle> stores;
+  private final RowIndex rows;
+  private final VarJoin varJoin;
+  private final List<MatrixColumnPlan> layers;
+  private final List<LabelColumnPlan> labels;
+  private final List<MatrixColumnPlan> obsm;
+  private final OutputSchema outputSchema;
+
+  CollectionPlan(CollectionRequest request, List<StoreHandle> stores, RowIndex rows,
+      VarJoin varJoin, List<MatrixColumnPlan> layers, List<LabelColumnPlan> labels,
+      List<MatrixColumnPlan> obsm, OutputSchema outputSchema) {
+    this.request = request;
+    this.stores = List.copyOf(stores);
+    this.rows = rows;
+    this.varJoin = varJoin;
+    this.layers = List.copyOf(layers);
+    this.labels = List.copyOf(labels);
+    this.obsm = List.copyOf(obsm);
+    this.outputSchema = outputSchema;
+  }
+
+  public CollectionRequest request() {
+    return request;
+  }
+
+  public long nObs() {
+    return rows.nObs();
+  }
+
+  public RowIndex rows() {
+    return rows;
+  }
+
+  public VarJoin varJoin() {
+    return varJoin;
+  }
+
+  public List<StoreHandle> storeHandles() {
+    return stores;
+  }
+
+  public List<MatrixColumnPlan> layers() {
+    return layers;
+  }
+
+  public List<LabelColumnPlan> labels() {
+    return labels;
+  }
+
+  public List<MatrixColumnPlan> obsm() {
+    return obsm;
+  }
+
+  public OutputSchema outputSchema() {
+    return outputSchema;
+  }
+
+  public List<StoreInfo> stores() {
+    return java.util.stream.IntStream.range(0, stores.size()).mapToObj(s -> {
+      StoreHandle h = stores.get(s);
+      return new StoreInfo(h.path(), h.store().format(), rows.count(s), h.varIndex().size(),
+          rows.offset(s), h.store().layerNames(), h.store().obsmNames(),
+          h.store().obs().columnNames(), h.store().hasRaw());
+    }).toList();
+  }
+
+  /** The joint variables; null when join is none and the stores' variables differ. */
+  public List<String> varJoint() {
+    return varJoin.joint();
+  }
+
+  public CollectionQueries queries() {
+    return new CollectionQueries(this);
+  }
+}
