@@ -60,14 +60,16 @@ final class CollectionActions {
           q.checkVarsNonAligned(args.strings("vars", false))));
       case GET_MERGED_CATEGORIES -> json(RequestJson.MAPPER.valueToTree(
           q.getMergedCategories(args.string("label_key"))));
-      case GET_MERGED_LABELS -> PerRowResults.write(
-          q.getMergedLabels(args.string("label_key")), allocator);
+      case GET_MERGED_LABELS -> {
+        String key = args.string("label_key");
+        yield PerRowResults.write(key, q.getMergedLabels(key), allocator);
+      }
       case GET_LABEL_WEIGHTS -> {
         List<String> keys = args.strings("obs_keys", true);
         Double scaler = args.number("scaler");
         yield args.bool("return_categories", false)
             ? json(RequestJson.MAPPER.valueToTree(q.getLabelWeightCategories(keys, scaler)))
-            : PerRowResults.write(q.getLabelWeights(keys, scaler), allocator);
+            : PerRowResults.write("weight", q.getLabelWeights(keys, scaler), allocator);
       }
       case DESCRIBE -> json(describe(plan));
     };
