@@ -1,0 +1,208 @@
+package io.annflight.store.h5ad;
+
+import io.annflight.store.ElementType;
+import io.annflight.store.MatrixLayout;
+import io.annflight.store.MatrixReader;
+import io.annflight.store.RowBlock;
+import io.annflight.store.TypedBuffer;
+import java.util.Arrays;
+
+/**
+ * A {@code csc_matrix} group. Rows are spread over every column, so each call scans all
+ * non-zeros in batches of whole columns and keeps the entries of the requested rows; this
+ * costs a full pass over indices (and over data for the batches that hold any hit).
+ */
+final class CscMatrix implements MatrixReader {
+
+  /** Non-zeros read per batch: bounds memory while keeping reads large. */
+  private static final long BATCH = 1 << 20;
+
+  private final SparseGroup g;
+  private volatile long[] columnPointers;
+
+  CscMatrix(SparseGroup group) {
+    this.g = group;
+  }
+
+  @Override
+  public String elementPath() {
+    return g.elementPath;
+  }
+
+  @Override
+  public long nRows() {
+    return g.nRows;
+  }
+
+  @Override
+  public long nCols() {
+    return g.nCols;
+  }
+
+  @Override
+  public ElementType elementType() {
+    return g.data.type();
+  }
+
+  @Override
+  public MatrixLayout layout() {
+    return MatrixLayout.CSC;
+  }
+
+  @Override
+  public RowBlock readRows(long start, long stop) {
+    Rows.checkRange(g.file.path(), elementPath(), start, stop, nRows());
+    int n = (int) (stop - start);
+    int[] outToDistinct = new int[n];
+    Arrays.setAll(outToDistinct, i -> i);
+    return collect(new RowSet(start, stop, null), outToDistinct);
+  }
+
+  @Override
+  public RowBlock readRows(long[] sortedRows) {
+    Rows.checkSorted(g.file.path(), elementPath(), sortedRows, nRows());
+    long[] distinct = Rows.distinct(sortedRows);
+    int[] outToDistinct = new int[sortedRows.length];
+    for (int i = 0, d = -1; i < sortedRows.length; i++) {
+      if (i == 0 || sortedRows[i] != sortedRows[i - 1]) {
+        d++;
+      }
+      outToDistinct[i] = d;
+    }
+    long first = distinct.length == 0 ? 0 : distinct[0];
+    long last = distinct.length == 0 ? -1 : distinct[distinct.length - 1];
+    return collect(new RowSet(first, last + 1, distinct), outToDistinct);
+  }
+
+  /** The requested distinct rows: a range, or a sorted list inside that range. */
+  private record RowSet(long from, long to, long[] list) {
+    int size() {
+      return list == null ? (int) (to - from) : list.length;
+    }
+
+    /** Ordinal of a row among the requested distinct rows, or -1. */
+    int ordinal(long row) {
+      if (row < from || row >= to) {
+        return -1;
+      }
+      if (list == null) {
+        return (int) (row - from);
+      }
+      int k = Arrays.binarySearch(list, row);
+      return k < 0 ? -1 : k;
+    }
+  }
+
+  private RowBlock collect(RowSet rows, int[] outToDistinct) {
+    int nDistinct = rows.size();
+    int width = elementType().byteWidth();
+    Hits hits = new Hits(width);
+    long[] colPtr = pointers();
+    if (nDistinct > 0) {
+      int c0 = 0;
+      while (c0 < g.nCols) {
+        int c1 = c0 + 1;
+        while (c1 < g.nCols && colPtr[c1 + 1] - colPtr[c0] <= BATCH) {
+          c1++;
+        }
+        scan(c0, c1, colPtr, rows, hits);
+        c0 = c1;
+      }
+    }
+    // Group the hits by distinct row (counting sort), keeping column order within a row.
+    int[] count = new int[nDistinct + 1];
+    for (int k = 0; k < hits.size; k++) {
+      count[hits.ordinal[k] + 1]++;
+    }
+    for (int d = 0; d < nDistinct; d++) {
+      count[d + 1] += count[d];
+    }
+    int[] distinctStart = count.clone();
+    int[] cols = new int[hits.size];
+    byte[] vals = new byte[hits.size * width];
+    int[] fill = Arrays.copyOf(count, nDistinct);
+    for (int k = 0; k < hits.size; k++) {
+      int at = fill[hits.ordinal[k]]++;
+      cols[at] = hits.column[k];
+      System.arraycopy(hits.values, k * width, vals, at * width, width);
+    }
+    // Expand to the requested rows (duplicates repeat their distinct row).
+    int nOut = outToDistinct.length;
+    int[] offsets = new int[nOut + 1];
+    for (int i = 0; i < nOut; i++) {
+      int d = outToDistinct[i];
+      offsets[i + 1] = offsets[i] + distinctStart[d + 1] - distinctStart[d];
+    }
+    int total = offsets[nOut];
+    int[] outCols = new int[total];
+    TypedBuffer outVals = TypedBuffer.allocate(elementType(), total);
+    for (int i = 0; i < nOut; i++) {
+      int d = outToDistinct[i];
+      int len = distinctStart[d + 1] - distinctStart[d];
+      System.arraycopy(cols, distinctStart[d], outCols, offsets[i], len);
+      System.arraycopy(vals, distinctStart[d] * width, outVals.bytes().array(), offsets[i] * width,
+          len * width);
+    }
+    outVals.bytes().order(g.data.stored.order());
+    return new RowBlock.Sparse(nOut, (int) nCols(), offsets, outCols, outVals);
+  }
+
+  private void scan(int c0, int c1, long[] colPtr, RowSet rows, Hits hits) {
+    long lo = colPtr[c0];
+    long hi = colPtr[c1];
+    if (hi == lo) {
+      return;
+    }
+    int[] rowIdx = g.minorIndices(lo, hi);
+    byte[] data = null;
+    int width = elementType().byteWidth();
+    for (int c = c0; c < c1; c++) {
+      for (long k = colPtr[c]; k < colPtr[c + 1]; k++) {
+        int ord = rows.ordinal(rowIdx[(int) (k - lo)]);
+        if (ord >= 0) {
+          if (data == null) {
+            data = g.values(lo, hi).bytes().array();
+          }
+          hits.add(ord, c, data, (int) (k - lo) * width);
+        }
+      }
+    }
+  }
+
+  private long[] pointers() {
+    long[] p = columnPointers;
+    if (p == null) {
+      // Immutable once read; a race only reads it twice.
+      p = g.pointers(0, g.nCols + 1);
+      columnPointers = p;
+    }
+    return p;
+  }
+
+  /** Growable arrays of the entries found: distinct-row ordinal, column, stored value bytes. */
+  private static final class Hits {
+    final int width;
+    int size;
+    int[] ordinal = new int[1024];
+    int[] column = new int[1024];
+    byte[] values;
+
+    Hits(int width) {
+      this.width = width;
+      this.values = new byte[1024 * width];
+    }
+
+    void add(int ord, int col, byte[] src, int srcByte) {
+      if (size == ordinal.length) {
+        int cap = Math.multiplyExact(size, 2);
+        ordinal = Arrays.copyOf(ordinal, cap);
+        column = Arrays.copyOf(column, cap);
+        values = Arrays.copyOf(values, Math.multiplyExact(cap, width));
+      }
+      ordinal[size] = ord;
+      column[size] = col;
+      System.arraycopy(src, srcByte, values, size * width, width);
+      size++;
+    }
+  }
+}

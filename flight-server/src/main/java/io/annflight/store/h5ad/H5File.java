@@ -1,0 +1,218 @@
+package io.annflight.store.h5ad;
+
+import io.annflight.store.MalformedStoreException;
+import io.annflight.store.StoreException;
+import io.annflight.store.StoreNotFoundException;
+import io.jhdf.HdfFile;
+import io.jhdf.api.Attribute;
+import io.jhdf.api.Dataset;
+import io.jhdf.api.Group;
+import io.jhdf.api.Link;
+import io.jhdf.api.Node;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * One open HDF5 file: the shared jhdf handle, its file channel for our own positional reads,
+ * and the translation of every jhdf failure into a {@link StoreException} naming the file and
+ * the element. Thread-safe: jhdf's lazy structures are, and positional channel reads are.
+ */
+final class H5File implements AutoCloseable {
+
+  private final Path path;
+  private final HdfFile hdf;
+  private final FileChannel channel;
+  private final long userBlock;
+  private final long fileSize;
+
+  private H5File(Path path, HdfFile hdf) throws IOException {
+    this.path = path;
+    this.hdf = hdf;
+    this.channel = hdf.getHdfBackingStorage().getFileChannel();
+    this.userBlock = hdf.getUserBlockSize();
+    this.fileSize = channel.size();
+  }
+
+  static H5File open(Path path) {
+    if (!Files.exists(path)) {
+      throw new StoreNotFoundException(path, "", "no such file (expected an .h5ad file)");
+    }
+    if (!Files.isRegularFile(path)) {
+      throw new MalformedStoreException(path, "", "not a regular file (expected an .h5ad file)");
+    }
+    HdfFile hdf;
+    try {
+      hdf = new HdfFile(path);
+    } catch (RuntimeException | InternalError | OutOfMemoryError e) {
+      throw new MalformedStoreException(
+          path, "", "not a readable HDF5 file (expected an .h5ad file): " + e.getMessage(), e);
+    }
+    try {
+      return new H5File(path, hdf);
+    } catch (IOException | RuntimeException e) {
+      hdf.close();
+      throw new MalformedStoreException(path, "", "cannot read the HDF5 file: " + e, e);
+    }
+  }
+
+  Path path() {
+    return path;
+  }
+
+  HdfFile hdf() {
+    return hdf;
+  }
+
+  /**
+   * Runs a jhdf call for an element, turning any failure of the library (or a fault in a
+   * memory-mapped read of a truncated file) into a {@link MalformedStoreException}.
+   */
+  <T> T guard(String element, String reading, Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (StoreException e) {
+      throw e;
+    } catch (RuntimeException | InternalError | StackOverflowError e) {
+      throw new MalformedStoreException(
+          path, element, "could not read " + reading + ": " + describe(e), e);
+    } catch (OutOfMemoryError e) {
+      // jhdf allocates a buffer of whatever size damaged metadata claims before reading it.
+      throw new MalformedStoreException(
+          path, element, "could not read " + reading + ": its HDF5 metadata asks for an"
+              + " impossible buffer (corrupted file?)", e);
+    }
+  }
+
+  private static String describe(Throwable e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")");
+  }
+
+  /** The node at a slash-separated path, resolving soft links; empty when absent. */
+  Optional<Node> find(String elementPath) {
+    return guard(
+        elementPath,
+        "the element",
+        () -> {
+          Node node = hdf;
+          for (String part : elementPath.split("/")) {
+            if (part.isEmpty()) {
+              continue;
+            }
+            if (!(node instanceof Group group)) {
+              return Optional.<Node>empty();
+            }
+            node = group.getChildren().get(part);
+            if (node == null) {
+              return Optional.<Node>empty();
+            }
+            if (node instanceof Link link) {
+              node = link.getTarget();
+            }
+          }
+          return Optional.of(node);
+        });
+  }
+
+  Node require(String elementPath, String expected) {
+    return find(elementPath)
+        .orElseThrow(
+            () -> new StoreNotFoundException(path, elementPath, "missing (expected " + expected + ")"));
+  }
+
+  Dataset requireDataset(String elementPath, String expected) {
+    Node node = require(elementPath, expected);
+    if (!(node instanceof Dataset ds)) {
+      throw new MalformedStoreException(path, elementPath, "is a group, expected " + expected);
+    }
+    return ds;
+  }
+
+  Group requireGroup(String elementPath, String expected) {
+    Node node = require(elementPath, expected);
+    if (!(node instanceof Group g)) {
+      throw new MalformedStoreException(path, elementPath, "is a dataset, expected " + expected);
+    }
+    return g;
+  }
+
+  /** An attribute's value as jhdf decodes it; empty when the node has no such attribute. */
+  Optional<Object> attribute(Node node, String elementPath, String name) {
+    return guard(
+        elementPath,
+        "attribute '" + name + "'",
+        () -> {
+          Attribute attr = node.getAttributes().get(name);
+          if (attr == null) {
+            return Optional.empty();
+          }
+          return Optional.ofNullable(attr.isEmpty() ? null : attr.getData());
+        });
+  }
+
+  /** A string attribute ({@code encoding-type}, {@code _index}); empty when absent. */
+  Optional<String> stringAttribute(Node node, String elementPath, String name) {
+    return attribute(node, elementPath, name)
+        .map(
+            v -> {
+              if (v instanceof String s) {
+                return s;
+              }
+              if (v instanceof String[] a && a.length == 1) {
+                return a[0];
+              }
+              throw new MalformedStoreException(
+                  path, elementPath, "attribute '" + name + "' is " + v.getClass().getSimpleName()
+                      + ", expected a string");
+            });
+  }
+
+  Optional<String> encodingType(Node node, String elementPath) {
+    return stringAttribute(node, elementPath, "encoding-type");
+  }
+
+  /**
+   * Reads {@code length} bytes at an HDF5 address (relative to the superblock, as jhdf reports
+   * them) into {@code dst} from its position; fails when the file ends early.
+   */
+  void readFully(String elementPath, long address, ByteBuffer dst) {
+    long pos = address + userBlock;
+    try {
+      while (dst.hasRemaining()) {
+        int n = channel.read(dst, pos);
+        if (n <= 0) {
+          throw new MalformedStoreException(
+              path, elementPath, "file ends at byte " + fileSize + " inside the element's data"
+                  + " (truncated?)");
+        }
+        pos += n;
+      }
+    } catch (IOException e) {
+      throw new MalformedStoreException(path, elementPath, "read failed: " + e, e);
+    }
+  }
+
+  /** Checks that {@code [address, address + length)} lies inside the file. */
+  void checkInFile(String elementPath, long address, long length) {
+    long end = address + userBlock + length;
+    if (address < 0 || length < 0 || end > fileSize) {
+      throw new MalformedStoreException(
+          path, elementPath, "data at bytes " + (address + userBlock) + ".." + end
+              + " lies past the end of the file (" + fileSize + " bytes; truncated?)");
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      hdf.close();
+    } catch (RuntimeException e) {
+      // Closing a read-only channel cannot lose data; nothing useful to report.
+    }
+  }
+}
