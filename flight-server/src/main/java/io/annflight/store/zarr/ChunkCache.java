@@ -1,0 +1,60 @@
+package io.annflight.store.zarr;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+
+/**
+ * A small least-recently-used cache of decoded chunks, bounded by bytes and shared by all
+ * threads reading one store. It keeps hot small chunks (indptr, codes, the chunk a random row
+ * falls in) decoded across calls; chunks larger than a quarter of the budget are not kept so a
+ * scan over X cannot flush it.
+ */
+final class ChunkCache {
+
+  private final long budgetBytes;
+  private final LinkedHashMap<String, Object> entries = new LinkedHashMap<>(64, 0.75f, true);
+  private final ToLongFunction<Object> weigher;
+  private long usedBytes;
+
+  ChunkCache(long budgetBytes) {
+    this.budgetBytes = budgetBytes;
+    this.weigher = ChunkCache::weigh;
+  }
+
+  synchronized Object get(String key) {
+    return entries.get(key);
+  }
+
+  synchronized void put(String key, Object chunk) {
+    long weight = weigher.applyAsLong(chunk);
+    if (weight > budgetBytes / 4) {
+      return;
+    }
+    Object previous = entries.put(key, chunk);
+    if (previous != null) {
+      usedBytes -= weigher.applyAsLong(previous);
+    }
+    usedBytes += weight;
+    var it = entries.entrySet().iterator();
+    while (usedBytes > budgetBytes && it.hasNext()) {
+      Map.Entry<String, Object> eldest = it.next();
+      usedBytes -= weigher.applyAsLong(eldest.getValue());
+      it.remove();
+    }
+  }
+
+  private static long weigh(Object chunk) {
+    if (chunk instanceof byte[] b) {
+      return b.length + 32L;
+    }
+    if (chunk instanceof String[] s) {
+      long w = 16L + 8L * s.length;
+      for (String v : s) {
+        w += v == null ? 0 : 40 + v.length();
+      }
+      return w;
+    }
+    return 64;
+  }
+}

@@ -1,0 +1,399 @@
+package io.annflight.store.zarr;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.annflight.store.ElementType;
+import io.annflight.store.MalformedStoreException;
+import io.annflight.store.StoreException;
+import io.annflight.store.TypedBuffer;
+import io.annflight.store.UnsupportedLayoutException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * One Zarr v2 array: decodes whole chunks. Numeric chunks come back as little-endian bytes of
+ * the full (padded) chunk, string chunks as {@code String[]}; both must not be modified since
+ * they may be shared through the cache. A missing chunk file is the fill value.
+ */
+final class ZarrArray {
+
+  private final ZarrTree tree;
+  private final String element;
+  private final ZarrArrayMeta meta;
+  private final Path dir;
+  private volatile Object fillChunk;
+
+  ZarrArray(ZarrTree tree, String element, ZarrArrayMeta meta) {
+    this.tree = tree;
+    this.element = element;
+    this.meta = meta;
+    this.dir = tree.dir(element);
+  }
+
+  String element() {
+    return element;
+  }
+
+  Path store() {
+    return tree.root();
+  }
+
+  ZarrArrayMeta meta() {
+    return meta;
+  }
+
+  long[] shape() {
+    return meta.shape().clone();
+  }
+
+  int rank() {
+    return meta.rank();
+  }
+
+  long length() {
+    return meta.rank() == 0 ? 1 : meta.shape()[0];
+  }
+
+  boolean isNumeric() {
+    return meta.dtype().isNumeric();
+  }
+
+  /** The stored element type, or null for string arrays. */
+  ElementType elementType() {
+    return meta.dtype().elementType();
+  }
+
+  int width() {
+    return meta.dtype().itemSize();
+  }
+
+  /** Throws unless this is a numeric array of the given rank. */
+  ZarrArray requireNumeric(int rank) {
+    if (!isNumeric()) {
+      throw new UnsupportedLayoutException(
+          store(), element, "expected a numeric array, found dtype " + meta.dtype().text());
+    }
+    if (rank() != rank) {
+      throw new MalformedStoreException(
+          store(), element, "expected a " + rank + "-d array, found shape " + java.util.Arrays.toString(meta.shape()));
+    }
+    return this;
+  }
+
+  String chunkKey(long[] index) {
+    if (index.length == 0) {
+      return "0";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int d = 0; d < index.length; d++) {
+      if (d > 0) {
+        sb.append(meta.separator());
+      }
+      sb.append(index[d]);
+    }
+    return sb.toString();
+  }
+
+  /** Decoded numeric chunk (little-endian, full padded chunk). */
+  byte[] numericChunk(long... index) {
+    return (byte[]) chunk(index);
+  }
+
+  /** Decoded string chunk (full padded chunk; padding entries may be null). */
+  String[] stringChunk(long... index) {
+    return (String[]) chunk(index);
+  }
+
+  private Object chunk(long[] index) {
+    String key = chunkKey(index);
+    String cacheKey = element + "\u0000" + key;
+    Object cached = tree.cache().get(cacheKey);
+    if (cached != null) {
+      return cached;
+    }
+    Object decoded = load(key);
+    if (decoded != fillChunk) {
+      tree.cache().put(cacheKey, decoded);
+    }
+    return decoded;
+  }
+
+  private Object load(String key) {
+    Path file = dir.resolve(key);
+    byte[] raw;
+    try {
+      raw = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      return fill();
+    } catch (IOException e) {
+      throw new StoreException(store(), element, "cannot read chunk " + key + ": " + e, e);
+    }
+    int n = meta.chunkElements();
+    ZarrDtype dtype = meta.dtype();
+    int expected = dtype.kind() == ZarrDtype.Kind.OBJECT ? -1 : n * dtype.itemSize();
+    byte[] bytes;
+    try {
+      bytes = meta.compressor().decode(raw, expected);
+    } catch (ChunkCodec.CodecException e) {
+      throw new MalformedStoreException(
+          store(), element, "chunk " + key + " is corrupt or truncated: " + e.getMessage(), e);
+    }
+    if (expected >= 0 && bytes.length != expected) {
+      throw new MalformedStoreException(
+          store(), element,
+          "chunk " + key + " decodes to " + bytes.length + " bytes, expected " + expected
+              + " (" + n + " x " + dtype.text() + ")");
+    }
+    return switch (dtype.kind()) {
+      case NUMERIC -> littleEndian(bytes);
+      case OBJECT -> decodeVlenUtf8(bytes, key);
+      case FIXED_UNICODE -> decodeFixedUnicode(bytes, n);
+      case FIXED_BYTES -> decodeFixedBytes(bytes, n);
+    };
+  }
+
+  private byte[] littleEndian(byte[] bytes) {
+    int w = meta.dtype().itemSize();
+    if (!meta.dtype().bigEndian() || w == 1) {
+      return bytes;
+    }
+    for (int i = 0; i < bytes.length; i += w) {
+      for (int a = i, b = i + w - 1; a < b; a++, b--) {
+        byte t = bytes[a];
+        bytes[a] = bytes[b];
+        bytes[b] = t;
+      }
+    }
+    return bytes;
+  }
+
+  /** numcodecs VLenUTF8: uint32 LE item count, then per item uint32 LE length + UTF-8 bytes. */
+  private String[] decodeVlenUtf8(byte[] bytes, String key) {
+    ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (bytes.length < 4) {
+      throw vlenError(key, "no item count");
+    }
+    long count = in.getInt() & 0xFFFFFFFFL;
+    int n = meta.chunkElements();
+    if (count != n) {
+      throw vlenError(key, "holds " + count + " items, expected " + n);
+    }
+    String[] out = new String[n];
+    for (int i = 0; i < n; i++) {
+      if (in.remaining() < 4) {
+        throw vlenError(key, "ends before item " + i);
+      }
+      long len = in.getInt() & 0xFFFFFFFFL;
+      if (len > in.remaining()) {
+        throw vlenError(key, "item " + i + " of " + len + " bytes runs past the end");
+      }
+      out[i] = new String(bytes, in.position(), (int) len, StandardCharsets.UTF_8);
+      in.position(in.position() + (int) len);
+    }
+    return out;
+  }
+
+  private MalformedStoreException vlenError(String key, String problem) {
+    return new MalformedStoreException(
+        store(), element, "chunk " + key + " is not valid vlen-utf8: " + problem);
+  }
+
+  private String[] decodeFixedUnicode(byte[] bytes, int n) {
+    int w = meta.dtype().itemSize();
+    ByteBuffer in =
+        ByteBuffer.wrap(bytes)
+            .order(meta.dtype().bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+    String[] out = new String[n];
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      sb.setLength(0);
+      for (int at = i * w; at < (i + 1) * w; at += 4) {
+        int cp = in.getInt(at);
+        if (cp == 0) {
+          break;
+        }
+        sb.appendCodePoint(cp);
+      }
+      out[i] = sb.toString();
+    }
+    return out;
+  }
+
+  private String[] decodeFixedBytes(byte[] bytes, int n) {
+    int w = meta.dtype().itemSize();
+    String[] out = new String[n];
+    for (int i = 0; i < n; i++) {
+      int len = 0;
+      while (len < w && bytes[i * w + len] != 0) {
+        len++;
+      }
+      out[i] = new String(bytes, i * w, len, StandardCharsets.UTF_8);
+    }
+    return out;
+  }
+
+  private Object fill() {
+    Object f = fillChunk;
+    if (f == null) {
+      f = makeFill();
+      fillChunk = f;
+    }
+    return f;
+  }
+
+  private Object makeFill() {
+    int n = meta.chunkElements();
+    JsonNode fv = meta.fillValue();
+    ZarrDtype dtype = meta.dtype();
+    if (!dtype.isNumeric()) {
+      String[] out = new String[n];
+      if (fv != null && fv.isTextual()) {
+        java.util.Arrays.fill(out, fv.asText());
+      }
+      return out;
+    }
+    ElementType t = dtype.elementType();
+    TypedBuffer one = TypedBuffer.allocate(t, 1);
+    ByteBuffer b = one.bytes();
+    boolean zero = fv == null || fv.isNull() || (fv.isNumber() && fv.asDouble() == 0 && !fv.isTextual());
+    if (!zero) {
+      double d;
+      if (fv.isBoolean()) {
+        d = fv.asBoolean() ? 1 : 0;
+      } else if (fv.isTextual()) {
+        d = switch (fv.asText()) {
+          case "NaN" -> Double.NaN;
+          case "Infinity" -> Double.POSITIVE_INFINITY;
+          case "-Infinity" -> Double.NEGATIVE_INFINITY;
+          default -> throw new MalformedStoreException(
+              store(), element, "fill_value " + fv + " is not a number");
+        };
+      } else if (fv.isNumber()) {
+        d = fv.asDouble();
+      } else {
+        throw new MalformedStoreException(store(), element, "fill_value " + fv + " is not a number");
+      }
+      switch (t) {
+        case BOOL, INT8, UINT8 -> b.put(0, (byte) fv.asLong((long) d));
+        case INT16, UINT16 -> b.putShort(0, (short) fv.asLong((long) d));
+        case INT32, UINT32 -> b.putInt(0, (int) fv.asLong((long) d));
+        case INT64, UINT64 -> b.putLong(0, fv.isIntegralNumber() ? fv.longValue() : (long) d);
+        case FLOAT32 -> b.putFloat(0, (float) d);
+        case FLOAT64 -> b.putDouble(0, d);
+        default -> throw new IllegalStateException();
+      }
+    }
+    int w = t.byteWidth();
+    byte[] out = new byte[n * w];
+    if (!zero) {
+      for (int i = 0; i < n; i++) {
+        b.get(0, out, i * w, w);
+      }
+    }
+    return out;
+  }
+
+  // ---- whole-array and 1-d helpers ---------------------------------------------------------
+
+  /** All strings of a 1-d string array. */
+  String[] readAllStrings() {
+    if (isNumeric()) {
+      throw new UnsupportedLayoutException(
+          store(), element, "expected a string array, found dtype " + meta.dtype().text());
+    }
+    if (rank() != 1) {
+      throw new MalformedStoreException(store(), element, "expected a 1-d string array");
+    }
+    long len = meta.shape()[0];
+    int c = meta.chunks()[0];
+    String[] out = new String[Math.toIntExact(len)];
+    for (long ci = 0, at = 0; at < len; ci++, at += c) {
+      String[] chunk = stringChunk(ci);
+      int take = (int) Math.min(c, len - at);
+      System.arraycopy(chunk, 0, out, (int) at, take);
+    }
+    return out;
+  }
+
+  /** Elements {@code [from, to)} of a 1-d numeric array, little-endian. */
+  TypedBuffer read1d(long from, long to) {
+    requireNumeric(1);
+    int n = Math.toIntExact(to - from);
+    TypedBuffer out = TypedBuffer.allocate(elementType(), n);
+    new Cursor1d(this).copy(from, to, out.bytes().array(), 0);
+    return out;
+  }
+
+  /**
+   * Sequential reader over a 1-d numeric array for one call: reads must move forward (or stay
+   * in the same chunk), so each chunk is decoded at most once per call.
+   */
+  static final class Cursor1d {
+    private final ZarrArray array;
+    private final int chunk;
+    private final int width;
+    private final long length;
+    private long chunkIndex = -1;
+    private byte[] chunkBytes;
+
+    Cursor1d(ZarrArray array) {
+      this.array = array.requireNumeric(1);
+      this.chunk = array.meta.chunks()[0];
+      this.width = array.width();
+      this.length = array.meta.shape()[0];
+    }
+
+    private byte[] chunkAt(long ci) {
+      if (ci != chunkIndex) {
+        chunkBytes = array.numericChunk(ci);
+        chunkIndex = ci;
+      }
+      return chunkBytes;
+    }
+
+    /** Copies elements {@code [from, to)} into {@code dst} at byte offset {@code dstOff}. */
+    void copy(long from, long to, byte[] dst, int dstOff) {
+      if (from < 0 || to > length || from > to) {
+        throw new MalformedStoreException(
+            array.store(), array.element,
+            "range [" + from + ", " + to + ") is outside the array of length " + length);
+      }
+      long at = from;
+      int out = dstOff;
+      while (at < to) {
+        long ci = at / chunk;
+        int within = (int) (at - ci * chunk);
+        int take = (int) Math.min(chunk - within, to - at);
+        System.arraycopy(chunkAt(ci), within * width, dst, out, take * width);
+        out += take * width;
+        at += take;
+      }
+    }
+
+    /** Element i as a long (integer arrays such as indptr and indices). */
+    long getLong(long i) {
+      if (i < 0 || i >= length) {
+        throw new MalformedStoreException(
+            array.store(), array.element, "index " + i + " is outside the array of length " + length);
+      }
+      long ci = i / chunk;
+      int at = (int) (i - ci * chunk) * width;
+      ByteBuffer b = ByteBuffer.wrap(chunkAt(ci)).order(ByteOrder.LITTLE_ENDIAN);
+      return switch (array.elementType()) {
+        case BOOL, INT8 -> b.get(at);
+        case UINT8 -> b.get(at) & 0xFF;
+        case INT16 -> b.getShort(at);
+        case UINT16 -> b.getShort(at) & 0xFFFF;
+        case INT32 -> b.getInt(at);
+        case UINT32 -> b.getInt(at) & 0xFFFFFFFFL;
+        case INT64, UINT64 -> b.getLong(at);
+        case FLOAT32 -> (long) b.getFloat(at);
+        case FLOAT64 -> (long) b.getDouble(at);
+      };
+    }
+  }
+}
