@@ -1,7 +1,7 @@
 package io.annflight.store.h5ad;
 
 import io.annflight.store.ColumnData;
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.TypedBuffer;
 import io.annflight.store.UnsupportedLayoutException;

@@ -1,6 +1,6 @@
 package io.annflight.store.h5ad;
 
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;

@@ -25,7 +25,7 @@ final class IntegerColumns {
   /** Column (or row) indices, each checked to lie in {@code [0, bound)}. */
   static int[] toIndices(TypedBuffer b, long bound, Path file, String element) {
     int[] out = new int[b.length()];
-    if (b.type() == io.annflight.store.ElementType.INT32) {
+    if (b.type() == io.annflight.schema.ElementType.INT32) {
       b.bytes().duplicate().order(b.bytes().order()).clear().asIntBuffer().get(out);
       for (int i = 0; i < out.length; i++) {
         if (out[i] < 0 || out[i] >= bound) {

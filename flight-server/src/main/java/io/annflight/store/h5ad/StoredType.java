@@ -1,6 +1,6 @@
 package io.annflight.store.h5ad;
 
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 import io.jhdf.object.datatype.DataType;
 import io.jhdf.object.datatype.EnumDataType;
 import io.jhdf.object.datatype.FixedPoint;

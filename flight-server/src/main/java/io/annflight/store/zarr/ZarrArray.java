@@ -1,7 +1,7 @@
 package io.annflight.store.zarr;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreException;
 import io.annflight.store.TypedBuffer;

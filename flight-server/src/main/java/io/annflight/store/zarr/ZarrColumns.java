@@ -2,7 +2,7 @@ package io.annflight.store.zarr;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.annflight.store.ColumnData;
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.TypedBuffer;

@@ -1,6 +1,6 @@
 package io.annflight.store.zarr;
 
-import io.annflight.store.ElementType;
+import io.annflight.schema.ElementType;
 
 /**
  * A Zarr v2 {@code dtype} string as anndata writes it: numeric ({@code <f4}, {@code |b1},
