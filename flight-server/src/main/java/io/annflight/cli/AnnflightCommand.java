@@ -12,11 +12,29 @@ public final class AnnflightCommand implements Runnable {
 
   @Override
   public void run() {
-    new CommandLine(new ServeCommand()).execute();
+    CommandLine serve = commandLine().getSubcommands().get("serve");
+    int code = serve.execute();
+    if (code != 0) {
+      System.exit(code);
+    }
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new AnnflightCommand()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, with configuration mistakes reported as one line instead of a trace. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new AnnflightCommand());
+    cl.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof ConfigException || e instanceof IllegalArgumentException
+          || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+        line.getErr().println("annflight: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    return cl;
   }
 
   /** The jar's Implementation-Version (absent when run from classes). */

@@ -26,7 +26,12 @@ public final class DemoCollection {
 
   /** The directory holding the demo stores and its {@code collection.json}. */
   public static Path extract(String version) {
-    Path target = Path.of(System.getProperty("java.io.tmpdir"), "annflight-demo-" + version);
+    return extract(version, Path.of(System.getProperty("java.io.tmpdir")));
+  }
+
+  /** Extracts into {@code parent/annflight-demo-<version>} unless a complete copy is there. */
+  static Path extract(String version, Path parent) {
+    Path target = parent.resolve("annflight-demo-" + version);
     if (Files.isRegularFile(target.resolve(".complete"))) {
       return target;
     }

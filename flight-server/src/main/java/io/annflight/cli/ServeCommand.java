@@ -66,12 +66,20 @@ public final class ServeCommand implements Callable<Integer> {
           + "sets rows_per_endpoint (default: ${DEFAULT-VALUE}).")
   long maxRowsPerEndpoint;
 
+  @Option(names = {"-v", "--verbose"},
+      description = "Log each stream's rows, bytes and time (debug level).")
+  boolean verbose;
+
   @Parameters(paramLabel = "PATH", arity = "0..*",
       description = "Stores (.h5ad files, .zarr directories) to serve as one collection.")
   List<Path> paths = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
+    if (verbose) {
+      // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
+      System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
+    }
     boolean demo = paths.isEmpty() && config == null && dataRoot == null;
     Setup setup = demo ? demoSetup() : setup();
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), new StoreOpener(),

@@ -28,6 +28,8 @@ public final class AnnflightServer implements AutoCloseable {
   private final FlightServer server;
   private final AnnflightProducer producer;
   private final boolean ownsAllocator;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile List<Location> advertised = List.of();
 
   /** What a server needs besides its collections. */
@@ -126,6 +128,9 @@ public final class AnnflightServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     try {
       server.close();
     } catch (InterruptedException e) {
