@@ -1,0 +1,164 @@
+package io.annflight.cli;
+
+import io.annflight.collection.CollectionPlan;
+import io.annflight.collection.StoreInfo;
+import io.annflight.flight.AnnflightServer;
+import io.annflight.flight.CollectionRegistry;
+import io.annflight.flight.ConfiguredCollection;
+import io.annflight.flight.DataRoot;
+import io.annflight.flight.EndpointPlanner;
+import io.annflight.flight.RequestResolver;
+import io.annflight.flight.StoreOpener;
+import io.annflight.schema.RequestJson;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code serve}: starts the Flight server and blocks until it is stopped. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {
+        "Serves AnnData stores over Arrow Flight.",
+        "With no PATH, --config or --data-root, serves the small demo collection shipped in "
+            + "the jar."},
+    footer = {"", "Examples:",
+        "  serve                                   # the demo on 127.0.0.1:8815",
+        "  serve --config server.yaml --data-root /data/atlas",
+        "  serve --name pbmc a.h5ad b.zarr         # two files as collection 'pbmc'"})
+public final class ServeCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+  @Option(names = "--host", defaultValue = "127.0.0.1",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8815",
+      description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--advertise", paramLabel = "HOST",
+      description = "Host name put in endpoint locations (default: --host, or 127.0.0.1 when "
+          + "listening on all addresses).")
+  String advertise;
+
+  @Option(names = "--data-root", paramLabel = "DIR",
+      description = "Directory that request \"paths\" are relative to. Without it, clients can "
+          + "only ask for configured collections.")
+  Path dataRoot;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "YAML or JSON file naming collections, their paths and default options.")
+  Path config;
+
+  @Option(names = "--name", defaultValue = "default",
+      description = "Collection name for the PATHs given on the command line "
+          + "(default: ${DEFAULT-VALUE}).")
+  String name;
+
+  @Option(names = "--max-rows-per-endpoint", paramLabel = "N",
+      defaultValue = "" + EndpointPlanner.DEFAULT_MAX_ROWS_PER_ENDPOINT,
+      description = "Stores with more rows are split over several endpoints unless a request "
+          + "sets rows_per_endpoint (default: ${DEFAULT-VALUE}).")
+  long maxRowsPerEndpoint;
+
+  @Option(names = {"-v", "--verbose"},
+      description = "Log each stream's rows, bytes and time (debug level).")
+  boolean verbose;
+
+  @Parameters(paramLabel = "PATH", arity = "0..*",
+      description = "Stores (.h5ad files, .zarr directories) to serve as one collection.")
+  List<Path> paths = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    if (verbose) {
+      // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
+      System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
+    }
+    boolean demo = paths.isEmpty() && config == null && dataRoot == null;
+    Setup setup = demo ? demoSetup() : setup();
+    try (AnnflightServer server = AnnflightServer.start(setup.resolver(), new StoreOpener(),
+        new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint))) {
+      logCollections(server, setup.resolver().registry());
+      LOG.info("annflight {} listening on {}", AnnflightCommand.version(), server.location()
+          .getUri());
+      if (demo) {
+        System.out.println(demoHelp(server));
+      }
+      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "annflight-shutdown"));
+      server.awaitTermination();
+    }
+    return 0;
+  }
+
+  private record Setup(RequestResolver resolver) {}
+
+  private Setup setup() {
+    Path root = dataRoot;
+    List<ConfiguredCollection> collections = new ArrayList<>();
+    if (config != null) {
+      ServerConfig c = ServerConfig.load(config, dataRoot);
+      root = c.dataRoot();
+      collections.addAll(c.collections());
+    }
+    if (!paths.isEmpty()) {
+      Path cwd = Path.of("").toAbsolutePath();
+      var options = RequestJson.MAPPER.createObjectNode();
+      var list = options.putArray("paths");
+      paths.forEach(p -> list.add(p.toString()));
+      collections.add(ServerConfig.collection(Path.of("command line"), name, options, cwd));
+    }
+    return new Setup(new RequestResolver(new CollectionRegistry(collections),
+        root == null ? null : DataRoot.of(root)));
+  }
+
+  private Setup demoSetup() {
+    Path dir = DemoCollection.extract(AnnflightCommand.version());
+    ServerConfig c = ServerConfig.load(dir.resolve(DemoCollection.CONFIG), dir);
+    return new Setup(new RequestResolver(new CollectionRegistry(c.collections()),
+        DataRoot.of(dir)));
+  }
+
+  /** Plans each collection once at startup: errors show now, and the log says what is served. */
+  private static void logCollections(AnnflightServer server, CollectionRegistry registry) {
+    for (ConfiguredCollection c : registry.all()) {
+      try {
+        CollectionPlan plan = server.producer().plan(c.request());
+        long[] shape = plan.queries().shape();
+        LOG.info("collection {}: {} stores, n_obs={}, n_vars={}", c.name(),
+            plan.stores().size(), shape[0], shape[1]);
+        for (StoreInfo s : plan.stores()) {
+          LOG.info("  {} ({}): n_obs={} n_vars={} layers={} obsm={} obs={}{}", s.path(),
+              s.format(), s.nObs(), s.nVars(), s.layers(), s.obsm(), s.obsColumns(),
+              s.hasRaw() ? " raw" : "");
+        }
+      } catch (RuntimeException e) {
+        LOG.error("collection {} cannot be served: {}", c.name(), e.getMessage());
+      }
+    }
+  }
+
+  private static String demoHelp(AnnflightServer server) {
+    String uri = server.location().getUri().toString();
+    return String.join("\n",
+        "",
+        "Serving the demo collection 'demo' (pbmc_a.h5ad + pbmc_b.zarr) at " + uri,
+        "Query it from Python (pip install pyarrow):",
+        "",
+        "  import json, pyarrow.flight as fl",
+        "  client = fl.connect(\"" + uri + "\")",
+        "  req = {\"collection\": \"demo\", \"obs_keys\": [\"cell_type\"]}",
+        "  info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps(req)))",
+        "  table = client.do_get(info.endpoints[0].ticket).read_all()",
+        "  print(info.total_records, table.schema)",
+        "  shape = next(client.do_action(fl.Action(\"shape\", json.dumps({\"collection\": "
+            + "\"demo\"}).encode()))).body.to_pybytes()",
+        "",
+        "Stop with Ctrl-C.");
+  }
+}

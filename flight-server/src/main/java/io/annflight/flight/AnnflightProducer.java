@@ -1,0 +1,167 @@
+package io.annflight.flight;
+
+import io.annflight.arrow.BatchSizing;
+import io.annflight.collection.CollectionEngine;
+import io.annflight.collection.CollectionPlan;
+import io.annflight.collection.StoreInfo;
+import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.RowSelection;
+import io.annflight.schema.Ticket;
+import io.annflight.schema.TicketJson;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.arrow.flight.Action;
+import org.apache.arrow.flight.ActionType;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.Criteria;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.flight.NoOpFlightProducer;
+import org.apache.arrow.flight.Result;
+import org.apache.arrow.flight.SchemaResult;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Flight service: resolves what the client sent into a request and store paths, asks the
+ * engine for a plan, and answers from it. Holds no per-call state.
+ */
+public final class AnnflightProducer extends NoOpFlightProducer {
+  private static final Logger LOG = LoggerFactory.getLogger(AnnflightProducer.class);
+
+  private final RequestResolver resolver;
+  private final CollectionEngine engine;
+  private final EndpointPlanner endpoints;
+  private final Supplier<List<Location>> locations;
+  private final BufferAllocator allocator;
+  private final ExecutorService streams;
+  private final CollectionActions actions;
+  private final AtomicLong streamIds = new AtomicLong();
+
+  /**
+   * @param locations where clients should fetch endpoints (known only once the server listens)
+   * @param streams runs DoGet batch loops
+   */
+  public AnnflightProducer(RequestResolver resolver, CollectionEngine engine,
+      EndpointPlanner endpoints, Supplier<List<Location>> locations, BufferAllocator allocator,
+      ExecutorService streams) {
+    this.resolver = resolver;
+    this.engine = engine;
+    this.endpoints = endpoints;
+    this.locations = locations;
+    this.allocator = allocator;
+    this.streams = streams;
+    this.actions = new CollectionActions(resolver, this::plan, allocator);
+  }
+
+  /** The engine's plan for a request, with its store paths resolved and checked. */
+  public CollectionPlan plan(CollectionRequest request) {
+    return engine.plan(request, resolver.storePaths(request));
+  }
+
+  @Override
+  public void listFlights(CallContext context, Criteria criteria,
+      StreamListener<FlightInfo> listener) {
+    try {
+      for (ConfiguredCollection c : resolver.registry().all()) {
+        FlightDescriptor d = FlightDescriptor.path(c.name());
+        try {
+          listener.onNext(info(d, c.request()));
+        } catch (RuntimeException e) {
+          // One broken collection should not hide the others; its GetFlightInfo says why.
+          LOG.warn("ListFlights skips collection {}: {}", c.name(), e.getMessage());
+        }
+      }
+      listener.onCompleted();
+    } catch (RuntimeException e) {
+      listener.onError(FlightErrors.toFlight(e));
+    }
+  }
+
+  @Override
+  public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
+    try {
+      return info(descriptor, resolver.request(descriptor));
+    } catch (RuntimeException e) {
+      throw FlightErrors.toFlight(e);
+    }
+  }
+
+  @Override
+  public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
+    try {
+      return new SchemaResult(WireSchema.of(plan(resolver.request(descriptor)).outputSchema()));
+    } catch (RuntimeException e) {
+      throw FlightErrors.toFlight(e);
+    }
+  }
+
+  private FlightInfo info(FlightDescriptor descriptor, CollectionRequest request) {
+    CollectionPlan plan = plan(request);
+    List<StoreInfo> stores = plan.stores();
+    long[] storeRows = new long[stores.size()];
+    for (int i = 0; i < storeRows.length; i++) {
+      storeRows[i] = stores.get(i).nObs();
+    }
+    Location[] where = locations.get().toArray(new Location[0]);
+    List<FlightEndpoint> eps = new ArrayList<>();
+    for (RowSelection.Range r : endpoints.plan(storeRows, request.rowsPerEndpoint())) {
+      byte[] ticket = TicketJson.write(new Ticket(plan.request(), r));
+      eps.add(new FlightEndpoint(new org.apache.arrow.flight.Ticket(ticket), where));
+    }
+    return new FlightInfo(WireSchema.of(plan.outputSchema()), descriptor, eps, -1, plan.nObs(),
+        true, IpcOption.DEFAULT);
+  }
+
+  @Override
+  public void getStream(CallContext context, org.apache.arrow.flight.Ticket ticket,
+      ServerStreamListener listener) {
+    StreamTask task;
+    try {
+      Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
+      CollectionPlan plan = plan(t.request());
+      int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
+          : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
+      task = new StreamTask(plan, t.rows(), rowsPerBatch, allocator, listener,
+          "stream-" + streamIds.incrementAndGet());
+    } catch (RuntimeException e) {
+      listener.error(FlightErrors.toFlight(e));
+      return;
+    }
+    try {
+      streams.execute(task);
+    } catch (RejectedExecutionException e) {
+      listener.error(CallStatus.UNAVAILABLE.withDescription("server is shutting down")
+          .toRuntimeException());
+    }
+  }
+
+  @Override
+  public void doAction(CallContext context, Action action, StreamListener<Result> listener) {
+    byte[] result;
+    try {
+      result = actions.run(action.getType(), action.getBody());
+    } catch (RuntimeException e) {
+      listener.onError(FlightErrors.toFlight(e));
+      return;
+    }
+    listener.onNext(new Result(result));
+    listener.onCompleted();
+  }
+
+  @Override
+  public void listActions(CallContext context, StreamListener<ActionType> listener) {
+    for (ActionKind k : ActionKind.values()) {
+      listener.onNext(new ActionType(k.type(), k.description()));
+    }
+    listener.onCompleted();
+  }
+}

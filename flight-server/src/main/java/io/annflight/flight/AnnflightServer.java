@@ -1,0 +1,160 @@
+package io.annflight.flight;
+
+import io.annflight.collection.CollectionEngine;
+import io.annflight.collection.StoreCatalog;
+import io.annflight.store.AnnDataStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.apache.arrow.flight.FlightServer;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+
+/**
+ * A running annflight Flight server: the stores it opened, the engine, the stream threads and the
+ * gRPC server, closed together.
+ */
+public final class AnnflightServer implements AutoCloseable {
+  private final BufferAllocator allocator;
+  private final StoreCatalog catalog;
+  private final ExecutorService streams;
+  private final FlightServer server;
+  private final AnnflightProducer producer;
+  private final boolean ownsAllocator;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile List<Location> advertised = List.of();
+
+  /** What a server needs besides its collections. */
+  public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
+    public Options {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port must be 0..65535, got " + port);
+      }
+    }
+
+    public static Options local(int port) {
+      return new Options("127.0.0.1", port, null,
+          EndpointPlanner.DEFAULT_MAX_ROWS_PER_ENDPOINT);
+    }
+  }
+
+  private AnnflightServer(RequestResolver resolver, Function<Path, AnnDataStore> opener,
+      Options options, BufferAllocator allocator, boolean ownsAllocator) {
+    this.allocator = allocator;
+    this.ownsAllocator = ownsAllocator;
+    this.catalog = new StoreCatalog(opener);
+    this.streams = Executors.newCachedThreadPool(daemonThreads("annflight-stream-"));
+    this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
+        new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams);
+    this.server = FlightServer.builder(allocator,
+        Location.forGrpcInsecure(options.host(), options.port()), producer).build();
+  }
+
+  /**
+   * Starts listening. The advertised location is {@code advertiseHost} (default: the bind host,
+   * or 127.0.0.1 when binding every interface) with the port actually bound.
+   *
+   * @param allocator owned by the caller, who closes it after this server
+   */
+  public static AnnflightServer start(RequestResolver resolver,
+      Function<Path, AnnDataStore> opener, Options options, BufferAllocator allocator)
+      throws IOException {
+    return start(resolver, opener, options, allocator, false);
+  }
+
+  /** Starts with its own root allocator, closed with the server. */
+  public static AnnflightServer start(RequestResolver resolver,
+      Function<Path, AnnDataStore> opener, Options options) throws IOException {
+    return start(resolver, opener, options, new RootAllocator(), true);
+  }
+
+  private static AnnflightServer start(RequestResolver resolver,
+      Function<Path, AnnDataStore> opener, Options options, BufferAllocator allocator,
+      boolean owns) throws IOException {
+    AnnflightServer s;
+    try {
+      s = new AnnflightServer(resolver, opener, options, allocator, owns);
+    } catch (RuntimeException e) {
+      if (owns) {
+        allocator.close();
+      }
+      throw e;
+    }
+    try {
+      s.server.start();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    String host = options.advertiseHost() != null ? options.advertiseHost()
+        : isWildcard(options.host()) ? "127.0.0.1" : options.host();
+    s.advertised = List.of(Location.forGrpcInsecure(host, s.server.getPort()));
+    return s;
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+  }
+
+  public int port() {
+    return server.getPort();
+  }
+
+  /** Where clients reach this server. */
+  public Location location() {
+    return advertised.get(0);
+  }
+
+  public AnnflightProducer producer() {
+    return producer;
+  }
+
+  public BufferAllocator allocator() {
+    return allocator;
+  }
+
+  /** Blocks until the server shuts down. */
+  public void awaitTermination() throws InterruptedException {
+    server.awaitTermination();
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      server.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      streams.shutdownNow();
+      try {
+        streams.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      catalog.close();
+      if (ownsAllocator) {
+        allocator.close();
+      }
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,56 @@
+package io.annflight.flight;
+
+import io.annflight.schema.RequestException;
+import io.annflight.store.StoreException;
+import io.annflight.store.StoreNotFoundException;
+import io.annflight.store.UnsupportedLayoutException;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Maps what the service throws to Flight status codes. The message always travels: it names the
+ * file, key or index at fault. Unexpected exceptions become INTERNAL and are logged with their
+ * stack trace, since the client only sees the message.
+ */
+public final class FlightErrors {
+  private static final Logger LOG = LoggerFactory.getLogger(FlightErrors.class);
+
+  private FlightErrors() {}
+
+  public static FlightRuntimeException toFlight(Throwable t) {
+    if (t instanceof FlightRuntimeException f) {
+      return f;
+    }
+    return status(t).withDescription(message(t)).withCause(t).toRuntimeException();
+  }
+
+  /** The status code for an exception, without its message. */
+  public static CallStatus status(Throwable t) {
+    if (t instanceof RequestException) {
+      return CallStatus.INVALID_ARGUMENT;
+    }
+    if (t instanceof UnknownCollectionException || t instanceof StoreNotFoundException) {
+      return CallStatus.NOT_FOUND;
+    }
+    if (t instanceof UnsupportedLayoutException) {
+      return CallStatus.UNIMPLEMENTED;
+    }
+    if (t instanceof StoreException) {
+      // Includes MalformedStoreException: Flight has no DATA_LOSS, the message says what broke.
+      return CallStatus.INTERNAL;
+    }
+    if (t instanceof OutOfMemoryError
+        || t instanceof org.apache.arrow.memory.OutOfMemoryException) {
+      return CallStatus.RESOURCE_EXHAUSTED;
+    }
+    LOG.error("unexpected failure", t);
+    return CallStatus.INTERNAL;
+  }
+
+  private static String message(Throwable t) {
+    String m = t.getMessage();
+    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+  }
+}

@@ -1,0 +1,78 @@
+package io.annflight.flight;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.RequestException;
+import io.annflight.schema.RequestJson;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.apache.arrow.flight.FlightDescriptor;
+
+/**
+ * Turns what a client sent (a descriptor, an action body) into a request and the absolute paths
+ * of its stores. Configured collections use their configured paths; request {@code paths} are
+ * checked against the data root, and refused when the server has none.
+ */
+public final class RequestResolver {
+  private final CollectionRegistry registry;
+  private final DataRoot dataRoot;
+
+  /** @param dataRoot null when only configured collections may be served */
+  public RequestResolver(CollectionRegistry registry, DataRoot dataRoot) {
+    this.registry = registry;
+    this.dataRoot = dataRoot;
+  }
+
+  public CollectionRegistry registry() {
+    return registry;
+  }
+
+  /** A path descriptor names a configured collection; a command descriptor is request JSON. */
+  public CollectionRequest request(FlightDescriptor descriptor) {
+    if (descriptor.isCommand()) {
+      return parse(RequestJson.readObject(descriptor.getCommand(), "descriptor command"),
+          Set.of());
+    }
+    List<String> path = descriptor.getPath();
+    if (path.size() != 1) {
+      throw new RequestException("a path descriptor names one collection, got "
+          + path.size() + " path elements " + path);
+    }
+    return registry.request(path.get(0));
+  }
+
+  /** Parses request JSON; {@code extraKeys} are keys the caller handles (e.g. {@code args}). */
+  public CollectionRequest parse(JsonNode node, Set<String> extraKeys) {
+    return RequestJson.parse(node, registry::request, extraKeys);
+  }
+
+  /**
+   * Store paths as clients may see them: a request's own relative paths, or a configured store's
+   * path relative to the data root (its file name when configured outside it).
+   */
+  public List<String> displayPaths(CollectionRequest request) {
+    if (request.collection() == null) {
+      return request.paths();
+    }
+    return registry.get(request.collection()).stores().stream().map(p -> {
+      if (dataRoot != null && p.startsWith(dataRoot.path())) {
+        return dataRoot.path().relativize(p).toString();
+      }
+      return String.valueOf(p.getFileName());
+    }).toList();
+  }
+
+  /** The absolute paths of a request's stores, in order. */
+  public List<Path> storePaths(CollectionRequest request) {
+    if (request.collection() != null) {
+      return registry.get(request.collection()).stores();
+    }
+    if (dataRoot == null) {
+      throw new RequestException("this server has no data root, so requests cannot name "
+          + "\"paths\"; name a configured collection instead: "
+          + registry.all().stream().map(ConfiguredCollection::name).toList());
+    }
+    return dataRoot.resolveAll(request.paths());
+  }
+}

@@ -1,0 +1,107 @@
+package io.annflight.flight;
+
+import io.annflight.arrow.BatchStream;
+import io.annflight.collection.CollectionPlan;
+import io.annflight.schema.RowSelection;
+import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
+import org.apache.arrow.memory.BufferAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One DoGet: fills batches and hands them to the client as fast as it reads them. Runs on the
+ * service's own executor, not the call's serialising executor, so waiting for on-ready can be
+ * woken. Stops as soon as the client cancels or disconnects; every buffer lives in a child
+ * allocator that is closed (and checked for leaks) when the stream ends, however it ends.
+ */
+final class StreamTask implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamTask.class);
+  /** Re-check readiness and cancellation this often even when no handler fires. */
+  private static final long WAIT_MILLIS = 50;
+
+  private final CollectionPlan plan;
+  private final RowSelection rows;
+  private final int rowsPerBatch;
+  private final BufferAllocator parent;
+  private final ServerStreamListener listener;
+  private final String label;
+  private final Object readyLock = new Object();
+
+  StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, BufferAllocator parent,
+      ServerStreamListener listener, String label) {
+    this.plan = plan;
+    this.rows = rows;
+    this.rowsPerBatch = rowsPerBatch;
+    this.parent = parent;
+    this.listener = listener;
+    this.label = label;
+  }
+
+  @Override
+  public void run() {
+    long t0 = System.nanoTime();
+    listener.setOnReadyHandler(this::wake);
+    listener.setOnCancelHandler(this::wake);
+    BufferAllocator allocator = parent.newChildAllocator(label, 0, parent.getLimit());
+    BatchStream stream = null;
+    try {
+      stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
+      listener.start(stream.root(), stream.dictionaries());
+      while (!listener.isCancelled() && stream.next()) {
+        if (!awaitReady()) {
+          break;
+        }
+        listener.putNext();
+      }
+      if (listener.isCancelled()) {
+        LOG.debug("{}: cancelled by the client after {} rows", label, stream.rowsSent());
+      } else {
+        listener.completed();
+        LOG.debug("{}: {} rows, {} bytes in {} ms", label, stream.rowsSent(),
+            stream.bytesSent(), (System.nanoTime() - t0) / 1_000_000);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      listener.error(org.apache.arrow.flight.CallStatus.CANCELLED
+          .withDescription("server shutting down").toRuntimeException());
+    } catch (Throwable t) {
+      if (!listener.isCancelled()) {
+        listener.error(FlightErrors.toFlight(t));
+      }
+    } finally {
+      close(stream, allocator);
+    }
+  }
+
+  /** Waits until the client can take another batch; false when it went away meanwhile. */
+  private boolean awaitReady() throws InterruptedException {
+    synchronized (readyLock) {
+      while (!listener.isReady() && !listener.isCancelled()) {
+        readyLock.wait(WAIT_MILLIS);
+      }
+    }
+    return !listener.isCancelled();
+  }
+
+  private void wake() {
+    synchronized (readyLock) {
+      readyLock.notifyAll();
+    }
+  }
+
+  private void close(BatchStream stream, BufferAllocator allocator) {
+    try {
+      if (stream != null) {
+        stream.close();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("{}: closing the batch stream failed", label, e);
+    }
+    try {
+      allocator.close();
+    } catch (RuntimeException e) {
+      // A leak is a bug in the engine; the stream itself is over, so report and carry on.
+      LOG.error("{}: memory still allocated after the stream closed", label, e);
+    }
+  }
+}

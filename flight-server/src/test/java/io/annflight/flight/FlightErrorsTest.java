@@ -1,0 +1,61 @@
+package io.annflight.flight;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.annflight.schema.RequestException;
+import io.annflight.store.MalformedStoreException;
+import io.annflight.store.StoreException;
+import io.annflight.store.StoreNotFoundException;
+import io.annflight.store.UnsupportedLayoutException;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStatusCode;
+import org.junit.jupiter.api.Test;
+
+class FlightErrorsTest {
+  private static FlightRuntimeException map(Throwable t) {
+    return FlightErrors.toFlight(t);
+  }
+
+  @Test
+  void badRequestsAreInvalidArgument() {
+    FlightRuntimeException e = map(new RequestException("unknown request key \"foo\""));
+    assertThat(e.status().code()).isEqualTo(FlightStatusCode.INVALID_ARGUMENT);
+    assertThat(e.getMessage()).contains("foo");
+  }
+
+  @Test
+  void missingThingsAreNotFound() {
+    assertThat(map(new UnknownCollectionException("x", List.of("demo"))).status().code())
+        .isEqualTo(FlightStatusCode.NOT_FOUND);
+    FlightRuntimeException e =
+        map(new StoreNotFoundException(Path.of("a.h5ad"), "obsm/X_pca", "missing"));
+    assertThat(e.status().code()).isEqualTo(FlightStatusCode.NOT_FOUND);
+    assertThat(e.getMessage()).contains("a.h5ad").contains("obsm/X_pca");
+  }
+
+  @Test
+  void unsupportedLayoutsAreUnimplemented() {
+    assertThat(map(new UnsupportedLayoutException(Path.of("b.zarr"), "X", "coo")).status().code())
+        .isEqualTo(FlightStatusCode.UNIMPLEMENTED);
+  }
+
+  @Test
+  void damagedStoresAndOtherFailuresAreInternalWithTheirMessage() {
+    FlightRuntimeException e = map(new MalformedStoreException(Path.of("c.h5ad"), "X", "bad"));
+    assertThat(e.status().code()).isEqualTo(FlightStatusCode.INTERNAL);
+    assertThat(e.getMessage()).contains("c.h5ad").contains("'X'").contains("bad");
+    assertThat(map(new StoreException(Path.of("c.h5ad"), "X", "io")).status().code())
+        .isEqualTo(FlightStatusCode.INTERNAL);
+    assertThat(map(new IllegalStateException("boom")).status().code())
+        .isEqualTo(FlightStatusCode.INTERNAL);
+  }
+
+  @Test
+  void flightExceptionsPassThrough() {
+    FlightRuntimeException original =
+        org.apache.arrow.flight.CallStatus.CANCELLED.withDescription("c").toRuntimeException();
+    assertThat(map(original)).isSameAs(original);
+  }
+}
