@@ -8,7 +8,7 @@ import io.annflight.flight.ConfiguredCollection;
 import io.annflight.flight.DataRoot;
 import io.annflight.flight.EndpointPlanner;
 import io.annflight.flight.RequestResolver;
-import io.annflight.flight.StoreOpener;
+import io.annflight.store.AnnDataStores;
 import io.annflight.schema.RequestJson;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,7 +82,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
     boolean demo = paths.isEmpty() && config == null && dataRoot == null;
     Setup setup = demo ? demoSetup() : setup();
-    try (AnnflightServer server = AnnflightServer.start(setup.resolver(), new StoreOpener(),
+    try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint))) {
       logCollections(server, setup.resolver().registry());
       LOG.info("annflight {} listening on {}", AnnflightCommand.version(), server.location()

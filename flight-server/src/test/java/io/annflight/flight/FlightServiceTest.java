@@ -11,6 +11,7 @@ import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestJson;
 import io.annflight.schema.RowSelection;
+import io.annflight.store.AnnDataStores;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayInputStream;
@@ -89,7 +90,7 @@ class FlightServiceTest {
     RequestResolver resolver =
         new RequestResolver(new CollectionRegistry(List.of(test)), DataRoot.of(root));
     allocator = new RootAllocator();
-    server = AnnflightServer.start(resolver, new StoreOpener(),
+    server = AnnflightServer.start(resolver, AnnDataStores::open,
         new AnnflightServer.Options("127.0.0.1", 0, null, 50), allocator);
     client = FlightClient.builder(allocator, server.location()).build();
   }
@@ -214,7 +215,7 @@ class FlightServiceTest {
     Ticket ticket = info.getEndpoints().get(0).getTicket();
     RequestResolver other = new RequestResolver(new CollectionRegistry(List.of()),
         DataRoot.of(root));
-    try (AnnflightServer second = AnnflightServer.start(other, new StoreOpener(),
+    try (AnnflightServer second = AnnflightServer.start(other, AnnDataStores::open,
             AnnflightServer.Options.local(0), allocator);
         FlightClient c2 = FlightClient.builder(allocator, second.location()).build()) {
       try (FlightStream a = client.getStream(ticket); FlightStream b = c2.getStream(ticket)) {
