@@ -78,8 +78,9 @@ final class CscZarrMatrix implements MatrixReader {
     long[] ptr = readIndptr(cols, nnz);
     int[] hit = new int[nnz]; // distinct-row slot of each stored value, or -1
     int[] count = new int[Math.max(d, 1)];
+    int[] slotOfRow = slotTable(sel, distinct, d);
     for (int e = 0; e < nnz; e++) {
-      int slot = lookup(sel, distinct, d, rowOf[e]);
+      int slot = slotOfRow != null ? slotOfRow[rowOf[e]] : lookup(sel, distinct, d, rowOf[e]);
       hit[e] = slot;
       if (slot >= 0) {
         count[slot]++;
@@ -133,6 +134,19 @@ final class CscZarrMatrix implements MatrixReader {
       }
     }
     return ptr;
+  }
+
+  /** For row lists over up to 16M rows: a direct row -> slot table (else binary search). */
+  private int[] slotTable(RowSelection sel, long[] distinct, int d) {
+    if (sel.isRange() || g.nRows() > (1 << 24)) {
+      return null;
+    }
+    int[] table = new int[(int) g.nRows()];
+    Arrays.fill(table, -1);
+    for (int s = 0; s < d; s++) {
+      table[(int) distinct[s]] = s;
+    }
+    return table;
   }
 
   private static int lookup(RowSelection sel, long[] distinct, int d, long row) {

@@ -58,6 +58,18 @@ final class Fixtures {
     return out;
   }
 
+  /**
+   * Asserts equal rows; NaN equals NaN (as numpy's array_equal with equal_nan), which AssertJ's
+   * deep equality for doubles does not do.
+   */
+  static void assertRows(double[][] actual, double[][] expected, String description) {
+    if (!java.util.Arrays.deepEquals(actual, expected)) {
+      org.assertj.core.api.Assertions.assertThat(java.util.Arrays.deepToString(actual))
+          .as(description)
+          .isEqualTo(java.util.Arrays.deepToString(expected));
+    }
+  }
+
   /** Expected rows from the JSON "dense" list; null (NaN in anndata) becomes NaN. */
   static double[][] expectedDense(JsonNode matrix) {
     JsonNode rows = matrix.get("dense");

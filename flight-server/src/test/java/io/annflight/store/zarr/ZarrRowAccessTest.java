@@ -44,9 +44,8 @@ class ZarrRowAccessTest {
           RowBlock block = m.readRows(a, b);
           assertThat(block.nRows()).isEqualTo(b - a);
           assertThat(block.nCols()).isEqualTo((int) m.nCols());
-          assertThat(Fixtures.toDense(block))
-              .as("%s %s rows [%d, %d)", store, element, a, b)
-              .isDeepEqualTo(Arrays.copyOfRange(expected, a, b));
+          Fixtures.assertRows(Fixtures.toDense(block), Arrays.copyOfRange(expected, a, b),
+              String.format("%s %s rows [%d, %d)", store, element, a, b));
         }
       }
     }
@@ -70,7 +69,7 @@ class ZarrRowAccessTest {
         for (int i = 0; i < rows.length; i++) {
           want[i] = expected[(int) rows[i]];
         }
-        assertThat(Fixtures.toDense(block)).as("%s %s rows %s", store, element, Arrays.toString(rows)).isDeepEqualTo(want);
+        Fixtures.assertRows(Fixtures.toDense(block), want, String.format("%s %s rows %s", store, element, Arrays.toString(rows)));
       }
       assertThat(m.readRows(new long[0]).nRows()).isZero();
     }
@@ -142,7 +141,7 @@ class ZarrRowAccessTest {
               for (int i = 0; i < 300; i++) {
                 int a = random.nextInt(n + 1);
                 int b = a + random.nextInt(n - a + 1);
-                assertThat(Fixtures.toDense(m.readRows(a, b))).isDeepEqualTo(Arrays.copyOfRange(expected, a, b));
+                Fixtures.assertRows(Fixtures.toDense(m.readRows(a, b)), Arrays.copyOfRange(expected, a, b), "rows");
                 checked++;
               }
               return checked;
