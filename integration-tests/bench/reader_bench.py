@@ -85,18 +85,20 @@ def java_classpath() -> str:
     return f"{target / 'classes'}:{target / 'test-classes'}:{out.read_text().strip()}"
 
 
-def time_java(paths, fmt: str, block: int, passes: int):
-    cmd = ["java", "-Xmx4g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+def time_java(paths, fmt: str, block: int, passes: int, jvm_args: str):
+    # A preset, pre-touched heap: Java must zero every new float[] (numpy reuses freed malloc
+    # memory without zeroing); pre-touching at least spares the page faults of a growing heap.
+    cmd = ["java"] + jvm_args.split() + ["-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-cp", java_classpath(),
            "io.annflight.bench.ReaderBenchmark", "--format", fmt, "--block", str(block),
            "--passes", str(passes)] + [str(p) for p in paths]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    rates = {}
+    rates, reused = {}, {}
     for line in out.splitlines():
-        if line.startswith("RESULT"):
-            parts = line.split()
-            rates[parts[1]] = float(parts[5])
-    return rates
+        parts = line.split()
+        if parts and parts[0] in ("RESULT", "REUSED"):
+            (rates if parts[0] == "RESULT" else reused)[parts[1]] = float(parts[5])
+    return rates, reused
 
 
 def main():
@@ -108,19 +110,22 @@ def main():
     ap.add_argument("--density", type=float, default=0.05)
     ap.add_argument("--block", type=int, default=4096)
     ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--jvm-args", default="-Xms4g -Xmx4g -XX:+AlwaysPreTouch")
     args = ap.parse_args()
     if REPO in args.dir.resolve().parents:
         sys.exit("--dir must be outside the repository")
 
     paths = make_stores(args.dir, args.rows, args.cols, args.density, args.format)
-    java = time_java([paths[k] for k in ("csr", "dense", "csc")], args.format, args.block,
-                     args.passes)
-    print(f"{'store':28} {'python rows/s':>14} {'java rows/s':>12} {'java/python':>11}")
+    java, reused = time_java([paths[k] for k in ("csr", "dense", "csc")], args.format,
+                             args.block, args.passes, args.jvm_args)
+    print(f"{'store':28} {'python rows/s':>14} {'java rows/s':>12} {'java/python':>11}"
+          f" {'java reused-buffer rows/s':>26}")
     for kind in ("csr", "dense", "csc"):
         py = time_python(paths[kind], args.format, args.block,
                          args.passes) if kind != "csc" else float("nan")
         jv = java[paths[kind].name]
-        print(f"{paths[kind].name:28} {py:14,.0f} {jv:12,.0f} {jv / py:11.2f}")
+        print(f"{paths[kind].name:28} {py:14,.0f} {jv:12,.0f} {jv / py:11.2f}"
+              f" {reused[paths[kind].name]:26,.0f}")
     print(f"java CSC slowdown vs CSR: {java[paths['csr'].name] / java[paths['csc'].name]:.1f}x")
 
 
