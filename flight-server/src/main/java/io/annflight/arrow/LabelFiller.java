@@ -1,10 +1,7 @@
 package io.annflight.arrow;
 
 import io.annflight.collection.LabelColumnPlan;
-import io.annflight.collection.LabelValues;
-import io.annflight.schema.LabelType;
-import io.annflight.store.ColumnData;
-import java.nio.charset.StandardCharsets;
+import io.annflight.collection.PlainLabels;
 import java.util.Optional;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -54,55 +51,58 @@ final class LabelFiller implements ColumnFiller {
   }
 
   private void fillValues(BatchRows rows) {
-    LabelType type = plan.column().valueType();
-    if (vector instanceof VarCharVector v) {
-      v.allocateNew(rows.size * 16L, rows.size);
-    } else if (vector instanceof BigIntVector v) {
-      v.allocateNew(rows.size);
-    } else if (vector instanceof Float8Vector v) {
-      v.allocateNew(rows.size);
-    } else {
-      ((BitVector) vector).allocateNew(rows.size);
-    }
-    // Variable-width vectors must be written in row order: gather first, then write.
-    Object[] values = new Object[rows.size];
+    int n = rows.size;
+    // Variable-width vectors are written in row order: find each row's source first.
+    int[] store = new int[n];
+    int[] slot = new int[n];
+    java.util.Arrays.fill(slot, -1);
     for (int s = 0; s < rows.positions.length; s++) {
-      Optional<ColumnData> column = plan.columns().get(s);
-      if (column.isEmpty()) {
+      Optional<PlainLabels> labels = plan.plain().get(s);
+      if (labels.isEmpty()) {
         continue;
       }
       int[] positions = rows.positions[s];
       long[] locals = rows.localRows[s];
       for (int k = 0; k < positions.length; k++) {
-        values[positions[k]] = LabelValues.labelAt(column.get(), (int) locals[k], type);
+        store[positions[k]] = s;
+        slot[positions[k]] = labels.get().slot((int) locals[k]);
       }
     }
-    for (int i = 0; i < values.length; i++) {
-      set(i, values[i]);
+    if (vector instanceof VarCharVector v) {
+      v.allocateNew(n * 16L, n);
+      for (int i = 0; i < n; i++) {
+        if (slot[i] < 0) {
+          v.setNull(i);
+        } else {
+          v.setSafe(i, source(store[i]).utf8At(slot[i]));
+        }
+      }
+    } else if (vector instanceof BigIntVector v) {
+      v.allocateNew(n);
+      for (int i = 0; i < n; i++) {
+        if (slot[i] >= 0) {
+          v.set(i, source(store[i]).longAt(slot[i]));
+        }
+      }
+    } else if (vector instanceof Float8Vector v) {
+      v.allocateNew(n);
+      for (int i = 0; i < n; i++) {
+        if (slot[i] >= 0) {
+          v.set(i, source(store[i]).doubleAt(slot[i]));
+        }
+      }
+    } else {
+      BitVector v = (BitVector) vector;
+      v.allocateNew(n);
+      for (int i = 0; i < n; i++) {
+        if (slot[i] >= 0) {
+          v.set(i, source(store[i]).boolAt(slot[i]) ? 1 : 0);
+        }
+      }
     }
   }
 
-  private void set(int i, Object v) {
-    if (v == null) {
-      if (vector instanceof VarCharVector vc) {
-        vc.setNull(i);
-      } else if (vector instanceof BigIntVector b) {
-        b.setNull(i);
-      } else if (vector instanceof Float8Vector f) {
-        f.setNull(i);
-      } else {
-        ((BitVector) vector).setNull(i);
-      }
-      return;
-    }
-    if (vector instanceof VarCharVector vc) {
-      vc.setSafe(i, ((String) v).getBytes(StandardCharsets.UTF_8));
-    } else if (vector instanceof BigIntVector b) {
-      b.set(i, (Long) v);
-    } else if (vector instanceof Float8Vector f) {
-      f.set(i, (Double) v);
-    } else {
-      ((BitVector) vector).set(i, (Boolean) v ? 1 : 0);
-    }
+  private PlainLabels source(int store) {
+    return plan.plain().get(store).orElseThrow();
   }
 }

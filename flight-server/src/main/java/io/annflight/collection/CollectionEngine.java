@@ -215,13 +215,13 @@ public final class CollectionEngine {
     }
     LabelType type = LabelValues.commonType(key,
         columns.stream().flatMap(Optional::stream).map(LabelValues::typeOf).toList());
-    LabelEncoding encoding = null;
+    OutputColumn.Label column = new OutputColumn.Label(key, type, encode, dictionaryId);
     if (encode) {
-      encoding = LabelEncoding.build(key, type, mergedCategories(columns, type), unknownLabel,
-          columns);
+      return new LabelColumnPlan(column, LabelEncoding.build(key, type,
+          mergedCategories(columns, type), unknownLabel, columns), List.of());
     }
-    return new LabelColumnPlan(new OutputColumn.Label(key, type, encode, dictionaryId),
-        encoding, columns);
+    return new LabelColumnPlan(column, null,
+        columns.stream().map(c -> c.map(col -> PlainLabels.of(col, type))).toList());
   }
 
   /** Sorted union of the stores' categories (or distinct values) of one key. */
