@@ -12,6 +12,7 @@ import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestJson;
 import io.annflight.schema.RowSelection;
 import io.annflight.store.AnnDataStores;
+import io.annflight.testing.Fixtures;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayInputStream;
@@ -73,7 +74,7 @@ class FlightServiceTest {
 
   @BeforeEach
   void start() throws IOException, URISyntaxException {
-    fixtures = Path.of(getClass().getClassLoader().getResource("fixtures").toURI());
+    fixtures = Fixtures.dir();
     root = Files.createDirectories(tmp.resolve("root"));
     copy(fixtures.resolve("dense.h5ad"), root.resolve("dense.h5ad"));
     copy(fixtures.resolve("f_same_var.zarr"), root.resolve("f_same_var.zarr"));

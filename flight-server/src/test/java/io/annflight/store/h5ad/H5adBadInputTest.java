@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.testing.Fixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -56,7 +58,7 @@ class H5adBadInputTest {
   @ValueSource(doubles = {0.01, 0.3, 0.6, 0.9, 0.99})
   void truncatedFileFailsWithStoreException(double keep) throws IOException {
     for (String name : new String[] {"dense.h5ad", "csr.h5ad"}) {
-      byte[] bytes = Files.readAllBytes(Fixtures.path(name));
+      byte[] bytes = Files.readAllBytes(Fixtures.store(name));
       Path p = dir.resolve("truncated-" + name);
       Files.write(p, java.util.Arrays.copyOf(bytes, (int) (bytes.length * keep)));
       Throwable t = catchFromReadingEverything(p);
@@ -136,7 +138,7 @@ class H5adBadInputTest {
 
   @Test
   void missingColumn() {
-    try (H5adStore store = H5adStore.open(Fixtures.path("dense.h5ad"))) {
+    try (H5adStore store = H5adStore.open(Fixtures.store("dense.h5ad"))) {
       assertThatThrownBy(() -> store.obs().column("no_such_column"))
           .isInstanceOf(StoreNotFoundException.class)
           .hasMessageContaining("at 'obs/no_such_column'");
@@ -149,7 +151,7 @@ class H5adBadInputTest {
    */
   @Test
   void randomDamageNeverEscapesAsAnotherException() throws IOException {
-    byte[] original = Files.readAllBytes(Fixtures.path("csr.h5ad"));
+    byte[] original = Files.readAllBytes(Fixtures.store("csr.h5ad"));
     Random random = new Random(7);
     for (int trial = 0; trial < 30; trial++) {
       byte[] bytes = original.clone();
@@ -186,12 +188,12 @@ class H5adBadInputTest {
   }
 
   private Path copy(String name) throws IOException {
-    return Files.copy(Fixtures.path(name), dir.resolve("copy-" + name));
+    return Files.copy(Fixtures.store(name), dir.resolve("copy-" + name));
   }
 
   /** A copy of a fixture with every occurrence of a string replaced (same length). */
   private Path patch(String name, String from, String to) throws IOException {
-    byte[] bytes = Files.readAllBytes(Fixtures.path(name));
+    byte[] bytes = Files.readAllBytes(Fixtures.store(name));
     byte[] f = from.getBytes(StandardCharsets.US_ASCII);
     byte[] t = to.getBytes(StandardCharsets.US_ASCII);
     int n = 0;

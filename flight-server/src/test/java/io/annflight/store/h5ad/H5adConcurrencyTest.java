@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.testing.Fixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -25,7 +27,7 @@ class H5adConcurrencyTest {
   void eightThreadsShareOneStore() throws Exception {
     for (String name : new String[] {"dense", "csr", "csc"}) {
       JsonNode exp = Fixtures.expected(name + ".h5ad");
-      try (H5adStore store = H5adStore.open(Fixtures.path(name + ".h5ad"))) {
+      try (H5adStore store = H5adStore.open(Fixtures.store(name + ".h5ad"))) {
         List<String> elements = new ArrayList<>();
         List<double[][]> want = new ArrayList<>();
         for (String e : ELEMENTS) {
@@ -65,7 +67,7 @@ class H5adConcurrencyTest {
         if (random.nextBoolean()) {
           int start = random.nextInt(n + 1);
           int stop = start + random.nextInt(n - start + 1);
-          assertThat(Fixtures.densify(m.readRows(start, stop)))
+          assertThat(Fixtures.toDense(m.readRows(start, stop)))
               .isDeepEqualTo(Arrays.copyOfRange(all, start, stop));
         } else {
           long[] rows = random.longs(random.nextInt(20), 0, n).sorted().toArray();
@@ -73,7 +75,7 @@ class H5adConcurrencyTest {
           for (int k = 0; k < rows.length; k++) {
             expected[k] = all[(int) rows[k]];
           }
-          assertThat(Fixtures.densify(m.readRows(rows))).isDeepEqualTo(expected);
+          assertThat(Fixtures.toDense(m.readRows(rows))).isDeepEqualTo(expected);
         }
       }
       return 200;

@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.testing.Fixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,7 +23,7 @@ class H5adFixtureTest {
   @ValueSource(strings = {"dense", "csr", "csc", "empty", "legacy", "dtypes", "f_same_var"})
   void storeMatchesAnndata(String name) {
     JsonNode exp = Fixtures.expected(name + ".h5ad");
-    try (H5adStore store = H5adStore.open(Fixtures.path(name + ".h5ad"))) {
+    try (H5adStore store = H5adStore.open(Fixtures.store(name + ".h5ad"))) {
       assertThat(store.format()).isEqualTo("h5ad");
       assertThat(store.nObs()).isEqualTo(exp.get("n_obs").asLong());
       assertThat(store.var().length()).isEqualTo(exp.get("n_vars").asLong());
@@ -53,7 +55,7 @@ class H5adFixtureTest {
     assertThat(reader.elementType().numpyName()).as(what).isEqualTo(exp.get("dtype").asText());
     assertThat(reader.nRows()).as(what).isEqualTo(exp.get("shape").get(0).asLong());
     assertThat(reader.nCols()).as(what).isEqualTo(exp.get("shape").get(1).asLong());
-    double[][] actual = Fixtures.densify(reader.readRows(0, reader.nRows()));
+    double[][] actual = Fixtures.toDense(reader.readRows(0, reader.nRows()));
     assertThat(actual).as(what).isDeepEqualTo(Fixtures.expectedDense(exp));
   }
 

@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.testing.Fixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,7 +22,7 @@ class H5adRowAccessTest {
   @ValueSource(strings = {"dense", "csr", "csc", "dtypes", "legacy", "f_same_var"})
   void rangesAndSortedListsMatchAnndata(String name) {
     JsonNode exp = Fixtures.expected(name + ".h5ad");
-    try (H5adStore store = H5adStore.open(Fixtures.path(name + ".h5ad"))) {
+    try (H5adStore store = H5adStore.open(Fixtures.store(name + ".h5ad"))) {
       for (Iterator<Map.Entry<String, JsonNode>> it = exp.get("matrices").fields();
           it.hasNext(); ) {
         Map.Entry<String, JsonNode> m = it.next();
@@ -44,7 +46,7 @@ class H5adRowAccessTest {
       RowBlock block = reader.readRows(start, stop);
       assertThat(block.nRows()).isEqualTo(stop - start);
       assertThat(block.nCols()).isEqualTo(reader.nCols());
-      assertThat(Fixtures.densify(block))
+      assertThat(Fixtures.toDense(block))
           .as("%s rows [%d, %d)", reader.elementPath(), start, stop)
           .isDeepEqualTo(Arrays.copyOfRange(all, start, stop));
     }
@@ -65,7 +67,7 @@ class H5adRowAccessTest {
       }
       RowBlock block = reader.readRows(rows);
       assertThat(block.nRows()).isEqualTo(k);
-      assertThat(Fixtures.densify(block))
+      assertThat(Fixtures.toDense(block))
           .as("%s rows %s", reader.elementPath(), Arrays.toString(rows))
           .isDeepEqualTo(want);
     }
@@ -77,13 +79,13 @@ class H5adRowAccessTest {
     for (int i = 0; i < 2 * n; i++) {
       want[i] = all[i / 2];
     }
-    assertThat(Fixtures.densify(reader.readRows(everyRowTwice))).isDeepEqualTo(want);
+    assertThat(Fixtures.toDense(reader.readRows(everyRowTwice))).isDeepEqualTo(want);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"X", "layers/counts", "obsm/X_pca"})
   void emptyStoreGivesEmptyBlocks(String element) {
-    try (H5adStore store = H5adStore.open(Fixtures.path("empty.h5ad"))) {
+    try (H5adStore store = H5adStore.open(Fixtures.store("empty.h5ad"))) {
       store.matrix(element).ifPresent(reader -> {
         assertThat(reader.nRows()).isZero();
         assertThat(reader.readRows(0, 0).nRows()).isZero();
@@ -96,7 +98,7 @@ class H5adRowAccessTest {
   @ParameterizedTest
   @ValueSource(strings = {"X", "layers/counts"})
   void badRequestsAreRejected(String element) {
-    try (H5adStore store = H5adStore.open(Fixtures.path("csr.h5ad"))) {
+    try (H5adStore store = H5adStore.open(Fixtures.store("csr.h5ad"))) {
       MatrixReader reader = store.matrix(element).orElseThrow();
       long n = reader.nRows();
       assertThatThrownBy(() -> reader.readRows(-1, 2))

@@ -1,5 +1,7 @@
 package io.annflight.store.zarr;
 
+import io.annflight.testing.Fixtures;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
