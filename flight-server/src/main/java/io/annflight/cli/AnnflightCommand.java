@@ -12,15 +12,14 @@ public final class AnnflightCommand implements Runnable {
 
   @Override
   public void run() {
-    CommandLine serve = commandLine().getSubcommands().get("serve");
-    int code = serve.execute();
-    if (code != 0) {
-      System.exit(code);
-    }
+    // Reached only through commandLine() without a subcommand; main() maps that to serve.
+    CommandLine.usage(this, System.out);
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    // No arguments at all means "serve the bundled demo".
+    String[] effective = args.length == 0 ? new String[] {"serve"} : args;
+    System.exit(commandLine().execute(effective));
   }
 
   /** The command line, with configuration mistakes reported as one line instead of a trace. */
