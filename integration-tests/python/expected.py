@@ -67,9 +67,10 @@ def _decode(series: pd.Series):
 
 class Expected:
     def __init__(self, paths: List[str], obs_keys=(), obsm_keys=(), join="inner",
-                 obs_filter: Optional[dict] = None, unknown_label: Optional[str] = None):
+                 obs_filter: Optional[dict] = None, unknown_label: Optional[str] = None,
+                 directory: Path = FIXTURES):
         self.paths = list(paths)
-        self.stores = [read(p) for p in self.paths]
+        self.stores = [read(p, directory) for p in self.paths]
         self.obs_keys, self.obsm_keys = list(obs_keys), list(obsm_keys)
         self.unknown_label = unknown_label
         self.masks = [self._filter_mask(a, obs_filter or {}) for a in self.stores]
