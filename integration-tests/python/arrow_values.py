@@ -1,0 +1,56 @@
+"""Arrow results as plain numpy/python values, for comparisons with `expected.Expected`."""
+import json
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.flight as fl
+
+
+def matrix(column, dtype) -> np.ndarray:
+    """A FixedSizeList column without nulls as an (n_rows, width) array."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    assert arr.null_count == 0
+    width = arr.type.list_size
+    return arr.flatten().to_numpy(zero_copy_only=False).astype(dtype).reshape(-1, width)
+
+
+def rows(column, dtype) -> list:
+    """A FixedSizeList column as one array per row, None for a null row."""
+    return [None if r is None else np.asarray(r, dtype=dtype) for r in column.to_pylist()]
+
+
+def codes(column) -> list:
+    """Dictionary indices of an encoded column, None for nulls; every chunk's dictionary must
+    be the same (the collection's merged categories)."""
+    out = []
+    for chunk in column.chunks:
+        out.extend(chunk.indices.to_pylist())
+    return out
+
+
+def dictionaries(column) -> list:
+    return [chunk.dictionary.to_pylist() for chunk in column.chunks]
+
+
+def assert_rows_equal(actual: list, expected: list):
+    assert len(actual) == len(expected)
+    for i, (a, e) in enumerate(zip(actual, expected)):
+        if e is None:
+            assert a is None, f"row {i}: expected null"
+        else:
+            assert a is not None, f"row {i}: unexpected null"
+            np.testing.assert_array_equal(a, e, err_msg=f"row {i}")
+
+
+def action(client, name: str, body: dict, options=None) -> bytes:
+    results = list(client.do_action(fl.Action(name, json.dumps(body).encode()), options))
+    assert len(results) == 1
+    return results[0].body.to_pybytes()
+
+
+def action_json(client, name: str, body: dict):
+    return json.loads(action(client, name, body))
+
+
+def action_table(client, name: str, body: dict) -> pa.Table:
+    return pa.ipc.open_stream(action(client, name, body)).read_all()

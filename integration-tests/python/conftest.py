@@ -1,0 +1,108 @@
+"""The real server jar as a separate process, over copies of the project's fixtures.
+
+One server per test session, on 127.0.0.1 with a port the server picks (`--port 0`; the port is
+read from its "listening on grpc+tcp://..." log line). Collections:
+
+- ``fix``: dense.h5ad (dense X), csr.zarr (CSR, reversed var order), csc.h5ad (CSC, no obsm),
+  f_same_var.zarr, with obs keys cell_type and tissue and obsm X_pca; at most 40 rows per
+  endpoint so that the 60- and 50-row stores are split.
+- ``demo``: the bundled demo collection (pbmc_a.h5ad + pbmc_b.zarr), used by the README.
+
+``--data-root`` is the same directory, so requests may also name ``paths``.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List
+
+import pyarrow as pa
+import pyarrow.flight as fl
+import pytest
+
+from expected import DEMO, FIXTURES, REPO
+
+DEMO_PATHS = json.loads((DEMO / "collection.json").read_text())["paths"]
+JAR = Path(os.environ.get("ANNFLIGHT_JAR", REPO / "flight-server/target/annflight-server.jar"))
+JAVA = os.environ.get("ANNFLIGHT_JAVA") or shutil.which("java") or "java"
+
+FIX_PATHS = ["dense.h5ad", "csr.zarr", "csc.h5ad", "f_same_var.zarr"]
+FIX_OBS_KEYS = ["cell_type", "tissue"]
+FIX_OBSM_KEYS = ["X_pca"]
+MAX_ROWS_PER_ENDPOINT = 40
+STARTUP_TIMEOUT_S = 60
+
+# Aligned buffers, as the README recommends.
+READ_OPTIONS = fl.FlightCallOptions(read_options=pa.ipc.IpcReadOptions(
+    ensure_alignment=pa.ipc.Alignment.DataTypeSpecific))
+
+
+@dataclass
+class Server:
+    uri: str
+    root: Path
+    process: subprocess.Popen
+    log: List[str] = field(default_factory=list)
+
+
+def _copy_data(root: Path):
+    for name in FIX_PATHS + ["dense.zarr", "csr.h5ad", "empty.h5ad"]:
+        src = FIXTURES / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    for name in DEMO_PATHS:
+        src = DEMO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    config = {"collections": {
+        "fix": {"paths": FIX_PATHS, "obs_keys": FIX_OBS_KEYS, "obsm_keys": FIX_OBSM_KEYS},
+        "demo": {"paths": DEMO_PATHS},
+    }}
+    (root / "annflight.json").write_text(json.dumps(config, indent=1))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    if not JAR.is_file():
+        pytest.fail(f"server jar {JAR} not found: build it with `mvn -B -q package -DskipTests`")
+    root = tmp_path_factory.mktemp("data")
+    _copy_data(root)
+    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0",
+           "--data-root", str(root), "--config", str(root / "annflight.json"),
+           "--max-rows-per-endpoint", str(MAX_ROWS_PER_ENDPOINT)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log: List[str] = []
+    found = {}
+    ready = threading.Event()
+
+    def pump():  # keeps the pipe drained for the whole session
+        for line in proc.stdout:
+            log.append(line.rstrip("\n"))
+            m = re.search(r"listening on (grpc\+tcp://\S+)", line)
+            if m and not ready.is_set():
+                found["uri"] = m.group(1)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, name="annflight-server-log", daemon=True).start()
+    try:
+        if not ready.wait(STARTUP_TIMEOUT_S) or "uri" not in found:
+            pytest.fail(f"server did not start within {STARTUP_TIMEOUT_S} s: {' '.join(cmd)}\n"
+                        + "\n".join(log))
+        yield Server(found["uri"], root, proc, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    c = fl.connect(server.uri)
+    yield c
+    c.close()
