@@ -2,6 +2,7 @@ package io.annflight.arrow;
 
 import io.annflight.collection.MatrixColumnPlan;
 import io.annflight.schema.ElementType;
+import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
@@ -25,6 +26,9 @@ final class MatrixFiller implements ColumnFiller {
   private final ValueWriter[] writers;
   private final ElementType outType;
   private final Integer width;
+  /** Rows and values the fixed-size list's buffers hold now (0: not allocated). */
+  private int allocatedRows;
+  private int allocatedValues;
 
   MatrixFiller(MatrixColumnPlan plan, FieldVector vector) {
     this.plan = plan;
@@ -52,7 +56,8 @@ final class MatrixFiller implements ColumnFiller {
       rowWidth[i] = plan.readers().get(s).isPresent() ? plan.rowWidths()[s] : 0;
       total += width != null ? width : rowWidth[i];
     }
-    BaseFixedWidthVector child = allocate(n, Math.toIntExact(total), rowStart, rowWidth);
+    BaseFixedWidthVector child = allocate(n, Math.toIntExact(total), rowStart, rowWidth,
+        !overwritesEveryValue(rows));
     ArrowBuf data = child.getDataBuffer();
     for (int s = 0; s < rows.positions.length; s++) {
       long[] locals = rows.localRows[s];
@@ -69,24 +74,58 @@ final class MatrixFiller implements ColumnFiller {
       if (block instanceof RowBlock.Dense d) {
         copyDense(d, positions, rowStart, map, w, data);
       } else {
-        copySparse((RowBlock.Sparse) block, positions, rowStart, map, w, data);
+        copySparse((RowBlock.Sparse) block, positions, rowStart, map, w, data,
+            plan.rowWidths()[s]);
       }
     }
   }
 
-  /** Allocates list and child for the batch; child values zeroed and valid, list nulls set. */
-  private BaseFixedWidthVector allocate(int n, int total, long[] rowStart, int[] rowWidth) {
+  /**
+   * Whether the batch's copies write every output value: all its rows come from dense stores
+   * without a join. Only then may the reused child buffer skip zeroing.
+   */
+  private boolean overwritesEveryValue(BatchRows rows) {
+    for (int s = 0; s < rows.positions.length; s++) {
+      if (rows.positions[s].length == 0) {
+        continue;
+      }
+      Optional<MatrixReader> r = plan.readers().get(s);
+      if (r.isEmpty() || r.get().layout() != MatrixLayout.DENSE || plan.scatterMaps()[s] != null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Prepares list and child for the batch: list nulls set, child values valid and zeroed
+   * (unless {@code zero} is false because every value will be written). Fixed-size lists keep
+   * their buffers from batch to batch while they are large enough: the previous batch was
+   * copied out by putNext, and fresh multi-MiB buffers would cost page faults every batch.
+   */
+  private BaseFixedWidthVector allocate(int n, int total, long[] rowStart, int[] rowWidth,
+      boolean zero) {
     BaseFixedWidthVector child;
     if (vector instanceof FixedSizeListVector fsl) {
-      fsl.clear();
       child = (BaseFixedWidthVector) fsl.getDataVector();
-      fsl.setInitialCapacity(n);
-      fsl.allocateNew();
-      child.allocateNew(Math.max(total, 1));
+      if (n > allocatedRows || total > allocatedValues || fsl.getValidityBuffer().capacity() == 0) {
+        fsl.clear();
+        fsl.setInitialCapacity(n);
+        fsl.allocateNew();
+        child.allocateNew(Math.max(total, 1));
+        allocatedRows = n;
+        allocatedValues = Math.max(total, 1);
+      }
       for (int i = 0; i < n; i++) {
         BitVectorHelper.setValidityBit(fsl.getValidityBuffer(), i, rowWidth[i] > 0 ? 1 : 0);
       }
+      if (zero) {
+        zeroValues(child, total);
+      }
+      child.getValidityBuffer().setOne(0, (total + 7) / 8);
+      child.setValueCount(total);
       fsl.setValueCount(n);
+      return child;
     } else {
       ListVector list = (ListVector) vector;
       list.clear();
@@ -104,26 +143,35 @@ final class MatrixFiller implements ColumnFiller {
       list.setLastSet(n - 1);
       list.setValueCount(n);
     }
-    long dataBytes = outType == ElementType.BOOL ? (total + 7) / 8
-        : (long) total * outType.byteWidth();
-    child.getDataBuffer().setZero(0, dataBytes);
+    zeroValues(child, total);
     child.getValidityBuffer().setOne(0, (total + 7) / 8);
     child.setValueCount(total);
     return child;
+  }
+
+  private void zeroValues(BaseFixedWidthVector child, int total) {
+    long dataBytes = outType == ElementType.BOOL ? (total + 7) / 8
+        : (long) total * outType.byteWidth();
+    child.getDataBuffer().setZero(0, dataBytes);
   }
 
   private void copyDense(RowBlock.Dense d, int[] positions, long[] rowStart, int[] map,
       ValueWriter w, ArrowBuf data) {
     int cols = d.nCols();
     TypedBuffer values = d.values();
-    boolean bulk = map == null && values.type() == outType && values.isLittleEndian()
-        && outType != ElementType.BOOL;
-    int bw = outType.byteWidth();
+    boolean bulk = map == null && values.type() == outType && RawCopy.applies(values);
     for (int k = 0; k < positions.length; k++) {
       long base = rowStart[positions[k]];
       int src = k * cols;
       if (bulk) {
-        data.setBytes(base * bw, values.bytes(), src * bw, cols * bw);
+        // Rows at consecutive output positions (a range read) are copied as one run.
+        int run = 1;
+        while (k + run < positions.length && positions[k + run] == positions[k] + run
+            && rowStart[positions[k + run]] == base + (long) run * cols) {
+          run++;
+        }
+        RawCopy.copy(values, src, data, base, run * cols);
+        k += run - 1;
       } else if (map == null) {
         for (int c = 0; c < cols; c++) {
           w.write(values, src + c, data, base + c);
@@ -139,15 +187,18 @@ final class MatrixFiller implements ColumnFiller {
     }
   }
 
-  private static void copySparse(RowBlock.Sparse sp, int[] positions, long[] rowStart,
-      int[] map, ValueWriter w, ArrowBuf data) {
+  private void copySparse(RowBlock.Sparse sp, int[] positions, long[] rowStart,
+      int[] map, ValueWriter w, ArrowBuf data, int rowWidth) {
     int[] offsets = sp.rowOffsets();
     int[] columns = sp.columns();
     TypedBuffer values = sp.values();
+    boolean raw = values.type() == outType && RawCopy.applies(values);
     for (int k = 0; k < positions.length; k++) {
       long base = rowStart[positions[k]];
       int end = offsets[k + 1];
-      if (map == null) {
+      if (raw) {
+        RawCopy.scatter(values, columns, offsets[k], end, map, data, base, rowWidth);
+      } else if (map == null) {
         for (int e = offsets[k]; e < end; e++) {
           w.write(values, e, data, base + columns[e]);
         }
