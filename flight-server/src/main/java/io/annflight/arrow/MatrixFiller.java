@@ -6,13 +6,16 @@ import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
+import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 
 /**
  * A matrix column (layers key or obsm key): reads each store's rows of the batch with one call,
@@ -26,9 +29,6 @@ final class MatrixFiller implements ColumnFiller {
   private final ValueWriter[] writers;
   private final ElementType outType;
   private final Integer width;
-  /** Rows and values the fixed-size list's buffers hold now (0: not allocated). */
-  private int allocatedRows;
-  private int allocatedValues;
 
   MatrixFiller(MatrixColumnPlan plan, FieldVector vector) {
     this.plan = plan;
@@ -99,32 +99,39 @@ final class MatrixFiller implements ColumnFiller {
 
   /**
    * Prepares list and child for the batch: list nulls set, child values valid and zeroed
-   * (unless {@code zero} is false because every value will be written). Fixed-size lists keep
-   * their buffers from batch to batch while they are large enough: the previous batch was
-   * copied out by putNext, and fresh multi-MiB buffers would cost page faults every batch.
+   * (unless {@code zero} is false because every value will be written). Every batch gets
+   * fresh buffers: the previous batch's buffers may still be on their way to the client (the
+   * stream sends without copying), and the allocator's own zeroing is skipped when nothing
+   * needs it.
    */
   private BaseFixedWidthVector allocate(int n, int total, long[] rowStart, int[] rowWidth,
       boolean zero) {
     BaseFixedWidthVector child;
     if (vector instanceof FixedSizeListVector fsl) {
       child = (BaseFixedWidthVector) fsl.getDataVector();
-      if (n > allocatedRows || total > allocatedValues || fsl.getValidityBuffer().capacity() == 0) {
-        fsl.clear();
-        fsl.setInitialCapacity(n);
-        fsl.allocateNew();
-        child.allocateNew(Math.max(total, 1));
-        allocatedRows = n;
-        allocatedValues = Math.max(total, 1);
+      BufferAllocator allocator = fsl.getAllocator();
+      fsl.clear();
+      int nulls = 0;
+      try (ArrowBuf validity = allocator.buffer(Math.max(1, (n + 7) / 8))) {
+        validity.setZero(0, validity.capacity());
+        for (int i = 0; i < n; i++) {
+          if (rowWidth[i] > 0) {
+            BitVectorHelper.setBit(validity, i);
+          } else {
+            nulls++;
+          }
+        }
+        fsl.loadFieldBuffers(new ArrowFieldNode(n, nulls), List.of(validity));
       }
-      for (int i = 0; i < n; i++) {
-        BitVectorHelper.setValidityBit(fsl.getValidityBuffer(), i, rowWidth[i] > 0 ? 1 : 0);
+      long dataBytes = dataBytes(total);
+      try (ArrowBuf values = allocator.buffer(Math.max(1, dataBytes))) {
+        if (zero) {
+          values.setZero(0, dataBytes);
+        }
+        // Child values are never null: a null count of 0 makes Arrow build an all-set bitmap.
+        child.loadFieldBuffers(new ArrowFieldNode(total, 0),
+            List.of(allocator.getEmpty(), values));
       }
-      if (zero) {
-        zeroValues(child, total);
-      }
-      child.getValidityBuffer().setOne(0, (total + 7) / 8);
-      child.setValueCount(total);
-      fsl.setValueCount(n);
       return child;
     } else {
       ListVector list = (ListVector) vector;
@@ -150,9 +157,11 @@ final class MatrixFiller implements ColumnFiller {
   }
 
   private void zeroValues(BaseFixedWidthVector child, int total) {
-    long dataBytes = outType == ElementType.BOOL ? (total + 7) / 8
-        : (long) total * outType.byteWidth();
-    child.getDataBuffer().setZero(0, dataBytes);
+    child.getDataBuffer().setZero(0, dataBytes(total));
+  }
+
+  private long dataBytes(int total) {
+    return outType == ElementType.BOOL ? (total + 7) / 8 : (long) total * outType.byteWidth();
   }
 
   private void copyDense(RowBlock.Dense d, int[] positions, long[] rowStart, int[] map,
