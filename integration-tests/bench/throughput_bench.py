@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -100,6 +101,8 @@ class Server:
         self.log = open(tempfile.mkstemp(prefix="annflight-bench-server-", suffix=".log")[1], "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         self.location = f"grpc+tcp://127.0.0.1:{self.port}"
+        self._anon_peak = 0
+        threading.Thread(target=self._sample, daemon=True).start()
         deadline = time.time() + 120
         while True:
             if self.proc.poll() is not None:
@@ -121,14 +124,29 @@ class Server:
         return 0
 
     def peak_rss(self) -> int:
+        """Peak resident memory since reset_peak (VmHWM; includes mapped file pages)."""
         return self._status("VmHWM")
 
+    def peak_anon(self) -> int:
+        """Peak anonymous memory (heap, direct buffers, stacks) sampled since reset_peak."""
+        return self._anon_peak
+
     def reset_peak(self):
-        """Starts a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM)."""
+        """Starts a new peak window (Linux: writing 5 to clear_refs resets VmHWM)."""
         try:
             Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
         except OSError:
             pass
+        self._anon_peak = self._status("RssAnon")
+
+    def _sample(self):
+        # Mapped store files count in RSS but are page cache; RssAnon is what the server owns.
+        while self.proc.poll() is None:
+            try:
+                self._anon_peak = max(self._anon_peak, self._status("RssAnon"))
+            except OSError:
+                return
+            time.sleep(0.02)
 
     def stop(self):
         self.proc.terminate()
@@ -399,7 +417,7 @@ def main():
                     loc, lay, n, args.batch, args.seconds, 1)
                 results["annflight shuffled 256, 4 threads", lay] = annflight_shuffled(
                     loc, lay, n, args.batch, args.seconds, 4)
-                peaks[lay] = server.peak_rss()
+                peaks[lay] = (server.peak_anon(), server.peak_rss())
                 print(f"annflight {lay} done", flush=True)
         finally:
             server.stop()
@@ -461,9 +479,10 @@ def report(results, layouts, peaks, args):
     if lines:
         print("\nratios (rows/s):")
         print("\n".join(lines))
-    for lay, peak in peaks.items():
-        print(f"server peak RSS during the {lay} runs: {peak / 2**20:,.0f} MiB"
-              + (f" (-Xmx{args.xmx})" if args.xmx else ""))
+    for lay, (anon, rss) in peaks.items():
+        print(f"server peak memory during the {lay} runs: {anon / 2**20:,.0f} MiB anonymous "
+              f"(heap, direct buffers), {rss / 2**20:,.0f} MiB RSS including mapped store pages"
+              + (f"; -Xmx{args.xmx}" if args.xmx else ""))
 
 
 if __name__ == "__main__":
