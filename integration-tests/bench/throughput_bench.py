@@ -377,6 +377,8 @@ def main():
     ap.add_argument("--only", default="annflight,peers",
                     help="annflight, peers, or both (comma separated)")
     ap.add_argument("--passes", type=int, default=3, help="best of N for whole-collection reads")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed passes over each annflight collection before measuring")
     ap.add_argument("--batch", type=int, default=256, help="indices per shuffled ticket")
     ap.add_argument("--seconds", type=float, default=8.0,
                     help="time limit of each shuffled or per-row measurement")
@@ -408,6 +410,10 @@ def main():
             loc = server.location
             for lay in layouts:
                 n = args.cells
+                # A long-running server is warm: let the JIT compile the hot paths first.
+                for _ in range(args.warmup):
+                    annflight_sequential(loc, lay)
+                    annflight_shuffled(loc, lay, n, args.batch, 1.0, 1)
                 server.reset_peak()
                 results["annflight sequential", lay] = best(
                     lambda: annflight_sequential(loc, lay), args.passes)
