@@ -15,11 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-import anndata
 import h5py
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+import synthetic
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,16 +31,11 @@ def make_stores(d: Path, n: int, m: int, density: float, fmt: str):
     if all(p.exists() for p in paths.values()):
         return paths
     rng = np.random.default_rng(0)
-    X = sp.random(n, m, density=density, format="csr", dtype=np.float32, random_state=rng)
-    X.data[:] = rng.integers(1, 100, size=X.nnz).astype(np.float32)
+    X = synthetic.random_csr(n, m, density, rng)
     obs = pd.DataFrame(index=[f"c{i}" for i in range(n)])
     var = pd.DataFrame(index=[f"g{j}" for j in range(m)])
     for kind, matrix in (("csr", X), ("dense", X.toarray()), ("csc", X.tocsc())):
-        ad = anndata.AnnData(X=matrix, obs=obs, var=var, dtype=np.float32)
-        if fmt == "h5ad":
-            ad.write_h5ad(paths[kind])
-        else:
-            ad.write_zarr(paths[kind])
+        synthetic.write_store(paths[kind], matrix, obs, var, fmt=fmt)
     return paths
 
 

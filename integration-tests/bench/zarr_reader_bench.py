@@ -11,11 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import zarr
+
+import synthetic
 
 N, M, DENSITY, BLOCK = 50_000, 2_000, 0.05, 4096
 
@@ -24,12 +25,11 @@ def make(out: Path):
     if (out / "csr.zarr").exists() and (out / "dense.zarr").exists():
         return
     rng = np.random.default_rng(0)
-    x = sp.random(N, M, density=DENSITY, format="csr", dtype=np.float32, random_state=1)
-    x.data = rng.integers(1, 50, size=x.nnz).astype(np.float32)
+    x = synthetic.random_csr(N, M, DENSITY, rng)
     obs = pd.DataFrame(index=[f"c{i}" for i in range(N)])
     var = pd.DataFrame(index=[f"g{j}" for j in range(M)])
-    ad.AnnData(X=x, obs=obs, var=var).write_zarr(out / "csr.zarr")
-    ad.AnnData(X=x.toarray(), obs=obs, var=var).write_zarr(out / "dense.zarr")
+    synthetic.write_store(out / "csr.zarr", x, obs, var, fmt="zarr")
+    synthetic.write_store(out / "dense.zarr", x.toarray(), obs, var, fmt="zarr")
 
 
 class Csr:

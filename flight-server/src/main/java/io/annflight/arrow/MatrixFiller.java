@@ -2,16 +2,20 @@ package io.annflight.arrow;
 
 import io.annflight.collection.MatrixColumnPlan;
 import io.annflight.schema.ElementType;
+import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
+import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 
 /**
  * A matrix column (layers key or obsm key): reads each store's rows of the batch with one call,
@@ -52,7 +56,8 @@ final class MatrixFiller implements ColumnFiller {
       rowWidth[i] = plan.readers().get(s).isPresent() ? plan.rowWidths()[s] : 0;
       total += width != null ? width : rowWidth[i];
     }
-    BaseFixedWidthVector child = allocate(n, Math.toIntExact(total), rowStart, rowWidth);
+    BaseFixedWidthVector child = allocate(n, Math.toIntExact(total), rowStart, rowWidth,
+        !overwritesEveryValue(rows));
     ArrowBuf data = child.getDataBuffer();
     for (int s = 0; s < rows.positions.length; s++) {
       long[] locals = rows.localRows[s];
@@ -69,24 +74,65 @@ final class MatrixFiller implements ColumnFiller {
       if (block instanceof RowBlock.Dense d) {
         copyDense(d, positions, rowStart, map, w, data);
       } else {
-        copySparse((RowBlock.Sparse) block, positions, rowStart, map, w, data);
+        copySparse((RowBlock.Sparse) block, positions, rowStart, map, w, data,
+            plan.rowWidths()[s]);
       }
     }
   }
 
-  /** Allocates list and child for the batch; child values zeroed and valid, list nulls set. */
-  private BaseFixedWidthVector allocate(int n, int total, long[] rowStart, int[] rowWidth) {
+  /**
+   * Whether the batch's copies write every output value: all its rows come from dense stores
+   * without a join. Only then may the reused child buffer skip zeroing.
+   */
+  private boolean overwritesEveryValue(BatchRows rows) {
+    for (int s = 0; s < rows.positions.length; s++) {
+      if (rows.positions[s].length == 0) {
+        continue;
+      }
+      Optional<MatrixReader> r = plan.readers().get(s);
+      if (r.isEmpty() || r.get().layout() != MatrixLayout.DENSE || plan.scatterMaps()[s] != null) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Prepares list and child for the batch: list nulls set, child values valid and zeroed
+   * (unless {@code zero} is false because every value will be written). Every batch gets
+   * fresh buffers: the previous batch's buffers may still be on their way to the client (the
+   * stream sends without copying), and the allocator's own zeroing is skipped when nothing
+   * needs it.
+   */
+  private BaseFixedWidthVector allocate(int n, int total, long[] rowStart, int[] rowWidth,
+      boolean zero) {
     BaseFixedWidthVector child;
     if (vector instanceof FixedSizeListVector fsl) {
-      fsl.clear();
       child = (BaseFixedWidthVector) fsl.getDataVector();
-      fsl.setInitialCapacity(n);
-      fsl.allocateNew();
-      child.allocateNew(Math.max(total, 1));
-      for (int i = 0; i < n; i++) {
-        BitVectorHelper.setValidityBit(fsl.getValidityBuffer(), i, rowWidth[i] > 0 ? 1 : 0);
+      BufferAllocator allocator = fsl.getAllocator();
+      fsl.clear();
+      int nulls = 0;
+      try (ArrowBuf validity = allocator.buffer(Math.max(1, (n + 7) / 8))) {
+        validity.setZero(0, validity.capacity());
+        for (int i = 0; i < n; i++) {
+          if (rowWidth[i] > 0) {
+            BitVectorHelper.setBit(validity, i);
+          } else {
+            nulls++;
+          }
+        }
+        fsl.loadFieldBuffers(new ArrowFieldNode(n, nulls), List.of(validity));
       }
-      fsl.setValueCount(n);
+      long dataBytes = dataBytes(total);
+      try (ArrowBuf values = allocator.buffer(Math.max(1, dataBytes))) {
+        if (zero) {
+          values.setZero(0, dataBytes);
+        }
+        // Child values are never null: a null count of 0 makes Arrow build an all-set bitmap.
+        child.loadFieldBuffers(new ArrowFieldNode(total, 0),
+            List.of(allocator.getEmpty(), values));
+      }
+      return child;
     } else {
       ListVector list = (ListVector) vector;
       list.clear();
@@ -104,26 +150,37 @@ final class MatrixFiller implements ColumnFiller {
       list.setLastSet(n - 1);
       list.setValueCount(n);
     }
-    long dataBytes = outType == ElementType.BOOL ? (total + 7) / 8
-        : (long) total * outType.byteWidth();
-    child.getDataBuffer().setZero(0, dataBytes);
+    zeroValues(child, total);
     child.getValidityBuffer().setOne(0, (total + 7) / 8);
     child.setValueCount(total);
     return child;
+  }
+
+  private void zeroValues(BaseFixedWidthVector child, int total) {
+    child.getDataBuffer().setZero(0, dataBytes(total));
+  }
+
+  private long dataBytes(int total) {
+    return outType == ElementType.BOOL ? (total + 7) / 8 : (long) total * outType.byteWidth();
   }
 
   private void copyDense(RowBlock.Dense d, int[] positions, long[] rowStart, int[] map,
       ValueWriter w, ArrowBuf data) {
     int cols = d.nCols();
     TypedBuffer values = d.values();
-    boolean bulk = map == null && values.type() == outType && values.isLittleEndian()
-        && outType != ElementType.BOOL;
-    int bw = outType.byteWidth();
+    boolean bulk = map == null && values.type() == outType && RawCopy.applies(values);
     for (int k = 0; k < positions.length; k++) {
       long base = rowStart[positions[k]];
       int src = k * cols;
       if (bulk) {
-        data.setBytes(base * bw, values.bytes(), src * bw, cols * bw);
+        // Rows at consecutive output positions (a range read) are copied as one run.
+        int run = 1;
+        while (k + run < positions.length && positions[k + run] == positions[k] + run
+            && rowStart[positions[k + run]] == base + (long) run * cols) {
+          run++;
+        }
+        RawCopy.copy(values, src, data, base, run * cols);
+        k += run - 1;
       } else if (map == null) {
         for (int c = 0; c < cols; c++) {
           w.write(values, src + c, data, base + c);
@@ -139,15 +196,18 @@ final class MatrixFiller implements ColumnFiller {
     }
   }
 
-  private static void copySparse(RowBlock.Sparse sp, int[] positions, long[] rowStart,
-      int[] map, ValueWriter w, ArrowBuf data) {
+  private void copySparse(RowBlock.Sparse sp, int[] positions, long[] rowStart,
+      int[] map, ValueWriter w, ArrowBuf data, int rowWidth) {
     int[] offsets = sp.rowOffsets();
     int[] columns = sp.columns();
     TypedBuffer values = sp.values();
+    boolean raw = values.type() == outType && RawCopy.applies(values);
     for (int k = 0; k < positions.length; k++) {
       long base = rowStart[positions[k]];
       int end = offsets[k + 1];
-      if (map == null) {
+      if (raw) {
+        RawCopy.scatter(values, columns, offsets[k], end, map, data, base, rowWidth);
+      } else if (map == null) {
         for (int e = offsets[k]; e < end; e++) {
           w.write(values, e, data, base + columns[e]);
         }

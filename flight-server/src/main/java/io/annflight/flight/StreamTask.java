@@ -18,6 +18,8 @@ final class StreamTask implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamTask.class);
   /** Re-check readiness and cancellation this often even when no handler fires. */
   private static final long WAIT_MILLIS = 50;
+  /** Longest wait for gRPC to release the buffers of the last batches sent. */
+  private static final long SEND_WAIT_NANOS = 10_000_000_000L;
 
   private final CollectionPlan plan;
   private final RowSelection rows;
@@ -42,6 +44,9 @@ final class StreamTask implements Runnable {
     long t0 = System.nanoTime();
     listener.setOnReadyHandler(this::wake);
     listener.setOnCancelHandler(this::wake);
+    // gRPC sends the batch's Arrow buffers themselves instead of a copy; each batch is filled
+    // into fresh buffers, and a sent batch's buffers are freed once the network has them.
+    listener.setUseZeroCopy(true);
     BufferAllocator allocator = parent.newChildAllocator(label, 0, parent.getLimit());
     BatchStream stream = null;
     try {
@@ -89,6 +94,22 @@ final class StreamTask implements Runnable {
     }
   }
 
+  /**
+   * Waits (briefly) until gRPC has written or dropped the last batches, whose buffers it holds
+   * until then, so that closing the allocator finds nothing outstanding.
+   */
+  private static void awaitSent(BufferAllocator allocator) {
+    long deadline = System.nanoTime() + SEND_WAIT_NANOS;
+    while (allocator.getAllocatedMemory() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   private void close(BatchStream stream, BufferAllocator allocator) {
     try {
       if (stream != null) {
@@ -97,6 +118,7 @@ final class StreamTask implements Runnable {
     } catch (RuntimeException e) {
       LOG.warn("{}: closing the batch stream failed", label, e);
     }
+    awaitSent(allocator);
     try {
       allocator.close();
     } catch (RuntimeException e) {

@@ -3,14 +3,26 @@ package io.annflight.store.h5ad;
 import io.jhdf.api.dataset.ChunkedDataset;
 import io.jhdf.exceptions.HdfException;
 import java.nio.ByteBuffer;
+import io.annflight.store.ChunkCache;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A chunked (possibly compressed) dataset. jhdf has no chunk cache and its sliced reads
  * decompress every overlapping chunk per call, so rows are assembled here from
- * {@link ChunkedDataset#getDecompressedChunk}: each chunk a call touches is decompressed once.
+ * {@link ChunkedDataset#getDecompressedChunk}: each chunk a call touches is decompressed once,
+ * and recently used chunks are kept across calls (and streams): decompressed chunks in one
+ * byte-bounded cache shared by every file, and for unfiltered datasets the memory-mapped view
+ * jhdf returns (mapping a chunk costs a system call; a kept view costs no heap).
  */
 final class ChunkedArray extends H5Array {
+
+  /** Decompressed chunks of every filtered dataset; bounded so a small heap is enough. */
+  private static final ChunkCache DECOMPRESSED = new ChunkCache(64L << 20);
+  /** Mapped views kept per unfiltered dataset; beyond this many the set starts over. */
+  private static final int MAX_MAPPED_CHUNKS = 4096;
+
+  private final ConcurrentHashMap<Long, ByteBuffer> mapped = new ConcurrentHashMap<>();
 
   private final ChunkedDataset ds;
   private final boolean twoDimensional;
@@ -19,6 +31,7 @@ final class ChunkedArray extends H5Array {
   private final int nColChunks;
   private final int chunkBytes;
   private final boolean unfiltered;
+  private final String cacheKey;
 
   ChunkedArray(
       H5File file, String elementPath, StoredType stored, long nRows, int rowWidth,
@@ -40,6 +53,7 @@ final class ChunkedArray extends H5Array {
     this.chunkBytes =
         Math.toIntExact((long) chunkRows * chunkCols * stored.type().byteWidth());
     this.unfiltered = ds.getFilters().isEmpty();
+    this.cacheKey = file.path() + "\u0000" + elementPath + "\u0000";
   }
 
   @Override
@@ -81,9 +95,39 @@ final class ChunkedArray extends H5Array {
   /** Decompresses the chunks holding rows {@code r0 .. r0 + chunkRows} across all columns. */
   private void loadChunkRow(long r0, ByteBuffer[] chunks) {
     for (int cj = 0; cj < nColChunks; cj++) {
-      int[] offset = twoDimensional ? new int[] {(int) r0, cj * chunkCols} : new int[] {(int) r0};
-      chunks[cj] = decompress(offset);
+      chunks[cj] = chunk(r0, cj);
     }
+  }
+
+  /** The chunk at row {@code r0}, column chunk {@code cj}, from the caches or the file. */
+  private ByteBuffer chunk(long r0, int cj) {
+    long index = (r0 / chunkRows) * nColChunks + cj;
+    if (unfiltered) {
+      ByteBuffer b = mapped.get(index);
+      if (b == null) {
+        b = decompress(offset(r0, cj));
+        if (mapped.size() >= MAX_MAPPED_CHUNKS) {
+          mapped.clear();
+        }
+        mapped.put(index, b);
+      }
+      return b;
+    }
+    String key = cacheKey + index;
+    byte[] cached = (byte[]) DECOMPRESSED.get(key);
+    if (cached != null) {
+      return ByteBuffer.wrap(cached);
+    }
+    ByteBuffer b = decompress(offset(r0, cj));
+    if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0
+        && b.array().length == chunkBytes) {
+      DECOMPRESSED.put(key, b.array());
+    }
+    return b;
+  }
+
+  private int[] offset(long r0, int cj) {
+    return twoDimensional ? new int[] {(int) r0, cj * chunkCols} : new int[] {(int) r0};
   }
 
   /**

@@ -16,8 +16,12 @@ import java.util.List;
  */
 final class CsrMatrix implements MatrixReader {
 
-  /** Runs of non-zeros closer than this (in elements) are read as one span. */
-  private static final long MERGE_GAP = 16 * 1024;
+  /**
+   * Runs of non-zeros closer than this (in elements) are read as one span. Chunks are cached
+   * (see ChunkedArray), so a span costs little more than its copy: merging across wide gaps
+   * would only convert elements nobody asked for.
+   */
+  private static final long MERGE_GAP = 512;
 
   private final SparseGroup g;
 

@@ -1,5 +1,6 @@
 package io.annflight.store.zarr;
 
+import io.annflight.store.ChunkCache;
 import io.annflight.store.AnnDataStore;
 import io.annflight.store.DataFrameReader;
 import io.annflight.store.MalformedStoreException;

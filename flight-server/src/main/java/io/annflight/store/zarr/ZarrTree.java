@@ -1,5 +1,6 @@
 package io.annflight.store.zarr;
 
+import io.annflight.store.ChunkCache;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.annflight.store.zarr;
+package io.annflight.store;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -6,27 +6,27 @@ import java.util.function.ToLongFunction;
 
 /**
  * A small least-recently-used cache of decoded chunks, bounded by bytes and shared by all
- * threads reading one store. It keeps hot small chunks (indptr, codes, the chunk a random row
+ * threads reading one store (Zarr) or all stores (HDF5). It keeps hot small chunks (indptr, codes, the chunk a random row
  * falls in) decoded across calls; chunks larger than a quarter of the budget are not kept so a
  * scan over X cannot flush it.
  */
-final class ChunkCache {
+public final class ChunkCache {
 
   private final long budgetBytes;
   private final LinkedHashMap<String, Object> entries = new LinkedHashMap<>(64, 0.75f, true);
   private final ToLongFunction<Object> weigher;
   private long usedBytes;
 
-  ChunkCache(long budgetBytes) {
+  public ChunkCache(long budgetBytes) {
     this.budgetBytes = budgetBytes;
     this.weigher = ChunkCache::weigh;
   }
 
-  synchronized Object get(String key) {
+  public synchronized Object get(String key) {
     return entries.get(key);
   }
 
-  synchronized void put(String key, Object chunk) {
+  public synchronized void put(String key, Object chunk) {
     long weight = weigher.applyAsLong(chunk);
     if (weight > budgetBytes / 4) {
       return;

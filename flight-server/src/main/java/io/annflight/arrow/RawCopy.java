@@ -1,0 +1,89 @@
+package io.annflight.arrow;
+
+import io.annflight.store.TypedBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.util.MemoryUtil;
+
+/**
+ * Same-type copies of little-endian values into an Arrow data buffer by address. The hot loops
+ * of a batch (one store value per non-zero, one row copy per dense row) would otherwise pay
+ * ArrowBuf's per-call bounds and reference checks; here bounds are checked once per row and
+ * every element index is checked against the row's width.
+ */
+final class RawCopy {
+  private RawCopy() {}
+
+  /** Whether values of this buffer can be copied as raw bits into an output of its type. */
+  static boolean applies(TypedBuffer values) {
+    int w = values.type().byteWidth();
+    return values.bytes().order() == ByteOrder.LITTLE_ENDIAN
+        && (w == 1 || w == 2 || w == 4 || w == 8)
+        && values.type() != io.annflight.schema.ElementType.BOOL;
+  }
+
+  /** Copies {@code length} elements from element {@code from} of src to element {@code to}. */
+  static void copy(TypedBuffer src, int from, ArrowBuf dst, long to, int length) {
+    int bw = src.type().byteWidth();
+    long bytes = (long) length * bw;
+    long dstOffset = to * bw;
+    checkDst(dst, dstOffset, bytes);
+    ByteBuffer b = src.bytes();
+    long srcOffset = (long) from * bw;
+    if (srcOffset + bytes > b.capacity()) {
+      throw new IndexOutOfBoundsException("source elements [" + from + ", " + (from + length)
+          + ") beyond " + b.capacity() / bw);
+    }
+    long address = dst.memoryAddress() + dstOffset;
+    if (b.hasArray()) {
+      MemoryUtil.copyToMemory(b.array(), b.arrayOffset() + srcOffset, address, bytes);
+    } else if (b.isDirect()) {
+      MemoryUtil.copyMemory(MemoryUtil.getByteBufferAddress(b) + srcOffset, address, bytes);
+    } else {
+      ByteBuffer d = b.duplicate();
+      d.limit((int) (srcOffset + bytes)).position((int) srcOffset);
+      dst.setBytes(dstOffset, d);
+    }
+  }
+
+  /**
+   * Scatters the entries {@code [lo, hi)} of one sparse row: entry e goes to element
+   * {@code rowBase + map(columns[e])} of dst, where map is identity when null and drops
+   * columns mapped to -1. Every target column is checked to lie in {@code [0, rowWidth)}.
+   */
+  static void scatter(TypedBuffer src, int[] columns, int lo, int hi, int[] map, ArrowBuf dst,
+      long rowBase, int rowWidth) {
+    int bw = src.type().byteWidth();
+    checkDst(dst, rowBase * bw, (long) rowWidth * bw);
+    if (hi > src.length() || hi > columns.length) {
+      throw new IndexOutOfBoundsException("sparse entries up to " + hi + " beyond "
+          + Math.min(src.length(), columns.length));
+    }
+    ByteBuffer b = src.bytes();
+    long base = dst.memoryAddress() + rowBase * bw;
+    for (int e = lo; e < hi; e++) {
+      int c = map == null ? columns[e] : map[columns[e]];
+      if (c < 0) {
+        continue; // dropped by an inner join
+      }
+      if (c >= rowWidth) {
+        throw new IndexOutOfBoundsException("column " + c + " outside a row of " + rowWidth);
+      }
+      long at = base + (long) c * bw;
+      switch (bw) {
+        case 4 -> MemoryUtil.putInt(at, b.getInt(e * 4));
+        case 8 -> MemoryUtil.putLong(at, b.getLong(e * 8));
+        case 2 -> MemoryUtil.putShort(at, b.getShort(e * 2));
+        default -> MemoryUtil.putByte(at, b.get(e));
+      }
+    }
+  }
+
+  private static void checkDst(ArrowBuf dst, long offset, long bytes) {
+    if (offset < 0 || offset + bytes > dst.capacity()) {
+      throw new IndexOutOfBoundsException("bytes [" + offset + ", " + (offset + bytes)
+          + ") outside a buffer of " + dst.capacity());
+    }
+  }
+}

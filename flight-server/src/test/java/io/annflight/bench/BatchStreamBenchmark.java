@@ -1,0 +1,91 @@
+package io.annflight.bench;
+
+import io.annflight.arrow.BatchSizing;
+import io.annflight.arrow.BatchStream;
+import io.annflight.collection.CollectionEngine;
+import io.annflight.collection.CollectionPlan;
+import io.annflight.collection.StoreCatalog;
+import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.RequestJson;
+import io.annflight.schema.RowSelection;
+import io.annflight.store.AnnDataStores;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+
+/**
+ * Server-side batch assembly alone (no Flight): fills every batch of a collection, in order and
+ * as shuffled 256-row index tickets, and prints rows/s. Separates engine cost from transport
+ * cost when profiling throughput_bench.py results.
+ *
+ * <pre>java -cp ... io.annflight.bench.BatchStreamBenchmark [--seconds S] PATH...</pre>
+ */
+public final class BatchStreamBenchmark {
+
+  public static void main(String[] args) throws Exception {
+    double seconds = 5;
+    List<Path> paths = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--seconds")) {
+        seconds = Double.parseDouble(args[++i]);
+      } else {
+        paths.add(Path.of(args[i]));
+      }
+    }
+    String json = "{\"paths\": [\"x\"], \"obs_keys\": [\"cell_type\"],"
+        + " \"obsm_keys\": [\"X_pca\"]}";
+    CollectionRequest r = RequestJson.parse(RequestJson.readObject(
+        json.getBytes(StandardCharsets.UTF_8), "bench"), n -> null, Set.of());
+    try (StoreCatalog catalog = new StoreCatalog(AnnDataStores::open);
+        RootAllocator allocator = new RootAllocator()) {
+      CollectionPlan plan = new CollectionEngine(catalog).plan(r, paths);
+      int rowsPerBatch = BatchSizing.defaultRowsPerBatch(plan.outputSchema());
+      for (int pass = 0; pass < 3; pass++) {
+        report("sequential", seconds, () -> drain(plan,
+            new RowSelection.Range(0, plan.nObs()), allocator, rowsPerBatch));
+      }
+      Random random = new Random(1);
+      for (int pass = 0; pass < 2; pass++) {
+        report("shuffled 256", seconds, () -> {
+          long[] idx = random.longs(256, 0, plan.nObs()).toArray();
+          return drain(plan, new RowSelection.Indices(idx), allocator, 256);
+        });
+      }
+    }
+  }
+
+  interface Work {
+    long run() throws Exception;
+  }
+
+  private static void report(String what, double seconds, Work w) throws Exception {
+    long rows = 0;
+    long t0 = System.nanoTime();
+    long end = t0 + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      rows += w.run();
+    }
+    double dt = (System.nanoTime() - t0) / 1e9;
+    System.out.printf("RESULT %-14s %,12.0f rows/s%n", what, rows / dt);
+  }
+
+  private static long drain(CollectionPlan plan, RowSelection rows, BufferAllocator parent,
+      int rowsPerBatch) {
+    try (BufferAllocator a = parent.newChildAllocator("bench", 0, Long.MAX_VALUE);
+        BatchStream s = BatchStream.open(plan, rows, a, rowsPerBatch)) {
+      long checksum = 0;
+      while (s.next()) {
+        for (FieldVector v : s.root().getFieldVectors()) {
+          checksum += v.getValueCount();
+        }
+      }
+      return s.rowsSent() + (checksum < 0 ? 1 : 0);
+    }
+  }
+}

@@ -1,0 +1,495 @@
+#!/usr/bin/python3
+"""Throughput of annflight beside its peers, in one run on the same files.
+
+Writes (once, under --dir, default /tmp/annflight-bench/throughput; never in the repository) a
+synthetic collection with anndata: 50,000 cells x 2,000 genes in 2 .h5ad files, X as CSR
+float32 at 5 % density and the same collection dense, obs `cell_type` (30 skewed levels), obsm
+`X_pca` (50 float32 columns). Then starts the server jar and, as a pyarrow.flight client,
+measures the rows and bytes delivered as numpy arrays (X 2-D float32, cell_type codes, X_pca
+2-D):
+
+  annflight sequential   every endpoint, one after another
+  annflight parallel     all endpoints at once (one client thread each)
+  annflight shuffled     tickets of 256 random indices (one client thread; and 4 threads)
+
+and the peers on the same files:
+
+  h5py blocks            4,096-row blocks into dense float32 (a reading-speed reference)
+  MappedCollection-like  lamindb's access pattern: one row at a time from h5py (indptr, data,
+                         indices, codes and obsm row per cell)
+  anndata backed         read_h5ad(backed="r"), one row at a time
+
+Prints one table with the ratios to the peers and the server's peak memory (VmHWM).
+
+Needs pyarrow: the script re-runs itself in /tmp/annflight-bench-venv (Debian's python3 with
+system site packages plus pyarrow), creating that venv when it is missing. Build the jar first:
+    mvn -B -q package -DskipTests
+    /usr/bin/python3 integration-tests/bench/throughput_bench.py
+    /usr/bin/python3 integration-tests/bench/throughput_bench.py --cells 1000000 --xmx 512m \\
+        --layouts csr --only annflight
+"""
+import argparse
+import concurrent.futures as cf
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+VENV = Path(os.environ.get("ANNFLIGHT_BENCH_VENV", "/tmp/annflight-bench-venv"))
+PYPI = os.environ.get("ANNFLIGHT_BENCH_INDEX", "file:///opt/pypi/simple")
+
+
+def ensure_pyarrow():
+    """Re-executes this script in a venv that has pyarrow (and the system's anndata)."""
+    try:
+        import pyarrow.flight  # noqa: F401
+        return
+    except ImportError:
+        pass
+    py = VENV / "bin" / "python"
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        sys.exit("pyarrow is missing from " + str(VENV))
+    if not py.exists():
+        print(f"creating {VENV} (system site packages + pyarrow)", file=sys.stderr)
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(VENV)],
+                       check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--index-url", PYPI, "pyarrow"],
+                       check=True)
+    os.execv(str(py), [str(py), __file__] + sys.argv[1:])
+
+
+ensure_pyarrow()
+
+import h5py  # noqa: E402
+import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.flight as fl  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import synthetic  # noqa: E402
+
+OBS_KEY, OBSM_KEY = "cell_type", "X_pca"
+
+
+# ---------------------------------------------------------------- server
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The annflight jar serving one collection per layout, as configured collections."""
+
+    def __init__(self, jar: Path, collections: dict, xmx: str, java_opts):
+        self.port = free_port()
+        self.config = Path(tempfile.mkstemp(prefix="annflight-bench-", suffix=".json")[1])
+        self.config.write_text(json.dumps({"collections": {
+            name: {"paths": [str(p) for p in paths], "obs_keys": [OBS_KEY],
+                   "obsm_keys": [OBSM_KEY]}
+            for name, paths in collections.items()}}))
+        cmd = ["java"] + ([f"-Xmx{xmx}"] if xmx else []) + list(java_opts) + [
+            "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(jar), "serve",
+            "--port", str(self.port), "--config", str(self.config)]
+        self.log = open(tempfile.mkstemp(prefix="annflight-bench-server-", suffix=".log")[1], "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        self.location = f"grpc+tcp://127.0.0.1:{self.port}"
+        self._anon_peak = 0
+        threading.Thread(target=self._sample, daemon=True).start()
+        deadline = time.time() + 120
+        while True:
+            if self.proc.poll() is not None:
+                sys.exit(f"server exited with {self.proc.returncode}; log: {self.log.name}")
+            try:
+                with fl.connect(self.location) as c:
+                    list(c.list_flights())
+                break
+            except fl.FlightError:
+                if time.time() > deadline:
+                    self.stop()
+                    sys.exit(f"server did not start; log: {self.log.name}")
+                time.sleep(0.3)
+
+    def _status(self, key: str) -> int:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+        return 0
+
+    def peak_rss(self) -> int:
+        """Peak resident memory since reset_peak (VmHWM; includes mapped file pages)."""
+        return self._status("VmHWM")
+
+    def peak_anon(self) -> int:
+        """Peak anonymous memory (heap, direct buffers, stacks) sampled since reset_peak."""
+        return self._anon_peak
+
+    def reset_peak(self):
+        """Starts a new peak window (Linux: writing 5 to clear_refs resets VmHWM)."""
+        try:
+            Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+        except OSError:
+            pass
+        self._anon_peak = self._status("RssAnon")
+
+    def _sample(self):
+        # Mapped store files count in RSS but are page cache; RssAnon is what the server owns.
+        while self.proc.poll() is None:
+            try:
+                self._anon_peak = max(self._anon_peak, self._status("RssAnon"))
+            except OSError:
+                return
+            time.sleep(0.02)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.config.unlink(missing_ok=True)
+
+
+# ---------------------------------------------------------------- annflight client
+
+OPTIONS = fl.FlightCallOptions(read_options=pa.ipc.IpcReadOptions(
+    ensure_alignment=pa.ipc.Alignment.DataTypeSpecific))
+
+
+def matrix(col) -> np.ndarray:
+    """A FixedSizeList column as a 2-D numpy array, zero-copy from the flattened child."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
+
+
+def batch_to_numpy(batch: pa.RecordBatch):
+    """What a training loop takes from a batch: X, cell_type codes, X_pca as numpy."""
+    x = matrix(batch.column("X"))
+    codes = batch.column(OBS_KEY).indices.to_numpy(zero_copy_only=False)
+    pca = matrix(batch.column("obsm_" + OBSM_KEY))
+    return x, codes, pca
+
+
+def drain(client, ticket) -> tuple:
+    rows = nbytes = 0
+    reader = client.do_get(ticket, OPTIONS)
+    for chunk in reader:
+        x, codes, pca = batch_to_numpy(chunk.data)
+        rows += x.shape[0]
+        nbytes += x.nbytes + codes.nbytes + pca.nbytes
+    return rows, nbytes
+
+
+def request(name: str) -> dict:
+    return {"collection": name, "obs_keys": [OBS_KEY], "obsm_keys": [OBSM_KEY]}
+
+
+def flight_info(client, name):
+    d = fl.FlightDescriptor.for_command(json.dumps(request(name)))
+    return client.get_flight_info(d, OPTIONS)
+
+
+def annflight_sequential(location, name):
+    with fl.connect(location) as client:
+        info = flight_info(client, name)
+        t0 = time.perf_counter()
+        rows = nbytes = 0
+        for ep in info.endpoints:
+            r, b = drain(client, ep.ticket)
+            rows += r
+            nbytes += b
+        return rows, nbytes, time.perf_counter() - t0
+
+
+def annflight_parallel(location, name):
+    with fl.connect(location) as c:
+        endpoints = flight_info(c, name).endpoints
+
+    def one(ep):
+        with fl.connect(location) as client:
+            return drain(client, ep.ticket)
+
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(len(endpoints)) as pool:
+        parts = list(pool.map(one, endpoints))
+    dt = time.perf_counter() - t0
+    return sum(p[0] for p in parts), sum(p[1] for p in parts), dt
+
+
+def annflight_shuffled(location, name, n_obs, batch, seconds, threads, seed=1):
+    """Training batches: a random permutation cut into tickets of `batch` indices."""
+    perm = np.random.default_rng(seed).permutation(n_obs)
+    tickets = [fl.Ticket(json.dumps({"request": request(name),
+                                     "indices": perm[s:s + batch].tolist()}).encode())
+               for s in range(0, n_obs, batch)]
+    deadline = time.perf_counter() + seconds
+
+    def worker(k):
+        rows = nbytes = 0
+        with fl.connect(location) as client:
+            for i in range(k, len(tickets), threads):
+                if time.perf_counter() > deadline:
+                    break
+                r, b = drain(client, tickets[i])
+                rows += r
+                nbytes += b
+        return rows, nbytes
+
+    t0 = time.perf_counter()
+    with cf.ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(worker, range(threads)))
+    dt = time.perf_counter() - t0
+    return sum(p[0] for p in parts), sum(p[1] for p in parts), dt
+
+
+# ---------------------------------------------------------------- peers
+
+class H5Store:
+    """One .h5ad opened with h5py: X (CSR group or dense), cell_type codes, X_pca."""
+
+    def __init__(self, path):
+        self.f = h5py.File(path, "r")
+        x = self.f["X"]
+        self.sparse = isinstance(x, h5py.Group)
+        if self.sparse:
+            self.n, self.m = (int(v) for v in x.attrs["shape"])
+            self.indptr, self.indices, self.data = x["indptr"], x["indices"], x["data"]
+        else:
+            self.n, self.m = x.shape
+            self.x = x
+        self.codes = self.f["obs"][OBS_KEY]["codes"]
+        self.pca = self.f["obsm"][OBSM_KEY]
+
+    def block(self, s, e, indptr_all):
+        if self.sparse:
+            ptr = indptr_all[s:e + 1]
+            lo, hi = int(ptr[0]), int(ptr[-1])
+            x = np.zeros((e - s, self.m), dtype=np.float32)
+            rows = np.repeat(np.arange(e - s), np.diff(ptr))
+            x[rows, self.indices[lo:hi]] = self.data[lo:hi]
+        else:
+            x = np.asarray(self.x[s:e], dtype=np.float32)
+        return x, self.codes[s:e], self.pca[s:e]
+
+    def row(self, i):
+        """MappedCollection's per-row read (lamindb _get_data_idx / _get_label_idx / obsm)."""
+        if self.sparse:
+            s, e = self.indptr[i:i + 2]
+            x = np.zeros(self.m, dtype=np.float32)
+            x[self.indices[s:e]] = self.data[s:e]
+        else:
+            x = self.x[i]
+        return x, self.codes[i], self.pca[i]
+
+
+def h5py_blocks(paths, block=4096):
+    t0 = time.perf_counter()
+    rows = nbytes = 0
+    for p in paths:
+        st = H5Store(p)
+        indptr_all = st.indptr[:] if st.sparse else None
+        for s in range(0, st.n, block):
+            x, codes, pca = st.block(s, min(st.n, s + block), indptr_all)
+            rows += x.shape[0]
+            nbytes += x.nbytes + codes.nbytes + pca.nbytes
+    return rows, nbytes, time.perf_counter() - t0
+
+
+def row_order(stores, shuffled, seed=1):
+    """(store, local row) pairs over the collection, in order or shuffled."""
+    pairs = [(k, i) for k, st in enumerate(stores) for i in range(st.n)]
+    if shuffled:
+        rng = np.random.default_rng(seed)
+        return [pairs[j] for j in rng.permutation(len(pairs))]
+    return pairs
+
+
+def per_row(read_row, stores, shuffled, seconds):
+    order = row_order(stores, shuffled)
+    deadline = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    rows = nbytes = 0
+    for k, i in order:
+        x, code, pca = read_row(k, i)
+        rows += 1
+        nbytes += x.nbytes + np.asarray(code).nbytes + pca.nbytes
+        if rows % 64 == 0 and time.perf_counter() > deadline:
+            break
+    return rows, nbytes, time.perf_counter() - t0
+
+
+def mapped_collection_like(paths, shuffled, seconds):
+    stores = [H5Store(p) for p in paths]
+    return per_row(lambda k, i: stores[k].row(i), stores, shuffled, seconds)
+
+
+def anndata_backed(paths, shuffled, seconds):
+    import anndata
+    ads = [anndata.read_h5ad(p, backed="r") for p in paths]
+
+    class Sized:
+        def __init__(self, n):
+            self.n = n
+
+    codes = [a.obs[OBS_KEY].cat.codes.to_numpy() for a in ads]
+
+    def read_row(k, i):
+        a = ads[k]
+        x = a.X[i]
+        x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
+        return x.astype(np.float32, copy=False), codes[k][i], np.asarray(a.obsm[OBSM_KEY][i])
+
+    return per_row(read_row, [Sized(a.n_obs) for a in ads], shuffled, seconds)
+
+
+# ---------------------------------------------------------------- report
+
+def best(fn, passes):
+    out = None
+    for _ in range(passes):
+        r = fn()
+        if out is None or r[0] / r[2] > out[0] / out[2]:
+            out = r
+    return out
+
+
+def fmt_rate(r):
+    rows, nbytes, dt = r
+    return rows / dt, nbytes / dt / 1e6
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench/throughput"))
+    ap.add_argument("--cells", type=int, default=50_000)
+    ap.add_argument("--genes", type=int, default=2_000)
+    ap.add_argument("--files", type=int, default=2)
+    ap.add_argument("--density", type=float, default=0.05)
+    ap.add_argument("--layouts", default="csr,dense")
+    ap.add_argument("--only", default="annflight,peers",
+                    help="annflight, peers, or both (comma separated)")
+    ap.add_argument("--passes", type=int, default=3, help="best of N for whole-collection reads")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed passes over each annflight collection before measuring")
+    ap.add_argument("--batch", type=int, default=256, help="indices per shuffled ticket")
+    ap.add_argument("--seconds", type=float, default=8.0,
+                    help="time limit of each shuffled or per-row measurement")
+    ap.add_argument("--jar", type=Path, default=REPO / "flight-server/target/annflight-server.jar")
+    ap.add_argument("--xmx", default="", help="server heap, e.g. 512m")
+    ap.add_argument("--java-opt", action="append", default=[],
+                    help="extra JVM option for the server (repeatable)")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args()
+    if REPO in args.dir.resolve().parents:
+        sys.exit("--dir must be outside the repository")
+    layouts = [s for s in args.layouts.split(",") if s]
+    only = set(args.only.split(","))
+
+    t0 = time.time()
+    colls = synthetic.write_collection(args.dir, args.cells, args.genes, args.files,
+                                       args.density, layouts)
+    print(f"collection ready in {time.time() - t0:.0f} s: "
+          + ", ".join(f"{lay}: {sum(p.stat().st_size for p in ps) / 1e6:,.0f} MB"
+                      for lay, ps in colls.items()), flush=True)
+
+    results = {}  # (measurement, layout) -> (rows, bytes, seconds)
+    peaks = {}
+    if "annflight" in only:
+        if not args.jar.exists():
+            sys.exit(f"{args.jar} is missing: run mvn -B -q package -DskipTests")
+        server = Server(args.jar, colls, args.xmx, args.java_opt)
+        try:
+            loc = server.location
+            for lay in layouts:
+                n = args.cells
+                # A long-running server is warm: let the JIT compile the hot paths first.
+                for _ in range(args.warmup):
+                    annflight_sequential(loc, lay)
+                    annflight_shuffled(loc, lay, n, args.batch, 1.0, 1)
+                server.reset_peak()
+                results["annflight sequential", lay] = best(
+                    lambda: annflight_sequential(loc, lay), args.passes)
+                results["annflight parallel endpoints", lay] = best(
+                    lambda: annflight_parallel(loc, lay), args.passes)
+                results["annflight shuffled 256, 1 thread", lay] = annflight_shuffled(
+                    loc, lay, n, args.batch, args.seconds, 1)
+                results["annflight shuffled 256, 4 threads", lay] = annflight_shuffled(
+                    loc, lay, n, args.batch, args.seconds, 4)
+                peaks[lay] = (server.peak_anon(), server.peak_rss())
+                print(f"annflight {lay} done", flush=True)
+        finally:
+            server.stop()
+    if "peers" in only:
+        for lay in layouts:
+            paths = colls[lay]
+            results["h5py blocks of 4096", lay] = best(lambda: h5py_blocks(paths), args.passes)
+            results["MappedCollection-like, in order", lay] = mapped_collection_like(
+                paths, False, args.seconds)
+            results["MappedCollection-like, shuffled", lay] = mapped_collection_like(
+                paths, True, args.seconds)
+            results["anndata backed rows, shuffled", lay] = anndata_backed(
+                paths, True, args.seconds)
+            print(f"peers {lay} done", flush=True)
+
+    report(results, layouts, peaks, args)
+    if args.json:
+        args.json.write_text(json.dumps({
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "results": [{"measurement": m, "layout": lay, "rows": r, "bytes": b, "seconds": s}
+                        for (m, lay), (r, b, s) in results.items()],
+            "server_peak_rss": peaks}, indent=1))
+
+
+def report(results, layouts, peaks, args):
+    print()
+    print(f"{args.cells:,} cells x {args.genes:,} genes in {args.files} files, "
+          f"X + {OBS_KEY} codes + {OBSM_KEY} as numpy; rows/s (MB/s)")
+    names = list(dict.fromkeys(m for m, _ in results))
+    head = f"| {'measurement':36} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
+                                                for lay in layouts)
+    print(head)
+    print("|" + "-" * 38 + "|" + "".join("-" * 26 + "|" for _ in layouts))
+    for m in names:
+        cells = []
+        for lay in layouts:
+            r = results.get((m, lay))
+            if r is None:
+                cells.append(f" {'-':>24} |")
+            else:
+                rows, mb = fmt_rate(r)
+                cells.append(f" {f'{rows:,.0f} ({mb:,.0f})':>24} |")
+        print(f"| {m:36} |" + "".join(cells))
+    pairs = [("annflight sequential", "h5py blocks of 4096"),
+             ("annflight sequential", "MappedCollection-like, in order"),
+             ("annflight parallel endpoints", "h5py blocks of 4096"),
+             ("annflight shuffled 256, 1 thread", "MappedCollection-like, shuffled"),
+             ("annflight shuffled 256, 1 thread", "anndata backed rows, shuffled")]
+    lines = []
+    for a, b in pairs:
+        ratios = []
+        for lay in layouts:
+            if (a, lay) in results and (b, lay) in results:
+                ra = fmt_rate(results[a, lay])[0]
+                rb = fmt_rate(results[b, lay])[0]
+                ratios.append(f"{lay} {ra / rb:,.2f}x")
+        if ratios:
+            lines.append(f"  {a} / {b}: " + ", ".join(ratios))
+    if lines:
+        print("\nratios (rows/s):")
+        print("\n".join(lines))
+    for lay, (anon, rss) in peaks.items():
+        print(f"server peak memory during the {lay} runs: {anon / 2**20:,.0f} MiB anonymous "
+              f"(heap, direct buffers), {rss / 2**20:,.0f} MiB RSS including mapped store pages"
+              + (f"; -Xmx{args.xmx}" if args.xmx else ""))
+
+
+if __name__ == "__main__":
+    main()
