@@ -63,6 +63,10 @@ def test_readme_python_snippets_run_and_compute_the_right_values(server):
         key = None if pd.isna(k) else k
         assert summary[key][0] == len(g)
         assert summary[key][1] == pytest.approx(g["t"].mean(), rel=1e-5)
+    # Performance: the fast numpy path over the hand-built ticket (one batch of 4 rows).
+    np.testing.assert_array_equal(ns["batch_X"], demo.X()[[42, 7, 7, 499]])
+    assert ns["batch_codes"].tolist() == [-1 if codes[r] is None else codes[r]
+                                          for r in [42, 7, 7, 499]]
     # PyTorch: the loop trained on real batches.
     assert ns["x"].shape[1] == 100 and ns["y"].dtype == torch.int64
     assert torch.isfinite(ns["loss"])
