@@ -1,8 +1,6 @@
 package io.annflight.store.h5ad;
 
-import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
-import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 import java.nio.ByteBuffer;
@@ -13,36 +11,15 @@ import java.util.Arrays;
  * non-zeros in batches of whole columns and keeps the entries of the requested rows; this
  * costs a full pass over indices (and over data for the batches that hold any hit).
  */
-final class CscMatrix implements MatrixReader {
+final class CscMatrix extends SparseMatrix {
 
   /** Non-zeros read per batch: bounds memory while keeping reads large. */
   private static final long BATCH = 1 << 20;
 
-  private final SparseGroup g;
   private volatile long[] columnPointers;
 
   CscMatrix(SparseGroup group) {
-    this.g = group;
-  }
-
-  @Override
-  public String elementPath() {
-    return g.elementPath;
-  }
-
-  @Override
-  public long nRows() {
-    return g.nRows;
-  }
-
-  @Override
-  public long nCols() {
-    return g.nCols;
-  }
-
-  @Override
-  public ElementType elementType() {
-    return g.data.type();
+    super(group);
   }
 
   @Override

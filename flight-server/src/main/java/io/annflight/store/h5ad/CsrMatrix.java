@@ -1,8 +1,6 @@
 package io.annflight.store.h5ad;
 
-import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
-import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 import java.nio.ByteBuffer;
@@ -14,7 +12,7 @@ import java.util.List;
  * indices and data; a sorted row list reads the non-zeros of runs of rows, merging runs that
  * lie close together on disk.
  */
-final class CsrMatrix implements MatrixReader {
+final class CsrMatrix extends SparseMatrix {
 
   /**
    * Runs of non-zeros closer than this (in elements) are read as one span. Chunks are cached
@@ -23,30 +21,9 @@ final class CsrMatrix implements MatrixReader {
    */
   private static final long MERGE_GAP = 512;
 
-  private final SparseGroup g;
 
   CsrMatrix(SparseGroup group) {
-    this.g = group;
-  }
-
-  @Override
-  public String elementPath() {
-    return g.elementPath;
-  }
-
-  @Override
-  public long nRows() {
-    return g.nRows;
-  }
-
-  @Override
-  public long nCols() {
-    return g.nCols;
-  }
-
-  @Override
-  public ElementType elementType() {
-    return g.data.type();
+    super(group);
   }
 
   @Override

@@ -2,7 +2,6 @@ package io.annflight.store.zarr;
 
 import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
-import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 import java.util.Arrays;
@@ -12,32 +11,10 @@ import java.util.Arrays;
  * {@code indices} once and {@code data} for the hits; the cost is O(nnz) per call whatever the
  * number of rows (acceptable for the small CSC stores anndata users have; CSR is the fast path).
  */
-final class CscZarrMatrix implements MatrixReader {
-
-  private final SparseGroup g;
+final class CscZarrMatrix extends SparseZarrMatrix {
 
   CscZarrMatrix(SparseGroup group) {
-    this.g = group;
-  }
-
-  @Override
-  public String elementPath() {
-    return g.element();
-  }
-
-  @Override
-  public long nRows() {
-    return g.nRows();
-  }
-
-  @Override
-  public long nCols() {
-    return g.nCols();
-  }
-
-  @Override
-  public ElementType elementType() {
-    return g.elementType();
+    super(group);
   }
 
   @Override
@@ -46,16 +23,7 @@ final class CscZarrMatrix implements MatrixReader {
   }
 
   @Override
-  public RowBlock readRows(long start, long stop) {
-    return read(RowSelection.range(elementPath(), g.nRows(), start, stop));
-  }
-
-  @Override
-  public RowBlock readRows(long[] sortedRows) {
-    return read(RowSelection.sorted(elementPath(), g.nRows(), sortedRows));
-  }
-
-  private RowBlock read(RowSelection sel) {
+  RowBlock read(RowSelection sel) {
     int n = sel.size();
     int cols = Math.toIntExact(g.nCols());
     // Distinct requested rows (sorted) and, for each, its first output slot and multiplicity.

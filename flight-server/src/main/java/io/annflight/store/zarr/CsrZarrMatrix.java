@@ -2,7 +2,6 @@ package io.annflight.store.zarr;
 
 import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
-import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 
@@ -11,32 +10,10 @@ import io.annflight.store.TypedBuffer;
  * {@code data}/{@code indices} spans in ascending order, so every chunk is decoded once per
  * call; a row range is one contiguous span.
  */
-final class CsrZarrMatrix implements MatrixReader {
-
-  private final SparseGroup g;
+final class CsrZarrMatrix extends SparseZarrMatrix {
 
   CsrZarrMatrix(SparseGroup group) {
-    this.g = group;
-  }
-
-  @Override
-  public String elementPath() {
-    return g.element();
-  }
-
-  @Override
-  public long nRows() {
-    return g.nRows();
-  }
-
-  @Override
-  public long nCols() {
-    return g.nCols();
-  }
-
-  @Override
-  public ElementType elementType() {
-    return g.elementType();
+    super(group);
   }
 
   @Override
@@ -45,16 +22,7 @@ final class CsrZarrMatrix implements MatrixReader {
   }
 
   @Override
-  public RowBlock readRows(long start, long stop) {
-    return read(RowSelection.range(elementPath(), g.nRows(), start, stop));
-  }
-
-  @Override
-  public RowBlock readRows(long[] sortedRows) {
-    return read(RowSelection.sorted(elementPath(), g.nRows(), sortedRows));
-  }
-
-  private RowBlock read(RowSelection sel) {
+  RowBlock read(RowSelection sel) {
     int n = sel.size();
     long[] lo = new long[n];
     int[] offsets = new int[n + 1];
