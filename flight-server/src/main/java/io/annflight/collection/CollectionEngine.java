@@ -229,6 +229,6 @@ public final class CollectionEngine {
     Set<Object> union = new HashSet<>();
     columns.stream().flatMap(Optional::stream)
         .forEach(c -> union.addAll(LabelValues.categoriesOf(c, type)));
-    return LabelValues.sorted(union, type);
+    return LabelValues.sorted(union);
   }
 }

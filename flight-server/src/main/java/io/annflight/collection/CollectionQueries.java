@@ -1,6 +1,5 @@
 package io.annflight.collection;
 
-import io.annflight.schema.JoinMode;
 import io.annflight.schema.LabelType;
 import io.annflight.store.ColumnData;
 import java.util.ArrayList;
@@ -170,8 +169,4 @@ public final class CollectionQueries {
         columns.stream().flatMap(Optional::stream).map(LabelValues::typeOf).toList());
   }
 
-  /** Whether rows carry the join (for describe). */
-  public JoinMode effectiveJoin() {
-    return plan.varJoin().effective();
-  }
 }

@@ -5,7 +5,6 @@ import io.annflight.schema.RequestException;
 import io.annflight.store.ColumnData;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -114,15 +113,12 @@ public record LabelValues(LabelType type, List<Object> values) {
   }
 
   /** Sorted as Python's {@code sorted()} orders these values. */
-  public static List<Object> sorted(Collection<Object> values, LabelType type) {
-    List<Object> out = new ArrayList<>(values);
-    out.sort(comparator(type));
-    return out;
-  }
-
   @SuppressWarnings("unchecked")
-  static Comparator<Object> comparator(LabelType type) {
-    return (a, b) -> ((Comparable<Object>) a).compareTo(b);
+  public static List<Object> sorted(Collection<Object> values) {
+    // Values of one key share one wire type (String, Long, Double or Boolean): all Comparable.
+    List<Object> out = new ArrayList<>(values);
+    out.sort((a, b) -> ((Comparable<Object>) a).compareTo(b));
+    return out;
   }
 
   /** numpy's {@code astype(str)} of a label: {@code nan} for missing, Python's repr for floats. */

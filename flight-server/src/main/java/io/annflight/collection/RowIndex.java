@@ -59,9 +59,4 @@ public final class RowIndex {
     int[] sel = selected[store];
     return sel == null ? Math.toIntExact(k) : sel[Math.toIntExact(k)];
   }
-
-  /** The sorted local rows kept for a store, or null when all are. */
-  public int[] selectedRows(int store) {
-    return selected[store] == null ? null : selected[store].clone();
-  }
 }

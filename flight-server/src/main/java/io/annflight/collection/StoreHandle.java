@@ -45,10 +45,6 @@ public final class StoreHandle {
     return v;
   }
 
-  public boolean hasObsColumn(String key) {
-    return store.obs().hasColumn(key);
-  }
-
   /** The obs column, or empty when the store has no such column. */
   public Optional<ColumnData> obsColumn(String key) {
     return obsColumns.computeIfAbsent(key, k -> {

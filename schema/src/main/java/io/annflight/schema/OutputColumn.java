@@ -62,11 +62,5 @@ public sealed interface OutputColumn
           new DictionaryEncoding(dictionaryId, false, new ArrowType.Int(32, true));
       return new Field(name, new FieldType(true, new ArrowType.Int(32, true), enc), null);
     }
-
-    /** The field of the dictionary vector itself. */
-    public Field dictionaryField() {
-      return new Field(name + "_dictionary", FieldType.notNullable(ArrowTypes.of(valueType)),
-          null);
-    }
   }
 }

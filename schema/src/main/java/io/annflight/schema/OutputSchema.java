@@ -12,11 +12,4 @@ public record OutputSchema(List<OutputColumn> columns) {
   public Schema toArrow() {
     return new Schema(columns.stream().map(OutputColumn::field).toList());
   }
-
-  public List<OutputColumn.Label> encodedLabels() {
-    return columns.stream()
-        .filter(c -> c instanceof OutputColumn.Label l && l.encoded())
-        .map(c -> (OutputColumn.Label) c)
-        .toList();
-  }
 }
