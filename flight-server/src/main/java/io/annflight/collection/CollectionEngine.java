@@ -1,6 +1,7 @@
 package io.annflight.collection;
 
 import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.Compression;
 import io.annflight.schema.ElementType;
 import io.annflight.schema.LabelType;
 import io.annflight.schema.OutputColumn;
@@ -56,7 +57,7 @@ public final class CollectionEngine {
   private static String cacheKey(CollectionRequest r, List<Path> paths) {
     CollectionRequest shape = new CollectionRequest(r.collection(), r.paths(), r.layersKeys(),
         r.obsKeys(), r.obsmKeys(), r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(),
-        r.dtype(), null, null);
+        r.dtype(), null, null, Compression.NONE);
     return paths + RequestJson.toJson(shape).toString();
   }
 

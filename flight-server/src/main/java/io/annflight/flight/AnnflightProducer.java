@@ -114,7 +114,8 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     Location[] where = locations.get().toArray(new Location[0]);
     List<FlightEndpoint> eps = new ArrayList<>();
     for (RowSelection.Range r : endpoints.plan(storeRows, request.rowsPerEndpoint())) {
-      byte[] ticket = TicketJson.write(new Ticket(plan.request(), r));
+      // The caller's request, not the cached plan's: batch size and compression differ per call.
+      byte[] ticket = TicketJson.write(new Ticket(request, r));
       eps.add(new FlightEndpoint(new org.apache.arrow.flight.Ticket(ticket), where));
     }
     return new FlightInfo(WireSchema.of(plan.outputSchema()), descriptor, eps, -1, plan.nObs(),
@@ -130,7 +131,8 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       CollectionPlan plan = plan(t.request());
       int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
           : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
-      task = new StreamTask(plan, t.rows(), rowsPerBatch, allocator, listener,
+      task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(), streams,
+          allocator, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {
       listener.error(FlightErrors.toFlight(e));

@@ -1,18 +1,24 @@
 package io.annflight.flight;
 
 import io.annflight.arrow.BatchStream;
+import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
+import io.annflight.schema.Compression;
 import io.annflight.schema.RowSelection;
+import java.util.concurrent.Executor;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One DoGet: fills batches and hands them to the client as fast as it reads them. Runs on the
  * service's own executor, not the call's serialising executor, so waiting for on-ready can be
- * woken. Stops as soon as the client cancels or disconnects; every buffer lives in a child
- * allocator that is closed (and checked for leaks) when the stream ends, however it ends.
+ * woken. A stream of several batches fills the next batch on a second thread while this one
+ * compresses and sends the last ({@link PrefetchingBatches}). Stops as soon as the client
+ * cancels or disconnects; every buffer lives in a child allocator that is closed (and checked
+ * for leaks) when the stream ends, however it ends.
  */
 final class StreamTask implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamTask.class);
@@ -24,16 +30,21 @@ final class StreamTask implements Runnable {
   private final CollectionPlan plan;
   private final RowSelection rows;
   private final int rowsPerBatch;
+  private final Compression compression;
+  private final Executor fillers;
   private final BufferAllocator parent;
   private final ServerStreamListener listener;
   private final String label;
   private final Object readyLock = new Object();
 
-  StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, BufferAllocator parent,
-      ServerStreamListener listener, String label) {
+  /** @param fillers runs the filling thread of streams with more than one batch */
+  StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, Compression compression,
+      Executor fillers, BufferAllocator parent, ServerStreamListener listener, String label) {
     this.plan = plan;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
+    this.compression = compression;
+    this.fillers = fillers;
     this.parent = parent;
     this.listener = listener;
     this.label = label;
@@ -49,10 +60,19 @@ final class StreamTask implements Runnable {
     listener.setUseZeroCopy(true);
     BufferAllocator allocator = parent.newChildAllocator(label, 0, parent.getLimit());
     BatchStream stream = null;
+    PrefetchingBatches prefetch = null;
     try {
       stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
-      listener.start(stream.root(), stream.dictionaries());
-      while (!listener.isCancelled() && stream.next()) {
+      VectorSchemaRoot outbound = stream.root();
+      if (rows.count() > rowsPerBatch) {
+        prefetch = PrefetchingBatches.start(stream, fillers);
+        outbound = prefetch.root();
+      }
+      listener.start(outbound, stream.dictionaries());
+      if (compression != Compression.NONE) {
+        CompressedBatches.enable(listener, outbound, BatchCodecs.forCompression(compression));
+      }
+      while (!listener.isCancelled() && (prefetch != null ? prefetch.next() : stream.next())) {
         if (!awaitReady()) {
           break;
         }
@@ -74,7 +94,7 @@ final class StreamTask implements Runnable {
         listener.error(FlightErrors.toFlight(t));
       }
     } finally {
-      close(stream, allocator);
+      close(prefetch, stream, allocator);
     }
   }
 
@@ -110,7 +130,16 @@ final class StreamTask implements Runnable {
     }
   }
 
-  private void close(BatchStream stream, BufferAllocator allocator) {
+  private void close(PrefetchingBatches prefetch, BatchStream stream,
+      BufferAllocator allocator) {
+    try {
+      // The filling thread first: it still uses the stream until it has stopped.
+      if (prefetch != null) {
+        prefetch.close();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("{}: stopping the filling thread failed", label, e);
+    }
     try {
       if (stream != null) {
         stream.close();

@@ -14,6 +14,7 @@ import java.util.Objects;
  * @param dtype null keeps the stores' common stored type
  * @param rowsPerEndpoint null: one endpoint per store, large stores split
  * @param rowsPerBatch null: sized so a batch is a few MiB
+ * @param compression how batches are compressed on the wire (how, not what: plans ignore it)
  */
 public record CollectionRequest(
     String collection,
@@ -27,7 +28,8 @@ public record CollectionRequest(
     UnknownLabel unknownLabel,
     ElementType dtype,
     Long rowsPerEndpoint,
-    Integer rowsPerBatch) {
+    Integer rowsPerBatch,
+    Compression compression) {
 
   public CollectionRequest {
     paths = List.copyOf(paths);
@@ -41,6 +43,7 @@ public record CollectionRequest(
     Objects.requireNonNull(join, "join");
     Objects.requireNonNull(encodeLabels, "encodeLabels");
     Objects.requireNonNull(unknownLabel, "unknownLabel");
+    Objects.requireNonNull(compression, "compression");
     if (rowsPerEndpoint != null && rowsPerEndpoint <= 0) {
       throw new RequestException("rows_per_endpoint must be positive, got " + rowsPerEndpoint);
     }
@@ -53,13 +56,13 @@ public record CollectionRequest(
   public static CollectionRequest ofPaths(List<String> paths) {
     return new CollectionRequest(
         null, paths, List.of("X"), List.of(), List.of(), Map.of(), JoinMode.INNER,
-        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null);
+        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null, Compression.NONE);
   }
 
   public CollectionRequest withCollection(String name, List<String> resolvedPaths) {
     return new CollectionRequest(
         name, resolvedPaths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
-        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch);
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, compression);
   }
 
   /** The obs keys whose labels are integer-encoded. */

@@ -18,7 +18,8 @@ import java.util.function.Function;
 
 /**
  * The JSON form of a {@link CollectionRequest}: the keys are MappedCollection's argument names
- * plus {@code collection}, {@code paths}, {@code rows_per_endpoint} and {@code rows_per_batch}.
+ * plus {@code collection}, {@code paths}, {@code rows_per_endpoint}, {@code rows_per_batch} and
+ * {@code compression}.
  * Unknown keys are an error.
  */
 public final class RequestJson {
@@ -36,10 +37,11 @@ public final class RequestJson {
   static final String DTYPE = "dtype";
   static final String ROWS_PER_ENDPOINT = "rows_per_endpoint";
   static final String ROWS_PER_BATCH = "rows_per_batch";
+  static final String COMPRESSION = "compression";
 
   public static final Set<String> KEYS =
       Set.of(COLLECTION, PATHS, LAYERS_KEYS, OBS_KEYS, OBSM_KEYS, OBS_FILTER, JOIN,
-          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH);
+          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, COMPRESSION);
 
   private RequestJson() {}
 
@@ -108,7 +110,8 @@ public final class RequestJson {
             ? Long.valueOf(positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT))
             : base.rowsPerEndpoint(),
         node.has(ROWS_PER_BATCH) ? Integer.valueOf(Math.toIntExact(
-            positiveLong(node.get(ROWS_PER_BATCH), ROWS_PER_BATCH))) : base.rowsPerBatch());
+            positiveLong(node.get(ROWS_PER_BATCH), ROWS_PER_BATCH))) : base.rowsPerBatch(),
+        node.has(COMPRESSION) ? compression(node.get(COMPRESSION)) : base.compression());
   }
 
   private static String sortedKeys(Set<String> extra) {
@@ -162,6 +165,9 @@ public final class RequestJson {
     if (r.rowsPerBatch() != null) {
       o.put(ROWS_PER_BATCH, r.rowsPerBatch());
     }
+    if (r.compression() != Compression.NONE) {
+      o.put(COMPRESSION, r.compression().jsonName());
+    }
     return o;
   }
 
@@ -169,6 +175,13 @@ public final class RequestJson {
     ArrayNode a = JsonNodeFactory.instance.arrayNode();
     values.forEach(a::add);
     return a;
+  }
+
+  private static Compression compression(JsonNode n) {
+    if (!n.isNull() && !n.isTextual()) {
+      throw new RequestException("\"compression\" must be a string, got " + n);
+    }
+    return Compression.fromJson(n.isNull() ? null : n.asText());
   }
 
   private static String text(JsonNode n, String key) {

@@ -16,7 +16,7 @@ class RequestJsonTest {
     if (name.equals("atlas")) {
       return new CollectionRequest("atlas", List.of("a.h5ad", "b.zarr"), List.of("counts"),
           List.of("cell_type"), List.of(), Map.of(), JoinMode.OUTER, EncodeLabels.ALL,
-          UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null);
+          UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null, Compression.NONE);
     }
     throw new RequestException("unknown collection \"" + name + "\"");
   };
@@ -35,6 +35,7 @@ class RequestJsonTest {
     assertThat(r.encodeLabels()).isEqualTo(EncodeLabels.ALL);
     assertThat(r.dtype()).isNull();
     assertThat(r.rowsPerBatch()).isNull();
+    assertThat(r.compression()).isEqualTo(Compression.NONE);
   }
 
   @Test
@@ -43,7 +44,8 @@ class RequestJsonTest {
         + "[\"X\", \"raw.X\"], \"obs_keys\": \"cell_type\", \"obsm_keys\": [\"X_pca\"], "
         + "\"obs_filter\": {\"tissue\": \"lung\", \"n\": [1, 2.5, null, true]}, \"join\": null,"
         + " \"encode_labels\": [\"cell_type\"], \"unknown_label\": {\"cell_type\": \"unknown\"},"
-        + " \"dtype\": \"float64\", \"rows_per_endpoint\": 100, \"rows_per_batch\": 10}");
+        + " \"dtype\": \"float64\", \"rows_per_endpoint\": 100, \"rows_per_batch\": 10,"
+        + " \"compression\": \"lz4\"}");
     assertThat(r.layersKeys()).containsExactly("X", "raw.X");
     assertThat(r.obsKeys()).containsExactly("cell_type");
     assertThat(r.obsFilter().get("tissue")).containsExactly("lung");
@@ -54,6 +56,7 @@ class RequestJsonTest {
     assertThat(r.dtype()).isEqualTo(ElementType.FLOAT64);
     assertThat(r.rowsPerEndpoint()).isEqualTo(100L);
     assertThat(r.rowsPerBatch()).isEqualTo(10);
+    assertThat(r.compression()).isEqualTo(Compression.LZ4);
   }
 
   @Test
@@ -69,7 +72,7 @@ class RequestJsonTest {
   @Test
   void normalisedJsonRoundTrips() {
     CollectionRequest r = parse("{\"collection\": \"atlas\", \"obs_filter\": {\"t\": [\"x\"]},"
-        + " \"encode_labels\": false, \"rows_per_batch\": 7}");
+        + " \"encode_labels\": false, \"rows_per_batch\": 7, \"compression\": \"zstd\"}");
     byte[] json = RequestJson.toJson(r).toString().getBytes(StandardCharsets.UTF_8);
     assertThat(parse(new String(json, StandardCharsets.UTF_8))).isEqualTo(r);
   }
@@ -91,6 +94,11 @@ class RequestJsonTest {
         .hasMessageContaining("rows_per_batch");
     assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"obs_filter\": {\"t\": {}}}"))
         .hasMessageContaining("obs_filter value for \"t\"");
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"compression\": \"gzip\"}"))
+        .hasMessageContaining("compression must be \"none\", \"lz4\" or \"zstd\"")
+        .hasMessageContaining("gzip");
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"compression\": 1}"))
+        .hasMessageContaining("\"compression\" must be a string");
     assertThatThrownBy(() -> parse("[1]")).hasMessageContaining("JSON object");
     assertThatThrownBy(() -> parse("{\"paths\": ")).hasMessageContaining("not valid JSON");
   }
