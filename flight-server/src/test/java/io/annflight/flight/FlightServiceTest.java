@@ -5,6 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import io.annflight.arrow.compression.BatchCodecs;
+import io.grpc.Context;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.flatbuf.CompressionType;
+import org.apache.arrow.flatbuf.Message;
+import org.apache.arrow.flatbuf.MessageHeader;
+import org.apache.arrow.flatbuf.RecordBatch;
+import org.apache.arrow.flight.impl.Flight;
+import org.apache.arrow.flight.impl.FlightServiceGrpc;
 import io.annflight.arrow.BatchStream;
 import io.annflight.cli.ServerConfig;
 import io.annflight.collection.CollectionPlan;
@@ -430,11 +443,230 @@ class FlightServiceTest {
     }
   }
 
+  // ---------------------------------------------------------------- compression
+
+  @Test
+  void compressedStreamsCarryExactlyTheRowsOfThePlainStream() throws Exception {
+    String rows = "\"rows_per_batch\": 30}, \"start\": 0, \"stop\": 85}";
+    Ticket plainTicket = ticket("{\"request\": {\"collection\": \"test\", " + rows);
+    List<List<String>> want = fetch(plainTicket);
+    assertThat(want).hasSize((int) N_OBS)
+        .isEqualTo(engineRows(configured(), new RowSelection.Range(0, 85), 30));
+    List<Flight.FlightData> plain = rawDoGet(plainTicket);
+    assertThat(readWire(plain)).isEqualTo(want);
+    assertThat(batchHeaders(plain)).hasSize(3)
+        .allSatisfy(b -> assertThat(b.compression()).isNull());
+    for (String codec : List.of("lz4", "zstd")) {
+      List<Flight.FlightData> packed = rawDoGet(ticket("{\"request\": {\"collection\": "
+          + "\"test\", \"compression\": \"" + codec + "\", " + rows));
+      byte expectedCodec = codec.equals("lz4") ? CompressionType.LZ4_FRAME : CompressionType.ZSTD;
+      assertThat(batchHeaders(packed)).as(codec).hasSize(3).allSatisfy(b -> {
+        assertThat(b.compression()).isNotNull();
+        assertThat(b.compression().codec()).isEqualTo(expectedCodec);
+      });
+      assertThat(readWire(packed)).as(codec).isEqualTo(want);
+      // The first batch (dense.h5ad rows 0..29) shrinks; so does the whole stream.
+      assertThat(batchBodies(packed).get(0)).as(codec).isLessThan(batchBodies(plain).get(0));
+      assertThat(batchBodies(packed).stream().mapToLong(Long::longValue).sum()).as(codec)
+          .isLessThan(batchBodies(plain).stream().mapToLong(Long::longValue).sum());
+    }
+    awaitStreamsClosed();
+  }
+
+  @Test
+  void javasFlightStreamCannotReadCompressedBatches() throws Exception {
+    // Arrow Java's FlightStream loads batches with Arrow's NoCompressionCodec.Factory, so the
+    // first compressed batch fails on the client with an IllegalArgumentException (not a Flight
+    // error) asking for the arrow-compression module: the reason "compression" is opt-in.
+    Ticket t = ticket("{\"request\": {\"collection\": \"test\", \"compression\": "
+        + "\"lz4\"}, \"start\": 0, \"stop\": 10}");
+    try (FlightStream s = client.getStream(t)) {
+      assertThatThrownBy(s::next).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("arrow-compression");
+    }
+    awaitStreamsClosed();
+  }
+
+  @Test
+  void eachGetFlightInfoTicketCarriesItsOwnCallsBatchSizeAndCompression() throws Exception {
+    // The plan is cached per collection shape, ignoring batch size and compression; tickets
+    // must still say what this call asked for, not what the call that built the plan did.
+    FlightInfo first = client.getInfo(command("{\"collection\": \"test\", "
+        + "\"rows_per_batch\": 7, \"compression\": \"lz4\"}"));
+    FlightInfo second = client.getInfo(command("{\"collection\": \"test\", "
+        + "\"rows_per_batch\": 13, \"compression\": \"zstd\"}"));
+    FlightInfo third = client.getInfo(command("{\"collection\": \"test\"}"));
+    assertThat(first.getEndpoints()).hasSize(3).allSatisfy(e -> {
+      assertThat(ticketRequest(e).get("rows_per_batch").asInt()).isEqualTo(7);
+      assertThat(ticketRequest(e).get("compression").asText()).isEqualTo("lz4");
+    });
+    assertThat(second.getEndpoints()).hasSize(3).allSatisfy(e -> {
+      assertThat(ticketRequest(e).get("rows_per_batch").asInt()).isEqualTo(13);
+      assertThat(ticketRequest(e).get("compression").asText()).isEqualTo("zstd");
+    });
+    assertThat(third.getEndpoints()).hasSize(3).allSatisfy(e -> {
+      assertThat(ticketRequest(e).has("rows_per_batch")).isFalse();
+      assertThat(ticketRequest(e).has("compression")).isFalse();
+    });
+    // And DoGet honours them: endpoint 0 (rows 0..29) in batches of 13, 13, 4, ZSTD-packed.
+    List<Flight.FlightData> got = rawDoGet(second.getEndpoints().get(0).getTicket());
+    assertThat(batchHeaders(got)).extracting(RecordBatch::length).containsExactly(13L, 13L, 4L);
+    assertThat(batchHeaders(got)).allSatisfy(
+        b -> assertThat(b.compression().codec()).isEqualTo(CompressionType.ZSTD));
+    assertThat(readWire(got)).isEqualTo(engineRows(configured(), new RowSelection.Range(0, 30),
+        13));
+    // Endpoint 0 of the uncompressed call comes in one batch at the default size.
+    assertThat(fetch(third.getEndpoints().get(0).getTicket())).hasSize(30);
+    awaitStreamsClosed();
+  }
+
+  // ---------------------------------------------------------------- failures while streaming
+
+  @Test
+  void aBrokenChunkOnTheFillingThreadReachesTheClientAndFreesTheStream() throws Exception {
+    // f_same_var.zarr holds rows 60..84; its only X chunk becomes garbage blosc can't read.
+    Files.write(root.resolve("f_same_var.zarr/X/0.0"), "not a blosc chunk".repeat(20)
+        .getBytes(StandardCharsets.UTF_8));
+    Ticket t = ticket("{\"request\": {\"collection\": \"test\", \"rows_per_batch\": 10}, "
+        + "\"start\": 0, \"stop\": 85}");
+    List<List<String>> before = new ArrayList<>();
+    try (FlightStream s = client.getStream(t)) {
+      assertThatThrownBy(() -> {
+        while (s.next()) {
+          before.addAll(rowsOf(s.getRoot(), s.getDictionaryProvider()));
+        }
+      }).isInstanceOf(FlightRuntimeException.class)
+          .hasMessageContaining("f_same_var.zarr").hasMessageContaining("chunk 0.0");
+    } catch (FlightRuntimeException closing) {
+      // Closing a failed stream may report the failure again.
+    }
+    // Every batch of dense.h5ad arrived, in order, before the failure.
+    assertThat(before).isEqualTo(engineRows(configured(), new RowSelection.Range(0, 60), 10));
+    awaitStreamsClosed();
+  }
+
+  @Test
+  void cancellingACompressedStreamMidWayFreesItsMemory() throws Exception {
+    // FlightStream cannot read a compressed batch, so this reads the raw gRPC stream and
+    // cancels the call once compressed batches have arrived.
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+        .usePlaintext().build();
+    Context.CancellableContext call = Context.current().withCancellation();
+    try {
+      Iterator<Flight.FlightData> it = call.call(() -> FlightServiceGrpc.newBlockingStub(channel)
+          .doGet(Flight.Ticket.newBuilder()
+              .setTicket(ByteString.copyFrom(manySmallBatches("lz4").getBytes())).build()));
+      List<Flight.FlightData> got = new ArrayList<>();
+      while (batchHeaders(got).size() < 3) {
+        got.add(it.next());
+      }
+      assertThat(batchHeaders(got)).allSatisfy(
+          b -> assertThat(b.compression().codec()).isEqualTo(CompressionType.LZ4_FRAME));
+      assertThat(readWire(got)).hasSize(3);
+      assertThat(serverStreams()).isEqualTo(1);
+      call.cancel(null);
+      awaitStreamsClosed();
+    } finally {
+      call.cancel(null);
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
+  /** A whole DoGet read off its own gRPC channel: the FlightData messages as sent. */
+  private List<Flight.FlightData> rawDoGet(Ticket t) throws InterruptedException {
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+        .usePlaintext().build();
+    try {
+      List<Flight.FlightData> out = new ArrayList<>();
+      FlightServiceGrpc.newBlockingStub(channel).doGet(Flight.Ticket.newBuilder()
+          .setTicket(ByteString.copyFrom(t.getBytes())).build()).forEachRemaining(out::add);
+      return out;
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The messages framed as an Arrow IPC stream, read with our codecs: rows as strings. */
+  private List<List<String>> readWire(List<Flight.FlightData> messages) throws IOException {
+    ByteArrayOutputStream ipc = new ByteArrayOutputStream();
+    for (Flight.FlightData m : messages) {
+      ByteString header = m.getDataHeader();
+      if (header.isEmpty()) {
+        continue;
+      }
+      int pad = (8 - header.size() % 8) % 8;
+      ipc.write(le32(0xFFFFFFFF));
+      ipc.write(le32(header.size() + pad));
+      header.writeTo(ipc);
+      ipc.write(new byte[pad]);
+      m.getDataBody().writeTo(ipc);
+      long bodyLength = message(m).bodyLength();
+      ipc.write(new byte[Math.toIntExact(bodyLength - m.getDataBody().size())]);
+    }
+    ipc.write(le32(0xFFFFFFFF));
+    ipc.write(le32(0));
+    List<List<String>> rows = new ArrayList<>();
+    try (BufferAllocator a = allocator.newChildAllocator("wire-reader", 0, Long.MAX_VALUE);
+        ArrowStreamReader r = new ArrowStreamReader(new ByteArrayInputStream(ipc.toByteArray()),
+            a, BatchCodecs.INSTANCE)) {
+      while (r.loadNextBatch()) {
+        rows.addAll(rowsOf(r.getVectorSchemaRoot(), r));
+      }
+    }
+    return rows;
+  }
+
+  private static byte[] le32(int v) {
+    return ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array();
+  }
+
+  private static Message message(Flight.FlightData m) {
+    return Message.getRootAsMessage(m.getDataHeader().asReadOnlyByteBuffer());
+  }
+
+  /** The record batch headers (not schema or dictionary messages) in stream order. */
+  private static List<RecordBatch> batchHeaders(List<Flight.FlightData> messages) {
+    List<RecordBatch> out = new ArrayList<>();
+    for (Flight.FlightData m : messages) {
+      if (!m.getDataHeader().isEmpty()
+          && message(m).headerType() == MessageHeader.RecordBatch) {
+        out.add((RecordBatch) message(m).header(new RecordBatch()));
+      }
+    }
+    return out;
+  }
+
+  /** The body size of each record batch as sent. */
+  private static List<Long> batchBodies(List<Flight.FlightData> messages) {
+    List<Long> out = new ArrayList<>();
+    for (Flight.FlightData m : messages) {
+      if (!m.getDataHeader().isEmpty()
+          && message(m).headerType() == MessageHeader.RecordBatch) {
+        out.add((long) m.getDataBody().size());
+      }
+    }
+    return out;
+  }
+
+  private static JsonNode ticketRequest(FlightEndpoint e) {
+    try {
+      return RequestJson.MAPPER.readTree(e.getTicket().getBytes()).get("request");
+    } catch (IOException ex) {
+      throw new AssertionError(ex);
+    }
+  }
+
+
   private Ticket manySmallBatches() {
+    return manySmallBatches("none");
+  }
+
+  private Ticket manySmallBatches(String compression) {
     StringBuilder sb = new StringBuilder("{\"request\": {\"collection\": \"test\", "
-        + "\"rows_per_batch\": 1}, \"indices\": [0");
+        + "\"rows_per_batch\": 1, \"compression\": \"" + compression + "\"}, "
+        + "\"indices\": [0");
     for (int i = 1; i < 200_000; i++) {
       sb.append(',').append(i % N_OBS);
     }
