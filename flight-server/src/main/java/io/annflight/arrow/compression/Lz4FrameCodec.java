@@ -3,6 +3,7 @@ package io.annflight.arrow.compression;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 import net.jpountz.xxhash.XXHashFactory;
@@ -111,6 +112,7 @@ public final class Lz4FrameCodec extends AbstractCompressionCodec {
       }
       pos += HEADER_SIZE + ((flg & 0x08) != 0 ? 8 : 0);
       boolean blockChecksum = (flg & 0x10) != 0;
+      boolean linked = (flg & 0x20) == 0;
       int written = 0;
       while (true) {
         int size = src.getInt(pos);
@@ -123,7 +125,7 @@ public final class Lz4FrameCodec extends AbstractCompressionCodec {
           dst.put(written, src, pos, n);
           written += n;
         } else {
-          written += decompressor.decompress(src, pos, n, dst, written, (int) length - written);
+          written += decompressBlock(src, pos, n, dst, written, (int) length - written, linked);
         }
         pos += n + (blockChecksum ? 4 : 0);
       }
@@ -135,6 +137,25 @@ public final class Lz4FrameCodec extends AbstractCompressionCodec {
       return out;
     } catch (RuntimeException e) {
       out.close();
+      throw e;
+    }
+  }
+
+  /**
+   * One block. lz4-java decodes each block on its own, so a block of a linked frame (LZ4F's
+   * default, which Arrow C++ and pyarrow write) that refers back into the block before it
+   * cannot be decoded; say so instead of passing on lz4-java's bare offset error.
+   */
+  private int decompressBlock(ByteBuffer src, int pos, int n, ByteBuffer dst, int written,
+      int room, boolean linked) {
+    try {
+      return decompressor.decompress(src, pos, n, dst, written, room);
+    } catch (LZ4Exception e) {
+      if (linked && written > 0) {
+        throw new IllegalArgumentException("LZ4 frame with linked blocks: the block at output "
+            + "offset " + written + " cannot be decoded on its own (this decoder reads frames "
+            + "of independent blocks, as annflight writes them)", e);
+      }
       throw e;
     }
   }

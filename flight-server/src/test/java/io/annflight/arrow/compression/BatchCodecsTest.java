@@ -166,6 +166,31 @@ class BatchCodecsTest {
         .isEqualTo(data);
   }
 
+  @Test
+  void aLinkedBlockReferringToTheBlockBeforeItIsRefusedByName() {
+    // A linked frame (FLG 0x40: version 01, blocks not independent) built by hand: block 1
+    // stores 16 bytes raw, block 2 copies them (a 16-byte match at offset 16, i.e. into block
+    // 1) and ends with 5 literals. Valid LZ4 decoding to 37 bytes, which lz4-java's per-block
+    // decoder cannot follow (liblz4, through python-lz4 4.0.2, decodes it to
+    // "ABCDEFGHIJKLMNOP" twice then "QRSTU").
+    byte[] head = "ABCDEFGHIJKLMNOP".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] block2 = {0x0C, 16, 0, 0x50, 'Q', 'R', 'S', 'T', 'U'};
+    int hc = (net.jpountz.xxhash.XXHashFactory.fastestInstance().hash32()
+        .hash(new byte[] {0x40, 0x70}, 0, 2, 0) >> 8) & 0xFF;
+    ByteBuffer f = ByteBuffer.allocate(8 + 7 + 4 + 16 + 4 + block2.length + 4)
+        .order(ByteOrder.LITTLE_ENDIAN);
+    f.putLong(37).putInt(0x184D2204).put((byte) 0x40).put((byte) 0x70).put((byte) hc);
+    f.putInt(0x80000000 | 16).put(head).putInt(block2.length).put(block2).putInt(0);
+    Lz4FrameCodec codec = new Lz4FrameCodec();
+    try (ArrowBuf in = allocator.buffer(f.capacity())) {
+      in.setBytes(0, f.array());
+      in.writerIndex(f.capacity());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> codec.doDecompress(allocator, in))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("linked blocks").hasMessageContaining("offset 16");
+    }
+  }
+
   // ---------------------------------------------------------------- ZSTD
 
   @Test
