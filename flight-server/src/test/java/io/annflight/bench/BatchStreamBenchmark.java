@@ -2,10 +2,12 @@ package io.annflight.bench;
 
 import io.annflight.arrow.BatchSizing;
 import io.annflight.arrow.BatchStream;
+import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreCatalog;
 import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.Compression;
 import io.annflight.schema.RequestJson;
 import io.annflight.schema.RowSelection;
 import io.annflight.store.AnnDataStores;
@@ -18,15 +20,20 @@ import java.util.Set;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorUnloader;
+import org.apache.arrow.vector.compression.CompressionCodec;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 
 /**
  * Server-side batch assembly alone (no Flight): fills every batch of a collection, in order and
  * as shuffled 256-row index tickets, and prints rows/s. Separates engine cost from transport
- * cost when profiling throughput_bench.py results.
+ * cost when profiling throughput_bench.py results. With {@code --compression lz4|zstd} every
+ * batch is also unloaded through the codec, as DoGet does before sending.
  *
- * <pre>java -cp ... io.annflight.bench.BatchStreamBenchmark [--seconds S] PATH...</pre>
+ * <pre>java -cp ... io.annflight.bench.BatchStreamBenchmark [--seconds S] [--compression C] PATH...</pre>
  */
 public final class BatchStreamBenchmark {
+  private static Compression compression = Compression.NONE;
 
   public static void main(String[] args) throws Exception {
     double seconds = 5;
@@ -34,6 +41,8 @@ public final class BatchStreamBenchmark {
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--seconds")) {
         seconds = Double.parseDouble(args[++i]);
+      } else if (args[i].equals("--compression")) {
+        compression = Compression.fromJson(args[++i]);
       } else {
         paths.add(Path.of(args[i]));
       }
@@ -80,9 +89,16 @@ public final class BatchStreamBenchmark {
     try (BufferAllocator a = parent.newChildAllocator("bench", 0, Long.MAX_VALUE);
         BatchStream s = BatchStream.open(plan, rows, a, rowsPerBatch)) {
       long checksum = 0;
+      CompressionCodec codec = BatchCodecs.forCompression(compression);
+      VectorUnloader unloader = new VectorUnloader(s.root(), true, codec, true);
       while (s.next()) {
         for (FieldVector v : s.root().getFieldVectors()) {
           checksum += v.getValueCount();
+        }
+        if (compression != Compression.NONE) {
+          try (ArrowRecordBatch b = unloader.getRecordBatch()) {
+            checksum += b.computeBodyLength();
+          }
         }
       }
       return s.rowsSent() + (checksum < 0 ? 1 : 0);
