@@ -42,6 +42,25 @@ def assert_rows_equal(actual: list, expected: list):
             np.testing.assert_array_equal(a, e, err_msg=f"row {i}")
 
 
+def assert_collection(table: pa.Table, exp, select=None):
+    """Every column of `table` equals the rows of `exp` (an `expected.Expected`): all rows, or
+    those at `select`."""
+    pick = (lambda xs: xs) if select is None else (lambda xs: [xs[i] for i in select])
+    store_idx = exp.store_idx() if select is None else exp.store_idx()[select]
+    np.testing.assert_array_equal(table["_store_idx"].to_numpy(), store_idx)
+    x = exp.X() if select is None else exp.X()[select]
+    np.testing.assert_array_equal(matrix(table["X"], x.dtype), x)
+    for key in exp.obs_keys:
+        assert all(d == exp.dictionary(key) for d in dictionaries(table[key])), key
+        assert codes(table[key]) == pick(exp.codes(key)), key
+        assert table[key].to_pylist() == [None if c is None else exp.dictionary(key)[c]
+                                          for c in pick(exp.codes(key))], key
+    for key in exp.obsm_keys:
+        expected = pick(exp.obsm(key))
+        dtype = next(r.dtype for r in expected if r is not None)
+        assert_rows_equal(rows(table["obsm_" + key], dtype), expected)
+
+
 def action(client, name: str, body: dict, options=None) -> bytes:
     results = list(client.do_action(fl.Action(name, json.dumps(body).encode()), options))
     assert len(results) == 1

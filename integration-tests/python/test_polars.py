@@ -1,5 +1,8 @@
 """Polars reads the Flight stream with pl.from_arrow: X as an Array column, labels as
-Categorical; a group-by checked against pandas over what anndata reads."""
+Categorical; a group-by checked against pandas over what anndata reads; a ZSTD-compressed stream
+gives the same frame."""
+import json
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -12,8 +15,11 @@ from expected import Expected
 FIX = Expected(FIX_PATHS, FIX_OBS_KEYS, FIX_OBSM_KEYS)
 
 
-def frame(client) -> pl.DataFrame:
-    info = client.get_flight_info(fl.FlightDescriptor.for_path("fix"), READ_OPTIONS)
+def frame(client, compression: str = None) -> pl.DataFrame:
+    descriptor = (fl.FlightDescriptor.for_path("fix") if compression is None else
+                  fl.FlightDescriptor.for_command(json.dumps(
+                      {"collection": "fix", "compression": compression, "rows_per_batch": 16})))
+    info = client.get_flight_info(descriptor, READ_OPTIONS)
     table = pa.concat_tables(client.do_get(ep.ticket, READ_OPTIONS).read_all()
                              for ep in info.endpoints)
     return pl.from_arrow(table)
@@ -48,3 +54,10 @@ def test_group_by_cell_type_and_tissue(client):
     assert got["tissue"].to_list() == [None if pd.isna(t) else t for t in want["tissue"]]
     assert got["n"].to_list() == want["n"].tolist()
     np.testing.assert_allclose(got["g"].to_numpy(), want["g"].to_numpy(), rtol=1e-12)
+
+
+def test_zstd_compressed_stream_gives_the_same_frame(client):
+    plain, packed = frame(client), frame(client, compression="zstd")
+    assert packed.equals(plain)
+    assert packed["cell_type"].to_list() == FIX.labels("cell_type")
+    np.testing.assert_array_equal(packed["X"].to_numpy(), FIX.X())

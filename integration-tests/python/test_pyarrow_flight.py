@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.flight as fl
 import pytest
 
-from arrow_values import (action, action_json, action_table, assert_rows_equal, codes,
-                          dictionaries, matrix, rows)
+from arrow_values import (action, action_json, action_table, assert_collection,
+                          assert_rows_equal, codes, dictionaries, matrix, rows)
 from conftest import (DEMO_PATHS, FIX_OBS_KEYS, FIX_OBSM_KEYS, FIX_PATHS, MAX_ROWS_PER_ENDPOINT,
                       READ_OPTIONS)
 from expected import Expected, read_demo
@@ -24,24 +24,6 @@ def fixed_list(value_type, width):
 def read_endpoints(client, info) -> pa.Table:
     return pa.concat_tables(client.do_get(ep.ticket, READ_OPTIONS).read_all()
                             for ep in info.endpoints)
-
-
-def assert_collection(table: pa.Table, exp: Expected, select=None):
-    """Every column of `table` equals `exp`'s rows (all rows, or those at `select`)."""
-    pick = (lambda xs: xs) if select is None else (lambda xs: [xs[i] for i in select])
-    store_idx = exp.store_idx() if select is None else exp.store_idx()[select]
-    np.testing.assert_array_equal(table["_store_idx"].to_numpy(), store_idx)
-    x = exp.X() if select is None else exp.X()[select]
-    np.testing.assert_array_equal(matrix(table["X"], x.dtype), x)
-    for key in exp.obs_keys:
-        assert all(d == exp.dictionary(key) for d in dictionaries(table[key])), key
-        assert codes(table[key]) == pick(exp.codes(key)), key
-        assert table[key].to_pylist() == [None if c is None else exp.dictionary(key)[c]
-                                          for c in pick(exp.codes(key))], key
-    for key in exp.obsm_keys:
-        expected = pick(exp.obsm(key))
-        dtype = next(r.dtype for r in expected if r is not None)
-        assert_rows_equal(rows(table["obsm_" + key], dtype), expected)
 
 
 # ------------------------------------------------------------------------------ discovery

@@ -1,10 +1,11 @@
 """The PyTorch example module: a tiny linear classifier trained for one epoch through DataLoader
 workers (and through two distributed ranks); every row is seen exactly once per epoch, with the
-values anndata reads."""
+values anndata reads; LZ4-compressed streams (the default) give the same tensors."""
 import json
 import os
 
 import numpy as np
+import pyarrow.flight as fl
 import pytest
 import torch
 import torch.distributed as dist
@@ -89,3 +90,24 @@ def test_distributed_ranks_split_the_endpoints(server, tmp_path):
     assert all(per_rank), "each rank read some rows"
     assert not set(per_rank[0]) & set(per_rank[1])
     assert sorted(per_rank[0] + per_rank[1]) == list(range(EXP.n_obs))
+
+
+def test_lz4_by_default_and_the_same_tensors_as_uncompressed(server):
+    request = {**REQUEST, "rows_per_batch": 7}
+    args = dict(label_key="cell_type", unknown_label="unknown", return_index=True)
+    datasets = {"none": AnnflightDataset(server.uri, request, compression="none", **args),
+                "lz4": AnnflightDataset(server.uri, request, **args)}  # the default
+    with fl.connect(server.uri) as client:
+        for codec, ds in datasets.items():
+            assert {json.loads(ep.ticket.ticket)["request"].get("compression", "none")
+                    for ep in ds.endpoints(client)} == {codec}
+    got = {codec: list(ds) for codec, ds in datasets.items()}
+    assert len(got["lz4"]) == len(got["none"]) == EXP.n_obs
+    for (x, y, row), (x0, y0, row0) in zip(got["lz4"], got["none"]):
+        assert x.dtype == x0.dtype == torch.float32
+        assert torch.equal(x, x0) and torch.equal(y, y0) and int(row) == int(row0)
+    rows = [int(r) for _, _, r in got["lz4"]]
+    assert rows == list(range(EXP.n_obs))
+    np.testing.assert_array_equal(np.stack([x.numpy() for x, _, _ in got["lz4"]]), EXP.X())
+    np.testing.assert_array_equal(np.array([int(y) for _, y, _ in got["lz4"]]),
+                                  expected_y(rows))
