@@ -12,6 +12,10 @@ measures the rows and bytes delivered as numpy arrays (X 2-D float32, cell_type 
   annflight parallel     all endpoints at once (one client thread each)
   annflight shuffled     tickets of 256 random indices (one client thread; and 4 threads)
 
+each once with plain batches and once with the request's "compression": "lz4" (--compression),
+after --warmup seconds of untimed traffic per layout (a long-running server is JIT-compiled;
+a cold one is up to 2x slower for its first tens of seconds),
+
 and the peers on the same files:
 
   h5py blocks            4,096-row blocks into dense float32 (a reading-speed reference)
@@ -188,8 +192,12 @@ def drain(client, ticket) -> tuple:
     return rows, nbytes
 
 
+COMPRESSION = "none"  # set per measurement by main(): the request's "compression"
+
+
 def request(name: str) -> dict:
-    return {"collection": name, "obs_keys": [OBS_KEY], "obsm_keys": [OBSM_KEY]}
+    return {"collection": name, "obs_keys": [OBS_KEY], "obsm_keys": [OBSM_KEY],
+            "compression": COMPRESSION}
 
 
 def flight_info(client, name):
@@ -377,8 +385,12 @@ def main():
     ap.add_argument("--only", default="annflight,peers",
                     help="annflight, peers, or both (comma separated)")
     ap.add_argument("--passes", type=int, default=3, help="best of N for whole-collection reads")
-    ap.add_argument("--warmup", type=int, default=1,
-                    help="untimed passes over each annflight collection before measuring")
+    ap.add_argument("--warmup", type=float, default=20.0,
+                    help="seconds of untimed traffic (whole passes and shuffled tickets, with "
+                         "every compression) per layout before measuring: the JIT needs them")
+    ap.add_argument("--compression", default="none,lz4",
+                    help="request compressions to measure annflight with (comma separated: "
+                         "none, lz4, zstd)")
     ap.add_argument("--batch", type=int, default=256, help="indices per shuffled ticket")
     ap.add_argument("--seconds", type=float, default=8.0,
                     help="time limit of each shuffled or per-row measurement")
@@ -391,6 +403,7 @@ def main():
     if REPO in args.dir.resolve().parents:
         sys.exit("--dir must be outside the repository")
     layouts = [s for s in args.layouts.split(",") if s]
+    compressions = [s for s in args.compression.split(",") if s]
     only = set(args.only.split(","))
 
     t0 = time.time()
@@ -411,18 +424,25 @@ def main():
             for lay in layouts:
                 n = args.cells
                 # A long-running server is warm: let the JIT compile the hot paths first.
-                for _ in range(args.warmup):
-                    annflight_sequential(loc, lay)
-                    annflight_shuffled(loc, lay, n, args.batch, 1.0, 1)
+                global COMPRESSION
+                end = time.time() + args.warmup
+                while time.time() < end:
+                    for comp in compressions:
+                        COMPRESSION = comp
+                        annflight_sequential(loc, lay)
+                        annflight_shuffled(loc, lay, n, args.batch, 1.0, 1)
                 server.reset_peak()
-                results["annflight sequential", lay] = best(
-                    lambda: annflight_sequential(loc, lay), args.passes)
-                results["annflight parallel endpoints", lay] = best(
-                    lambda: annflight_parallel(loc, lay), args.passes)
-                results["annflight shuffled 256, 1 thread", lay] = annflight_shuffled(
-                    loc, lay, n, args.batch, args.seconds, 1)
-                results["annflight shuffled 256, 4 threads", lay] = annflight_shuffled(
-                    loc, lay, n, args.batch, args.seconds, 4)
+                for comp in compressions:
+                    COMPRESSION = comp
+                    tag = "" if comp == "none" else f", {comp}"
+                    results[f"annflight sequential{tag}", lay] = best(
+                        lambda: annflight_sequential(loc, lay), args.passes)
+                    results[f"annflight parallel endpoints{tag}", lay] = best(
+                        lambda: annflight_parallel(loc, lay), args.passes)
+                    results[f"annflight shuffled 256, 1 thread{tag}", lay] = annflight_shuffled(
+                        loc, lay, n, args.batch, args.seconds, 1)
+                    results[f"annflight shuffled 256, 4 threads{tag}", lay] = (
+                        annflight_shuffled(loc, lay, n, args.batch, args.seconds, 4))
                 peaks[lay] = (server.peak_anon(), server.peak_rss())
                 print(f"annflight {lay} done", flush=True)
         finally:
@@ -453,10 +473,10 @@ def report(results, layouts, peaks, args):
     print(f"{args.cells:,} cells x {args.genes:,} genes in {args.files} files, "
           f"X + {OBS_KEY} codes + {OBSM_KEY} as numpy; rows/s (MB/s)")
     names = list(dict.fromkeys(m for m, _ in results))
-    head = f"| {'measurement':36} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
+    head = f"| {'measurement':42} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
                                                 for lay in layouts)
     print(head)
-    print("|" + "-" * 38 + "|" + "".join("-" * 26 + "|" for _ in layouts))
+    print("|" + "-" * 44 + "|" + "".join("-" * 26 + "|" for _ in layouts))
     for m in names:
         cells = []
         for lay in layouts:
@@ -466,12 +486,13 @@ def report(results, layouts, peaks, args):
             else:
                 rows, mb = fmt_rate(r)
                 cells.append(f" {f'{rows:,.0f} ({mb:,.0f})':>24} |")
-        print(f"| {m:36} |" + "".join(cells))
-    pairs = [("annflight sequential", "h5py blocks of 4096"),
-             ("annflight sequential", "MappedCollection-like, in order"),
-             ("annflight parallel endpoints", "h5py blocks of 4096"),
-             ("annflight shuffled 256, 1 thread", "MappedCollection-like, shuffled"),
-             ("annflight shuffled 256, 1 thread", "anndata backed rows, shuffled")]
+        print(f"| {m:42} |" + "".join(cells))
+    pairs = [(a + tag, b) for tag in ("", ", lz4", ", zstd") for a, b in [
+        ("annflight sequential", "h5py blocks of 4096"),
+        ("annflight sequential", "MappedCollection-like, in order"),
+        ("annflight parallel endpoints", "h5py blocks of 4096"),
+        ("annflight shuffled 256, 1 thread", "MappedCollection-like, shuffled"),
+        ("annflight shuffled 256, 1 thread", "anndata backed rows, shuffled")]]
     lines = []
     for a, b in pairs:
         ratios = []
