@@ -43,6 +43,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   private final Supplier<List<Location>> locations;
   private final BufferAllocator allocator;
   private final ExecutorService streams;
+  private final FillAhead fillAhead;
   private final CollectionActions actions;
   private final AtomicLong streamIds = new AtomicLong();
 
@@ -59,6 +60,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     this.locations = locations;
     this.allocator = allocator;
     this.streams = streams;
+    this.fillAhead = FillAhead.perCore(streams);
     this.actions = new CollectionActions(resolver, this::plan, allocator);
   }
 
@@ -131,7 +133,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       CollectionPlan plan = plan(t.request());
       int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
           : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
-      task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(), streams,
+      task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(), fillAhead,
           allocator, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {

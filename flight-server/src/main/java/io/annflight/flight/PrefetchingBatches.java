@@ -31,21 +31,32 @@ final class PrefetchingBatches implements AutoCloseable {
   private record Failed(Throwable cause) implements Item {}
 
   private final BatchStream stream;
+  private final Runnable onClose;
   private final VectorSchemaRoot outbound;
   private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(1);
   private final CountDownLatch fillerDone = new CountDownLatch(1);
   private volatile boolean closed;
   private boolean ended;
 
-  private PrefetchingBatches(BatchStream stream) {
+  private PrefetchingBatches(BatchStream stream, Runnable onClose) {
     this.stream = stream;
+    this.onClose = onClose;
     this.outbound = VectorSchemaRoot.create(stream.root().getSchema(),
         stream.root().getFieldVectors().get(0).getAllocator());
   }
 
-  /** Starts filling on {@code executor}; {@link #close()} stops it and frees every batch. */
-  static PrefetchingBatches start(BatchStream stream, Executor executor) {
-    PrefetchingBatches p = new PrefetchingBatches(stream);
+  /**
+   * Starts filling on {@code executor}; {@link #close()} stops it, frees every batch and then
+   * runs {@code onClose} (also when starting fails).
+   */
+  static PrefetchingBatches start(BatchStream stream, Executor executor, Runnable onClose) {
+    PrefetchingBatches p;
+    try {
+      p = new PrefetchingBatches(stream, onClose);
+    } catch (RuntimeException | Error e) {
+      onClose.run();
+      throw e;
+    }
     try {
       executor.execute(p::fill);
     } catch (RuntimeException e) {
@@ -148,7 +159,11 @@ final class PrefetchingBatches implements AutoCloseable {
       }
     }
     drain();
-    outbound.close();
+    try {
+      outbound.close();
+    } finally {
+      onClose.run();
+    }
     if (interrupted) {
       Thread.currentThread().interrupt();
     }

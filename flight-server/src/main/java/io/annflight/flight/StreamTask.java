@@ -5,7 +5,6 @@ import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.Compression;
 import io.annflight.schema.RowSelection;
-import java.util.concurrent.Executor;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -15,8 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One DoGet: fills batches and hands them to the client as fast as it reads them. Runs on the
  * service's own executor, not the call's serialising executor, so waiting for on-ready can be
- * woken. A stream of several batches fills the next batch on a second thread while this one
- * compresses and sends the last ({@link PrefetchingBatches}). Stops as soon as the client
+ * woken. A stream of several batches may fill the next batch on a second thread while this one
+ * compresses and sends the last ({@link FillAhead}). Stops as soon as the client
  * cancels or disconnects; every buffer lives in a child allocator that is closed (and checked
  * for leaks) when the stream ends, however it ends.
  */
@@ -31,20 +30,20 @@ final class StreamTask implements Runnable {
   private final RowSelection rows;
   private final int rowsPerBatch;
   private final Compression compression;
-  private final Executor fillers;
+  private final FillAhead fillAhead;
   private final BufferAllocator parent;
   private final ServerStreamListener listener;
   private final String label;
   private final Object readyLock = new Object();
 
-  /** @param fillers runs the filling thread of streams with more than one batch */
   StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, Compression compression,
-      Executor fillers, BufferAllocator parent, ServerStreamListener listener, String label) {
+      FillAhead fillAhead, BufferAllocator parent, ServerStreamListener listener,
+      String label) {
     this.plan = plan;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
     this.compression = compression;
-    this.fillers = fillers;
+    this.fillAhead = fillAhead;
     this.parent = parent;
     this.listener = listener;
     this.label = label;
@@ -65,8 +64,10 @@ final class StreamTask implements Runnable {
       stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
       VectorSchemaRoot outbound = stream.root();
       if (rows.count() > rowsPerBatch) {
-        prefetch = PrefetchingBatches.start(stream, fillers);
-        outbound = prefetch.root();
+        prefetch = fillAhead.tryStart(stream);
+        if (prefetch != null) {
+          outbound = prefetch.root();
+        }
       }
       listener.start(outbound, stream.dictionaries());
       if (compression != Compression.NONE) {
