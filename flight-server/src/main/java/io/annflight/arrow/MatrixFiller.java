@@ -46,6 +46,11 @@ final class MatrixFiller implements ColumnFiller {
 
   @Override
   public void fill(BatchRows rows) {
+    int whole = wholeBatchStore(rows);
+    if (whole >= 0) {
+      fillFromOneRun(rows, whole);
+      return;
+    }
     int n = rows.size;
     long[] rowStart = new long[n];
     int[] rowWidth = new int[n];
@@ -77,6 +82,73 @@ final class MatrixFiller implements ColumnFiller {
         copySparse((RowBlock.Sparse) block, positions, rowStart, map, w, data,
             plan.rowWidths()[s]);
       }
+    }
+  }
+
+  /**
+   * The store whose rows make up the whole batch as one run, in order, dense and stored
+   * exactly as sent (same type, no join, little-endian checked later); -1 otherwise.
+   */
+  private int wholeBatchStore(BatchRows rows) {
+    if (width == null) {
+      return -1;
+    }
+    for (int s = 0; s < rows.positions.length; s++) {
+      int[] positions = rows.positions[s];
+      if (positions.length == 0) {
+        continue;
+      }
+      Optional<MatrixReader> r = plan.readers().get(s);
+      if (positions.length != rows.size || r.isEmpty()
+          || r.get().layout() != MatrixLayout.DENSE || plan.scatterMaps()[s] != null
+          || plan.rowWidths()[s] != width || r.get().elementType() != outType
+          || !BatchRows.isRun(rows.localRows[s])) {
+        return -1;
+      }
+      for (int k = 0; k < positions.length; k++) {
+        if (positions[k] != k) {
+          return -1;
+        }
+      }
+      return s;
+    }
+    return -1;
+  }
+
+  /**
+   * A batch that is one run of rows of one dense store: read with one call, and when the
+   * reader hands out a view of a file mapping, the child's data buffer is that view (no
+   * copy); otherwise the rows are copied as one run.
+   */
+  private void fillFromOneRun(BatchRows rows, int s) {
+    int n = rows.size;
+    long[] locals = rows.localRows[s];
+    RowBlock.Dense block = (RowBlock.Dense) plan.readers().get(s).get()
+        .readRows(locals[0], locals[locals.length - 1] + 1);
+    int total = Math.toIntExact((long) n * width);
+    long bytes = dataBytes(total);
+    TypedBuffer values = block.values();
+    FixedSizeListVector fsl = (FixedSizeListVector) vector;
+    if (!RawCopy.applies(values) || !MappedValues.wrappable(values.bytes(), bytes)) {
+      long[] rowStart = new long[n];
+      int[] rowWidth = new int[n];
+      for (int i = 0; i < n; i++) {
+        rowStart[i] = (long) i * width;
+        rowWidth[i] = width;
+      }
+      BaseFixedWidthVector child = allocate(n, total, rowStart, rowWidth, false);
+      copyDense(block, rows.positions[s], rowStart, null, writers[s], child.getDataBuffer());
+      return;
+    }
+    BaseFixedWidthVector child = (BaseFixedWidthVector) fsl.getDataVector();
+    BufferAllocator allocator = fsl.getAllocator();
+    fsl.clear();
+    try (ArrowBuf validity = allocator.buffer(Math.max(1, (n + 7) / 8))) {
+      validity.setOne(0, validity.capacity());
+      fsl.loadFieldBuffers(new ArrowFieldNode(n, 0), List.of(validity));
+    }
+    try (ArrowBuf mapped = MappedValues.wrap(allocator, values.bytes(), bytes)) {
+      child.loadFieldBuffers(new ArrowFieldNode(total, 0), List.of(allocator.getEmpty(), mapped));
     }
   }
 

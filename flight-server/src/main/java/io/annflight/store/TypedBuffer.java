@@ -9,6 +9,10 @@ import java.nio.ByteOrder;
  * Element {@code i} starts at byte {@code i * type.byteWidth()} from position 0 of {@code bytes}.
  * Readers hand decoded chunk bytes out in this form so the engine can bulk-copy them when the
  * stored and requested types agree, and convert element-wise only when they do not.
+ *
+ * <p>The bytes are never changed after a reader hands them out (file mappings, cached chunks
+ * and fresh buffers alike), so a consumer may keep them: read-only direct views of a file
+ * mapping are sent as they are, without a copy.
  */
 public record TypedBuffer(ElementType type, ByteBuffer bytes, int length) {
 
