@@ -86,10 +86,9 @@ public final class Lz4FrameCodec extends AbstractCompressionCodec {
       dst.putInt(pos, 0);
       pos += END_MARK_SIZE;
       out.writerIndex(pos);
-      return out;
-    } catch (RuntimeException e) {
+      return ExactSize.copyOf(allocator, out);
+    } finally {
       out.close();
-      throw e;
     }
   }
 

@@ -28,10 +28,9 @@ public final class ZstdCodec extends AbstractCompressionCodec {
             + Zstd.getErrorName(packed));
       }
       out.writerIndex(prefix + packed);
-      return out;
-    } catch (RuntimeException e) {
+      return ExactSize.copyOf(allocator, out);
+    } finally {
       out.close();
-      throw e;
     }
   }
 
