@@ -21,7 +21,17 @@ public final class BatchSizing {
     return rowsFor(schema, TARGET_BYTES);
   }
 
+  /** About how many bytes a batch of {@code rows} rows takes (list columns: assumed widths). */
+  public static long bytesPerBatch(OutputSchema schema, int rows) {
+    return bytesPerRow(schema) * rows;
+  }
+
   static int rowsFor(OutputSchema schema, long targetBytes) {
+    long rows = targetBytes / Math.max(1, bytesPerRow(schema));
+    return (int) Math.max(MIN_ROWS, Math.min(MAX_ROWS, rows));
+  }
+
+  private static long bytesPerRow(OutputSchema schema) {
     long bytesPerRow = 0;
     for (OutputColumn c : schema.columns()) {
       if (c instanceof OutputColumn.Matrix m) {
@@ -31,7 +41,6 @@ public final class BatchSizing {
         bytesPerRow += 8;
       }
     }
-    long rows = targetBytes / Math.max(1, bytesPerRow);
-    return (int) Math.max(MIN_ROWS, Math.min(MAX_ROWS, rows));
+    return bytesPerRow;
   }
 }

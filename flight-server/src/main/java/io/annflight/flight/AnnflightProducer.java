@@ -44,6 +44,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   private final BufferAllocator allocator;
   private final ExecutorService streams;
   private final FillAhead fillAhead;
+  private final StreamMemoryBudget budget;
   private final CollectionActions actions;
   private final AtomicLong streamIds = new AtomicLong();
 
@@ -61,6 +62,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     this.allocator = allocator;
     this.streams = streams;
     this.fillAhead = FillAhead.perCore(streams);
+    this.budget = StreamMemoryBudget.forServer(allocator);
     this.actions = new CollectionActions(resolver, this::plan, allocator);
   }
 
@@ -134,7 +136,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
           : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
       task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(), fillAhead,
-          allocator, listener,
+          budget, allocator, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {
       listener.error(FlightErrors.toFlight(e));

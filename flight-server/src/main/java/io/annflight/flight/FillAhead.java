@@ -25,15 +25,16 @@ final class FillAhead {
   }
 
   /**
-   * Starts filling {@code stream} ahead when a slot is free; null otherwise (the caller fills
-   * inline). The slot is given back when the returned prefetcher is closed.
+   * Starts filling {@code stream} ahead (asking {@code gate} before each batch) when a slot is
+   * free; null otherwise (the caller fills inline). The slot is given back when the returned
+   * prefetcher is closed.
    */
-  PrefetchingBatches tryStart(BatchStream stream) {
+  PrefetchingBatches tryStart(BatchStream stream, FillGate gate) {
     if (!slots.tryAcquire()) {
       return null;
     }
     // start() gives the slot back itself if it fails.
-    return PrefetchingBatches.start(stream, executor, slots::release);
+    return PrefetchingBatches.start(stream, gate, executor, slots::release);
   }
 
   /** Free slots, for tests. */

@@ -31,6 +31,7 @@ final class PrefetchingBatches implements AutoCloseable {
   private record Failed(Throwable cause) implements Item {}
 
   private final BatchStream stream;
+  private final FillGate gate;
   private final Runnable onClose;
   private final VectorSchemaRoot outbound;
   private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(1);
@@ -38,21 +39,23 @@ final class PrefetchingBatches implements AutoCloseable {
   private volatile boolean closed;
   private boolean ended;
 
-  private PrefetchingBatches(BatchStream stream, Runnable onClose) {
+  private PrefetchingBatches(BatchStream stream, FillGate gate, Runnable onClose) {
     this.stream = stream;
+    this.gate = gate;
     this.onClose = onClose;
     this.outbound = VectorSchemaRoot.create(stream.root().getSchema(),
         stream.root().getFieldVectors().get(0).getAllocator());
   }
 
   /**
-   * Starts filling on {@code executor}; {@link #close()} stops it, frees every batch and then
-   * runs {@code onClose} (also when starting fails).
+   * Starts filling on {@code executor}, asking {@code gate} before each batch; {@link #close()}
+   * stops it, frees every batch and then runs {@code onClose} (also when starting fails).
    */
-  static PrefetchingBatches start(BatchStream stream, Executor executor, Runnable onClose) {
+  static PrefetchingBatches start(BatchStream stream, FillGate gate, Executor executor,
+      Runnable onClose) {
     PrefetchingBatches p;
     try {
-      p = new PrefetchingBatches(stream, onClose);
+      p = new PrefetchingBatches(stream, gate, onClose);
     } catch (RuntimeException | Error e) {
       onClose.run();
       throw e;
@@ -102,7 +105,7 @@ final class PrefetchingBatches implements AutoCloseable {
 
   private void fill() {
     try {
-      while (!closed && stream.next()) {
+      while (gate.awaitRoom(() -> closed) && stream.next()) {
         VectorSchemaRoot batch = VectorSchemaRoot.create(stream.root().getSchema(),
             outbound.getFieldVectors().get(0).getAllocator());
         transfer(stream.root(), batch);
@@ -111,7 +114,11 @@ final class PrefetchingBatches implements AutoCloseable {
           return;
         }
       }
-      hand(new End());
+      if (!closed) {
+        hand(new End());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (Throwable t) {
       hand(new Failed(t));
     } finally {

@@ -1,5 +1,6 @@
 package io.annflight.flight;
 
+import io.annflight.arrow.BatchSizing;
 import io.annflight.arrow.BatchStream;
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
@@ -31,19 +32,21 @@ final class StreamTask implements Runnable {
   private final int rowsPerBatch;
   private final Compression compression;
   private final FillAhead fillAhead;
+  private final StreamMemoryBudget budget;
   private final BufferAllocator parent;
   private final ServerStreamListener listener;
   private final String label;
   private final Object readyLock = new Object();
 
   StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, Compression compression,
-      FillAhead fillAhead, BufferAllocator parent, ServerStreamListener listener,
-      String label) {
+      FillAhead fillAhead, StreamMemoryBudget budget, BufferAllocator parent,
+      ServerStreamListener listener, String label) {
     this.plan = plan;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
     this.compression = compression;
     this.fillAhead = fillAhead;
+    this.budget = budget;
     this.parent = parent;
     this.listener = listener;
     this.label = label;
@@ -62,9 +65,11 @@ final class StreamTask implements Runnable {
     PrefetchingBatches prefetch = null;
     try {
       stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
+      long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(), rowsPerBatch);
+      FillGate gate = stop -> budget.awaitRoom(allocator, batchBytes, stop);
       VectorSchemaRoot outbound = stream.root();
       if (rows.count() > rowsPerBatch) {
-        prefetch = fillAhead.tryStart(stream);
+        prefetch = fillAhead.tryStart(stream, gate);
         if (prefetch != null) {
           outbound = prefetch.root();
         }
@@ -73,7 +78,8 @@ final class StreamTask implements Runnable {
       if (compression != Compression.NONE) {
         CompressedBatches.enable(listener, outbound, BatchCodecs.forCompression(compression));
       }
-      while (!listener.isCancelled() && (prefetch != null ? prefetch.next() : stream.next())) {
+      while (!listener.isCancelled() && (prefetch != null ? prefetch.next()
+          : gate.awaitRoom(listener::isCancelled) && stream.next())) {
         if (!awaitReady()) {
           break;
         }

@@ -67,7 +67,7 @@ class FillAheadTest {
     FillAhead fillAhead = new FillAhead(executor, 1);
     try (BufferAllocator a = allocator.newChildAllocator("ahead", 0, Long.MAX_VALUE);
         BatchStream s = BatchStream.open(plan, all, a, 7)) {
-      PrefetchingBatches p = fillAhead.tryStart(s);
+      PrefetchingBatches p = fillAhead.tryStart(s, FillGate.OPEN);
       assertThat(p).isNotNull();
       try {
         assertThat(ipc(p.root(), s, p::next)).isEqualTo(inline);
@@ -86,16 +86,16 @@ class FillAheadTest {
         BatchStream s1 = BatchStream.open(plan, all, a, 5);
         BatchStream s2 = BatchStream.open(plan, all, a, 5);
         BatchStream s3 = BatchStream.open(plan, all, a, 5)) {
-      PrefetchingBatches p1 = fillAhead.tryStart(s1);
-      PrefetchingBatches p2 = fillAhead.tryStart(s2);
+      PrefetchingBatches p1 = fillAhead.tryStart(s1, FillGate.OPEN);
+      PrefetchingBatches p2 = fillAhead.tryStart(s2, FillGate.OPEN);
       assertThat(p1).isNotNull();
       assertThat(p2).isNotNull();
-      assertThat(fillAhead.tryStart(s3)).isNull();
+      assertThat(fillAhead.tryStart(s3, FillGate.OPEN)).isNull();
       assertThat(fillAhead.available()).isZero();
       // Closing mid-stream (a cancelled client) stops the filler and frees its batches.
       p1.close();
       assertThat(fillAhead.available()).isEqualTo(1);
-      PrefetchingBatches p3 = fillAhead.tryStart(s3);
+      PrefetchingBatches p3 = fillAhead.tryStart(s3, FillGate.OPEN);
       assertThat(p3).isNotNull();
       p2.close();
       p3.close();

@@ -572,6 +572,49 @@ class FlightServiceTest {
     }
   }
 
+  @Test
+  void manyConcurrentStreamsOnASmallMemoryLimitSlowDownInsteadOfFailing() throws Exception {
+    // 8 streams of 40 batches of ~75 KB each, read at once by clients that pause between
+    // batches, on a server whose allocator may hold 2 MiB: streams wait for memory instead of
+    // failing with RESOURCE_EXHAUSTED, and every row arrives.
+    StringBuilder sb = new StringBuilder("{\"request\": {\"collection\": \"test\", "
+        + "\"rows_per_batch\": 500}, \"indices\": [0");
+    for (int i = 1; i < 20_000; i++) {
+      sb.append(',').append(i % N_OBS);
+    }
+    Ticket ticket = ticket(sb.append("]}").toString());
+    RequestResolver resolver = new RequestResolver(new CollectionRegistry(List.of(test)),
+        DataRoot.of(root));
+    try (BufferAllocator small = new RootAllocator(2 << 20);
+        AnnflightServer tight = AnnflightServer.start(resolver, AnnDataStores::open,
+            AnnflightServer.Options.local(0), small);
+        BufferAllocator clients = new RootAllocator()) {
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(8);
+      try {
+        List<java.util.concurrent.Future<Long>> rows = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          rows.add(pool.submit(() -> {
+            try (FlightClient c = FlightClient.builder(clients, tight.location()).build();
+                FlightStream s = c.getStream(ticket)) {
+              long n = 0;
+              while (s.next()) {
+                n += s.getRoot().getRowCount();
+                Thread.sleep(2);
+              }
+              return n;
+            }
+          }));
+        }
+        for (java.util.concurrent.Future<Long> f : rows) {
+          assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(20_000L);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** A whole DoGet read off its own gRPC channel: the FlightData messages as sent. */
