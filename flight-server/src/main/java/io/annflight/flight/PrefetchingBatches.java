@@ -83,7 +83,7 @@ final class PrefetchingBatches implements AutoCloseable {
     if (ended) {
       return false;
     }
-    Item item = queue.take();
+    Item item = take();
     if (item instanceof Filled f) {
       try (VectorSchemaRoot batch = f.batch()) {
         transfer(batch, outbound);
@@ -101,6 +101,23 @@ final class PrefetchingBatches implements AutoCloseable {
       throw new IllegalStateException(failed.cause());
     }
     return false;
+  }
+
+  /** The next item; fails if the filling thread ended without one (interrupted at shutdown). */
+  private Item take() throws InterruptedException {
+    while (true) {
+      Item item = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
+      if (item != null) {
+        return item;
+      }
+      if (fillerDone.getCount() == 0) {
+        item = queue.poll();
+        if (item == null) {
+          throw new IllegalStateException("the filling thread stopped before the stream ended");
+        }
+        return item;
+      }
+    }
   }
 
   private void fill() {
