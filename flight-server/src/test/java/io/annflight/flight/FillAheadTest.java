@@ -103,6 +103,31 @@ class FillAheadTest {
     assertThat(fillAhead.available()).isEqualTo(2);
   }
 
+  @Test
+  void aFillingThreadInterruptedAtShutdownFailsTheStreamInsteadOfHangingIt() throws Exception {
+    RowSelection all = new RowSelection.Range(0, plan.nObs());
+    // The filling thread is interrupted as it starts, as shutdownNow() does.
+    java.util.concurrent.Executor interrupted = task -> {
+      Thread t = new Thread(task);
+      t.start();
+      t.interrupt();
+    };
+    try (BufferAllocator a = allocator.newChildAllocator("stream", 0, Long.MAX_VALUE);
+        BatchStream s = BatchStream.open(plan, all, a, 5)) {
+      PrefetchingBatches p = PrefetchingBatches.start(s, FillGate.OPEN, interrupted, () -> {});
+      try {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+          while (p.next()) {
+            // drain whatever was handed over before the interrupt
+          }
+        }).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("filling thread stopped");
+      } finally {
+        p.close();
+      }
+    }
+  }
+
   interface Next {
     boolean next() throws Exception;
   }
