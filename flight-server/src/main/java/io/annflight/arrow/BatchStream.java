@@ -22,6 +22,7 @@ public final class BatchStream implements AutoCloseable {
   private final CollectionPlan plan;
   private final RowSelection rows;
   private final int rowsPerBatch;
+  private final BufferAllocator allocator;
   private final VectorSchemaRoot root;
   private final DictionaryProvider.MapDictionaryProvider dictionaries;
   private final List<ColumnFiller> fillers = new ArrayList<>();
@@ -34,6 +35,7 @@ public final class BatchStream implements AutoCloseable {
     this.plan = plan;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
+    this.allocator = allocator;
     this.dictionaries = LabelDictionaries.build(plan.labels(), allocator);
     VectorSchemaRoot r = null;
     try {
@@ -93,6 +95,11 @@ public final class BatchStream implements AutoCloseable {
 
   public VectorSchemaRoot root() {
     return root;
+  }
+
+  /** The allocator every buffer of this stream comes from. */
+  public BufferAllocator allocator() {
+    return allocator;
   }
 
   public DictionaryProvider dictionaries() {

@@ -43,8 +43,7 @@ final class PrefetchingBatches implements AutoCloseable {
     this.stream = stream;
     this.gate = gate;
     this.onClose = onClose;
-    this.outbound = VectorSchemaRoot.create(stream.root().getSchema(),
-        stream.root().getFieldVectors().get(0).getAllocator());
+    this.outbound = VectorSchemaRoot.create(stream.root().getSchema(), stream.allocator());
   }
 
   /**
@@ -124,7 +123,7 @@ final class PrefetchingBatches implements AutoCloseable {
     try {
       while (gate.awaitRoom(() -> closed) && stream.next()) {
         VectorSchemaRoot batch = VectorSchemaRoot.create(stream.root().getSchema(),
-            outbound.getFieldVectors().get(0).getAllocator());
+            stream.allocator());
         transfer(stream.root(), batch);
         if (!hand(new Filled(batch))) {
           batch.close();
