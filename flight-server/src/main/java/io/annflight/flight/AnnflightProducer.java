@@ -21,6 +21,7 @@ import org.apache.arrow.flight.Criteria;
 import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightEndpoint;
 import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.NoOpFlightProducer;
 import org.apache.arrow.flight.Result;
@@ -66,6 +67,11 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     this.actions = new CollectionActions(resolver, this::plan, allocator);
   }
 
+  /** A failure as the client sees it: its status, and a message without server directories. */
+  FlightRuntimeException toFlight(Throwable t) {
+    return FlightErrors.toFlight(t, resolver::redact);
+  }
+
   /** The engine's plan for a request, with its store paths resolved and checked. */
   public CollectionPlan plan(CollectionRequest request) {
     return engine.plan(request, resolver.storePaths(request));
@@ -86,7 +92,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       }
       listener.onCompleted();
     } catch (RuntimeException e) {
-      listener.onError(FlightErrors.toFlight(e));
+      listener.onError(toFlight(e));
     }
   }
 
@@ -95,7 +101,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     try {
       return info(descriptor, resolver.request(descriptor));
     } catch (RuntimeException e) {
-      throw FlightErrors.toFlight(e);
+      throw toFlight(e);
     }
   }
 
@@ -104,7 +110,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     try {
       return new SchemaResult(WireSchema.of(plan(resolver.request(descriptor)).outputSchema()));
     } catch (RuntimeException e) {
-      throw FlightErrors.toFlight(e);
+      throw toFlight(e);
     }
   }
 
@@ -136,10 +142,10 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
           : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
       task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(), fillAhead,
-          budget, allocator, listener,
+          budget, this::toFlight, allocator, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {
-      listener.error(FlightErrors.toFlight(e));
+      listener.error(toFlight(e));
       return;
     }
     try {
@@ -156,7 +162,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     try {
       result = actions.run(action.getType(), action.getBody());
     } catch (RuntimeException e) {
-      listener.onError(FlightErrors.toFlight(e));
+      listener.onError(toFlight(e));
       return;
     }
     listener.onNext(new Result(result));

@@ -4,6 +4,7 @@ import io.annflight.schema.RequestException;
 import io.annflight.store.StoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.UnsupportedLayoutException;
+import java.util.function.UnaryOperator;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightRuntimeException;
 import org.slf4j.Logger;
@@ -20,10 +21,15 @@ public final class FlightErrors {
   private FlightErrors() {}
 
   public static FlightRuntimeException toFlight(Throwable t) {
+    return toFlight(t, UnaryOperator.identity());
+  }
+
+  /** As {@link #toFlight(Throwable)}, the message passed through {@code redact} first. */
+  public static FlightRuntimeException toFlight(Throwable t, UnaryOperator<String> redact) {
     if (t instanceof FlightRuntimeException f) {
       return f;
     }
-    return status(t).withDescription(message(t)).withCause(t).toRuntimeException();
+    return status(t).withDescription(redact.apply(message(t))).withCause(t).toRuntimeException();
   }
 
   /** The status code for an exception, without its message. */

@@ -63,6 +63,39 @@ public final class RequestResolver {
     }).toList();
   }
 
+  /**
+   * A message as clients may see it: the server's directories taken out of every store path
+   * in it (the data root, and the folders of configured stores outside it), as
+   * {@link #displayPaths} shows them. Logs keep the full paths.
+   */
+  public String redact(String message) {
+    if (message == null) {
+      return null;
+    }
+    String out = message;
+    for (String dir : hiddenDirectories()) {
+      out = out.replace(dir, "");
+    }
+    return out;
+  }
+
+  private List<String> hiddenDirectories() {
+    java.util.Set<String> dirs = new java.util.LinkedHashSet<>();
+    if (dataRoot != null) {
+      dirs.add(dataRoot.path() + java.io.File.separator);
+    }
+    for (ConfiguredCollection c : registry.all()) {
+      for (Path p : c.stores()) {
+        if ((dataRoot == null || !p.startsWith(dataRoot.path())) && p.getParent() != null) {
+          dirs.add(p.getParent() + java.io.File.separator);
+        }
+      }
+    }
+    // Longest first, so a directory inside another is taken out whole.
+    return dirs.stream().sorted(java.util.Comparator.comparingInt(String::length).reversed())
+        .toList();
+  }
+
   /** The absolute paths of a request's stores, in order. */
   public List<Path> storePaths(CollectionRequest request) {
     if (request.collection() != null) {

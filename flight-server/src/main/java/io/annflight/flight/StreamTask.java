@@ -6,7 +6,9 @@ import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.Compression;
 import io.annflight.schema.RowSelection;
+import java.util.function.Function;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
+import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.slf4j.Logger;
@@ -33,13 +35,15 @@ final class StreamTask implements Runnable {
   private final Compression compression;
   private final FillAhead fillAhead;
   private final StreamMemoryBudget budget;
+  private final Function<Throwable, FlightRuntimeException> errors;
   private final BufferAllocator parent;
   private final ServerStreamListener listener;
   private final String label;
   private final Object readyLock = new Object();
 
   StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, Compression compression,
-      FillAhead fillAhead, StreamMemoryBudget budget, BufferAllocator parent,
+      FillAhead fillAhead, StreamMemoryBudget budget,
+      Function<Throwable, FlightRuntimeException> errors, BufferAllocator parent,
       ServerStreamListener listener, String label) {
     this.plan = plan;
     this.rows = rows;
@@ -47,6 +51,7 @@ final class StreamTask implements Runnable {
     this.compression = compression;
     this.fillAhead = fillAhead;
     this.budget = budget;
+    this.errors = errors;
     this.parent = parent;
     this.listener = listener;
     this.label = label;
@@ -98,7 +103,7 @@ final class StreamTask implements Runnable {
           .withDescription("server shutting down").toRuntimeException());
     } catch (Throwable t) {
       if (!listener.isCancelled()) {
-        listener.error(FlightErrors.toFlight(t));
+        listener.error(errors.apply(t));
       }
     } finally {
       close(prefetch, stream, allocator);
