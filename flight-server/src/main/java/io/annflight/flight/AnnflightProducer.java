@@ -44,8 +44,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   private final Supplier<List<Location>> locations;
   private final BufferAllocator allocator;
   private final ExecutorService streams;
-  private final FillAhead fillAhead;
-  private final StreamMemoryBudget budget;
+  private final StreamServices streamServices;
   private final CollectionActions actions;
   private final AtomicLong streamIds = new AtomicLong();
 
@@ -62,8 +61,8 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     this.locations = locations;
     this.allocator = allocator;
     this.streams = streams;
-    this.fillAhead = FillAhead.perCore(streams);
-    this.budget = StreamMemoryBudget.forServer(allocator);
+    this.streamServices = new StreamServices(allocator, FillAhead.perCore(streams),
+        StreamMemoryBudget.forServer(allocator), this::toFlight);
     this.actions = new CollectionActions(resolver, this::plan, allocator);
   }
 
@@ -141,8 +140,8 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       CollectionPlan plan = plan(t.request());
       int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
           : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
-      task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(), fillAhead,
-          budget, this::toFlight, allocator, listener,
+      task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(),
+          streamServices, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {
       listener.error(toFlight(e));

@@ -2,11 +2,36 @@ package io.annflight.flight;
 
 import java.util.function.BooleanSupplier;
 
-/** Asked before every batch is filled: may this stream take memory for one more batch now? */
-@FunctionalInterface
+/** Asked around every batch fill: may this stream take memory for one more batch now? */
 interface FillGate {
-  FillGate OPEN = stop -> !stop.getAsBoolean();
+  FillGate OPEN = new FillGate() {
+    @Override
+    public boolean awaitRoom(BooleanSupplier stop) {
+      return !stop.getAsBoolean();
+    }
 
-  /** Waits until the stream may fill its next batch; false when {@code stop} turned true. */
+    @Override
+    public void filled() {}
+  };
+
+  /**
+   * Waits until the stream may fill its next batch and holds room for it; false (holding
+   * nothing) when {@code stop} turned true. Each true is followed by one {@link #filled()}.
+   */
   boolean awaitRoom(BooleanSupplier stop) throws InterruptedException;
+
+  /** The batch is filled: its buffers now count for themselves, the room held is released. */
+  void filled();
+
+  /** Waits for room, then runs {@code fill}; false when stopped or when fill says the end. */
+  default boolean fill(BooleanSupplier stop, BooleanSupplier fill) throws InterruptedException {
+    if (!awaitRoom(stop)) {
+      return false;
+    }
+    try {
+      return fill.getAsBoolean();
+    } finally {
+      filled();
+    }
+  }
 }

@@ -121,7 +121,7 @@ final class PrefetchingBatches implements AutoCloseable {
 
   private void fill() {
     try {
-      while (gate.awaitRoom(() -> closed) && stream.next()) {
+      while (gate.fill(() -> closed, stream::next)) {
         VectorSchemaRoot batch = VectorSchemaRoot.create(stream.root().getSchema(),
             stream.allocator());
         transfer(stream.root(), batch);

@@ -2,6 +2,7 @@ package io.annflight.flight;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -9,23 +10,32 @@ import org.apache.arrow.memory.BufferAllocator;
  * A server-wide bound on the Arrow memory DoGet streams hold: batches being filled, filled
  * ahead, and sent but not yet written to the network. Before filling a batch a stream waits
  * while the server is over budget, unless it holds less than one batch itself (its first
- * batch, or all its batches gone out), so every stream makes progress. Many clients at once
- * then slow down instead of failing with RESOURCE_EXHAUSTED when direct memory runs out.
+ * batch, or all its batches gone out) and the batch still fits under the hard limit, so every
+ * stream makes progress without anyone running out. Many clients at once then slow down
+ * instead of failing with RESOURCE_EXHAUSTED.
  */
 final class StreamMemoryBudget {
   private static final long POLL_MILLIS = 1;
 
   private final BufferAllocator server;
   private final long budget;
+  private final long hardLimit;
+  private final AtomicLong reserved = new AtomicLong();
 
-  StreamMemoryBudget(BufferAllocator server, long budget) {
+  /**
+   * @param budget above this, only streams holding less than a batch may fill one
+   * @param hardLimit nobody fills a batch that would take the server above this
+   */
+  StreamMemoryBudget(BufferAllocator server, long budget, long hardLimit) {
     this.server = server;
     this.budget = budget;
+    this.hardLimit = hardLimit;
   }
 
-  /** Three quarters of what the JVM and the server's allocator allow, whichever is less. */
+  /** Three quarters of what the JVM and the server's allocator allow (the hard limit). */
   static StreamMemoryBudget forServer(BufferAllocator server) {
-    return new StreamMemoryBudget(server, Math.min(maxDirectMemory(), server.getLimit()) / 4 * 3);
+    long limit = Math.min(maxDirectMemory(), server.getLimit());
+    return new StreamMemoryBudget(server, limit / 4 * 3, limit);
   }
 
   /** {@code -XX:MaxDirectMemorySize}, whose default (0) means the heap's maximum. */
@@ -45,18 +55,28 @@ final class StreamMemoryBudget {
   }
 
   /**
-   * Waits until {@code stream} may fill a batch of about {@code batchBytes}; false when
-   * {@code stop} turned true meanwhile.
+   * Waits until {@code stream} may fill a batch of about {@code batchBytes}, and holds that
+   * much of the budget until {@link #filled(long)}: streams checking at once cannot all take
+   * the last room. False (holding nothing) when {@code stop} turned true meanwhile.
    */
   boolean awaitRoom(BufferAllocator stream, long batchBytes, BooleanSupplier stop)
       throws InterruptedException {
-    while (server.getAllocatedMemory() + batchBytes > budget
-        && stream.getAllocatedMemory() >= batchBytes) {
-      if (stop.getAsBoolean()) {
-        return false;
+    while (!stop.getAsBoolean()) {
+      long held = reserved.get();
+      long after = server.getAllocatedMemory() + held + batchBytes;
+      boolean room = after <= budget
+          || stream.getAllocatedMemory() < batchBytes && after <= hardLimit;
+      if (!room) {
+        Thread.sleep(POLL_MILLIS);
+      } else if (reserved.compareAndSet(held, held + batchBytes)) {
+        return true;
       }
-      Thread.sleep(POLL_MILLIS);
     }
-    return !stop.getAsBoolean();
+    return false;
+  }
+
+  /** Gives back what {@link #awaitRoom} held, once the batch's buffers count for themselves. */
+  void filled(long batchBytes) {
+    reserved.addAndGet(-batchBytes);
   }
 }

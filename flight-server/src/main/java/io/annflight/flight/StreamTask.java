@@ -6,9 +6,7 @@ import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.Compression;
 import io.annflight.schema.RowSelection;
-import java.util.function.Function;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
-import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.slf4j.Logger;
@@ -33,26 +31,18 @@ final class StreamTask implements Runnable {
   private final RowSelection rows;
   private final int rowsPerBatch;
   private final Compression compression;
-  private final FillAhead fillAhead;
-  private final StreamMemoryBudget budget;
-  private final Function<Throwable, FlightRuntimeException> errors;
-  private final BufferAllocator parent;
+  private final StreamServices services;
   private final ServerStreamListener listener;
   private final String label;
   private final Object readyLock = new Object();
 
   StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, Compression compression,
-      FillAhead fillAhead, StreamMemoryBudget budget,
-      Function<Throwable, FlightRuntimeException> errors, BufferAllocator parent,
-      ServerStreamListener listener, String label) {
+      StreamServices services, ServerStreamListener listener, String label) {
     this.plan = plan;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
     this.compression = compression;
-    this.fillAhead = fillAhead;
-    this.budget = budget;
-    this.errors = errors;
-    this.parent = parent;
+    this.services = services;
     this.listener = listener;
     this.label = label;
   }
@@ -65,16 +55,17 @@ final class StreamTask implements Runnable {
     // gRPC sends the batch's Arrow buffers themselves instead of a copy; each batch is filled
     // into fresh buffers, and a sent batch's buffers are freed once the network has them.
     listener.setUseZeroCopy(true);
+    BufferAllocator parent = services.allocator();
     BufferAllocator allocator = parent.newChildAllocator(label, 0, parent.getLimit());
     BatchStream stream = null;
     PrefetchingBatches prefetch = null;
     try {
       stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
       long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(), rowsPerBatch);
-      FillGate gate = stop -> budget.awaitRoom(allocator, batchBytes, stop);
+      FillGate gate = budgetGate(allocator, batchBytes);
       VectorSchemaRoot outbound = stream.root();
       if (rows.count() > rowsPerBatch) {
-        prefetch = fillAhead.tryStart(stream, gate);
+        prefetch = services.fillAhead().tryStart(stream, gate);
         if (prefetch != null) {
           outbound = prefetch.root();
         }
@@ -83,8 +74,9 @@ final class StreamTask implements Runnable {
       if (compression != Compression.NONE) {
         CompressedBatches.enable(listener, outbound, BatchCodecs.forCompression(compression));
       }
+      BatchStream inline = stream;
       while (!listener.isCancelled() && (prefetch != null ? prefetch.next()
-          : gate.awaitRoom(listener::isCancelled) && stream.next())) {
+          : gate.fill(listener::isCancelled, inline::next))) {
         if (!awaitReady()) {
           break;
         }
@@ -103,11 +95,27 @@ final class StreamTask implements Runnable {
           .withDescription("server shutting down").toRuntimeException());
     } catch (Throwable t) {
       if (!listener.isCancelled()) {
-        listener.error(errors.apply(t));
+        listener.error(services.errors().apply(t));
       }
     } finally {
       close(prefetch, stream, allocator);
     }
+  }
+
+  private FillGate budgetGate(BufferAllocator stream, long batchBytes) {
+    StreamMemoryBudget budget = services.budget();
+    return new FillGate() {
+      @Override
+      public boolean awaitRoom(java.util.function.BooleanSupplier stop)
+          throws InterruptedException {
+        return budget.awaitRoom(stream, batchBytes, stop);
+      }
+
+      @Override
+      public void filled() {
+        budget.filled(batchBytes);
+      }
+    };
   }
 
   /** Waits until the client can take another batch; false when it went away meanwhile. */

@@ -22,7 +22,7 @@ class StreamMemoryBudgetTest {
   @BeforeEach
   void open() {
     server = new RootAllocator();
-    budget = new StreamMemoryBudget(server, 4 * BATCH);
+    budget = new StreamMemoryBudget(server, 4 * BATCH, 10 * BATCH);
   }
 
   @AfterEach
@@ -47,12 +47,44 @@ class StreamMemoryBudgetTest {
   }
 
   @Test
+  void roomForOneMoreBatchGoesToOneStreamUntilItsBatchIsFilled() throws Exception {
+    try (BufferAllocator first = server.newChildAllocator("first", 0, Long.MAX_VALUE);
+        BufferAllocator second = server.newChildAllocator("second", 0, Long.MAX_VALUE);
+        ArrowBuf a = first.buffer(BATCH);
+        ArrowBuf b = second.buffer(BATCH)) {
+      // 2 batches held, budget 4: room for one more, and both streams ask at once.
+      budget = new StreamMemoryBudget(server, 3 * BATCH, 10 * BATCH);
+      assertThat(budget.awaitRoom(first, BATCH, () -> false)).isTrue();
+      CompletableFuture<Boolean> room = CompletableFuture.supplyAsync(() -> await(second));
+      Thread.sleep(100);
+      assertThat(room).isNotDone();
+      budget.filled(BATCH); // the first stream's batch is filled... and sent:
+      assertThat(room.get(5, TimeUnit.SECONDS)).isTrue();
+      budget.filled(BATCH);
+    }
+  }
+
+  @Test
   void aStreamWithoutABatchInFlightAlwaysGetsOne() throws Exception {
     try (BufferAllocator other = server.newChildAllocator("other", 0, Long.MAX_VALUE);
         BufferAllocator stream = server.newChildAllocator("stream", 0, Long.MAX_VALUE);
-        ArrowBuf held = other.buffer(8 * BATCH)) {
+        ArrowBuf held = other.buffer(6 * BATCH)) {
       // Over budget, but this stream holds nothing yet: it may fill its first batch.
       assertThat(budget.awaitRoom(stream, BATCH, () -> false)).isTrue();
+    }
+  }
+
+  @Test
+  void nobodyFillsABatchThatWouldPassTheHardLimit() throws Exception {
+    try (BufferAllocator other = server.newChildAllocator("other", 0, Long.MAX_VALUE);
+        BufferAllocator stream = server.newChildAllocator("stream", 0, Long.MAX_VALUE)) {
+      ArrowBuf held = other.buffer(10 * BATCH);
+      // This stream holds nothing, but a batch now would take the server past 10 batches.
+      CompletableFuture<Boolean> room = CompletableFuture.supplyAsync(() -> await(stream));
+      Thread.sleep(100);
+      assertThat(room).isNotDone();
+      held.close();
+      assertThat(room.get(5, TimeUnit.SECONDS)).isTrue();
     }
   }
 
