@@ -6,6 +6,7 @@ import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.memory.ArrowBuf;
@@ -47,9 +48,14 @@ final class MatrixFiller implements ColumnFiller {
   @Override
   public void fill(BatchRows rows) {
     int whole = wholeBatchStore(rows);
+    RowBlock.Dense run = null;
     if (whole >= 0) {
-      fillFromOneRun(rows, whole);
-      return;
+      long[] locals = rows.localRows[whole];
+      run = (RowBlock.Dense) plan.readers().get(whole).get()
+          .readRows(locals[0], locals[locals.length - 1] + 1);
+      if (loadMapped(rows.size, run)) {
+        return;
+      }
     }
     int n = rows.size;
     long[] rowStart = new long[n];
@@ -70,9 +76,10 @@ final class MatrixFiller implements ColumnFiller {
       if (locals.length == 0 || reader.isEmpty()) {
         continue;
       }
-      RowBlock block = BatchRows.isRun(locals)
-          ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
-          : reader.get().readRows(locals);
+      RowBlock block = s == whole ? run
+          : BatchRows.isRun(locals)
+              ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
+              : reader.get().readRows(locals);
       int[] positions = rows.positions[s];
       int[] map = plan.scatterMaps()[s];
       ValueWriter w = writers[s];
@@ -116,40 +123,24 @@ final class MatrixFiller implements ColumnFiller {
   }
 
   /**
-   * A batch that is one run of rows of one dense store: read with one call, and when the
-   * reader hands out a view of a file mapping, the child's data buffer is that view (no
-   * copy); otherwise the rows are copied as one run.
+   * Makes the child's data buffer the run's own values when the reader handed them out as a
+   * read-only view of a file mapping, stored exactly as sent: no copy. False (nothing done)
+   * otherwise, and the run is copied like any other rows.
    */
-  private void fillFromOneRun(BatchRows rows, int s) {
-    int n = rows.size;
-    long[] locals = rows.localRows[s];
-    RowBlock.Dense block = (RowBlock.Dense) plan.readers().get(s).get()
-        .readRows(locals[0], locals[locals.length - 1] + 1);
+  private boolean loadMapped(int n, RowBlock.Dense run) {
     int total = Math.toIntExact((long) n * width);
     long bytes = dataBytes(total);
-    TypedBuffer values = block.values();
-    FixedSizeListVector fsl = (FixedSizeListVector) vector;
+    TypedBuffer values = run.values();
     if (!RawCopy.applies(values) || !MappedValues.wrappable(values.bytes(), bytes)) {
-      long[] rowStart = new long[n];
-      int[] rowWidth = new int[n];
-      for (int i = 0; i < n; i++) {
-        rowStart[i] = (long) i * width;
-        rowWidth[i] = width;
-      }
-      BaseFixedWidthVector child = allocate(n, total, rowStart, rowWidth, false);
-      copyDense(block, rows.positions[s], rowStart, null, writers[s], child.getDataBuffer());
-      return;
+      return false;
     }
-    BaseFixedWidthVector child = (BaseFixedWidthVector) fsl.getDataVector();
-    BufferAllocator allocator = fsl.getAllocator();
-    fsl.clear();
-    try (ArrowBuf validity = allocator.buffer(Math.max(1, (n + 7) / 8))) {
-      validity.setOne(0, validity.capacity());
-      fsl.loadFieldBuffers(new ArrowFieldNode(n, 0), List.of(validity));
+    FixedSizeListVector fsl = (FixedSizeListVector) vector;
+    int[] rowWidth = new int[n];
+    Arrays.fill(rowWidth, width);
+    try (ArrowBuf mapped = MappedValues.wrap(fsl.getAllocator(), values.bytes(), bytes)) {
+      loadFixedSizeList(fsl, n, rowWidth, total, mapped);
     }
-    try (ArrowBuf mapped = MappedValues.wrap(allocator, values.bytes(), bytes)) {
-      child.loadFieldBuffers(new ArrowFieldNode(total, 0), List.of(allocator.getEmpty(), mapped));
-    }
+    return true;
   }
 
   /**
@@ -180,31 +171,13 @@ final class MatrixFiller implements ColumnFiller {
       boolean zero) {
     BaseFixedWidthVector child;
     if (vector instanceof FixedSizeListVector fsl) {
-      child = (BaseFixedWidthVector) fsl.getDataVector();
-      BufferAllocator allocator = fsl.getAllocator();
-      fsl.clear();
-      int nulls = 0;
-      try (ArrowBuf validity = allocator.buffer(Math.max(1, (n + 7) / 8))) {
-        validity.setZero(0, validity.capacity());
-        for (int i = 0; i < n; i++) {
-          if (rowWidth[i] > 0) {
-            BitVectorHelper.setBit(validity, i);
-          } else {
-            nulls++;
-          }
-        }
-        fsl.loadFieldBuffers(new ArrowFieldNode(n, nulls), List.of(validity));
-      }
       long dataBytes = dataBytes(total);
-      try (ArrowBuf values = allocator.buffer(Math.max(1, dataBytes))) {
+      try (ArrowBuf values = fsl.getAllocator().buffer(Math.max(1, dataBytes))) {
         if (zero) {
           values.setZero(0, dataBytes);
         }
-        // Child values are never null: a null count of 0 makes Arrow build an all-set bitmap.
-        child.loadFieldBuffers(new ArrowFieldNode(total, 0),
-            List.of(allocator.getEmpty(), values));
+        return loadFixedSizeList(fsl, n, rowWidth, total, values);
       }
-      return child;
     } else {
       ListVector list = (ListVector) vector;
       list.clear();
@@ -225,6 +198,32 @@ final class MatrixFiller implements ColumnFiller {
     zeroValues(child, total);
     child.getValidityBuffer().setOne(0, (total + 7) / 8);
     child.setValueCount(total);
+    return child;
+  }
+
+  /**
+   * Loads a batch into the fixed-size list: rows of width 0 (stores without the matrix) null,
+   * and {@code values} (retained, not taken over) as the child's data.
+   */
+  private static BaseFixedWidthVector loadFixedSizeList(FixedSizeListVector fsl, int n,
+      int[] rowWidth, int total, ArrowBuf values) {
+    BaseFixedWidthVector child = (BaseFixedWidthVector) fsl.getDataVector();
+    BufferAllocator allocator = fsl.getAllocator();
+    fsl.clear();
+    int nulls = 0;
+    try (ArrowBuf validity = allocator.buffer(Math.max(1, (n + 7) / 8))) {
+      validity.setZero(0, validity.capacity());
+      for (int i = 0; i < n; i++) {
+        if (rowWidth[i] > 0) {
+          BitVectorHelper.setBit(validity, i);
+        } else {
+          nulls++;
+        }
+      }
+      fsl.loadFieldBuffers(new ArrowFieldNode(n, nulls), List.of(validity));
+    }
+    // Child values are never null: a null count of 0 makes Arrow build an all-set bitmap.
+    child.loadFieldBuffers(new ArrowFieldNode(total, 0), List.of(allocator.getEmpty(), values));
     return child;
   }
 

@@ -75,6 +75,21 @@ final class StreamMemoryBudget {
     return false;
   }
 
+  /** The gate a stream asks before each batch of about {@code batchBytes} it fills. */
+  FillGate gateFor(BufferAllocator stream, long batchBytes) {
+    return new FillGate() {
+      @Override
+      public boolean awaitRoom(BooleanSupplier stop) throws InterruptedException {
+        return StreamMemoryBudget.this.awaitRoom(stream, batchBytes, stop);
+      }
+
+      @Override
+      public void filled() {
+        StreamMemoryBudget.this.filled(batchBytes);
+      }
+    };
+  }
+
   /** Gives back what {@link #awaitRoom} held, once the batch's buffers count for themselves. */
   void filled(long batchBytes) {
     reserved.addAndGet(-batchBytes);

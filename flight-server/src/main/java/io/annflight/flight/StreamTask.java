@@ -62,7 +62,7 @@ final class StreamTask implements Runnable {
     try {
       stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
       long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(), rowsPerBatch);
-      FillGate gate = budgetGate(allocator, batchBytes);
+      FillGate gate = services.budget().gateFor(allocator, batchBytes);
       VectorSchemaRoot outbound = stream.root();
       if (rows.count() > rowsPerBatch) {
         prefetch = services.fillAhead().tryStart(stream, gate);
@@ -100,22 +100,6 @@ final class StreamTask implements Runnable {
     } finally {
       close(prefetch, stream, allocator);
     }
-  }
-
-  private FillGate budgetGate(BufferAllocator stream, long batchBytes) {
-    StreamMemoryBudget budget = services.budget();
-    return new FillGate() {
-      @Override
-      public boolean awaitRoom(java.util.function.BooleanSupplier stop)
-          throws InterruptedException {
-        return budget.awaitRoom(stream, batchBytes, stop);
-      }
-
-      @Override
-      public void filled() {
-        budget.filled(batchBytes);
-      }
-    };
   }
 
   /** Waits until the client can take another batch; false when it went away meanwhile. */

@@ -16,11 +16,11 @@ public final class BatchCodecs implements CompressionCodec.Factory {
 
   /** A new codec (codecs keep per-stream state: use one per stream, on one thread). */
   public static CompressionCodec forCompression(Compression compression) {
-    return switch (compression) {
-      case NONE -> NoCompressionCodec.INSTANCE;
-      case LZ4 -> new Lz4FrameCodec();
-      case ZSTD -> new ZstdCodec(ZSTD_LEVEL);
-    };
+    return INSTANCE.createCodec(switch (compression) {
+      case NONE -> CompressionUtil.CodecType.NO_COMPRESSION;
+      case LZ4 -> CompressionUtil.CodecType.LZ4_FRAME;
+      case ZSTD -> CompressionUtil.CodecType.ZSTD;
+    });
   }
 
   /** Decoding side, for Arrow readers (tests, Java clients that bring their own loader). */
