@@ -51,11 +51,13 @@ final class MatrixFiller implements ColumnFiller {
     RowBlock.Dense run = null;
     if (whole >= 0) {
       long[] locals = rows.localRows[whole];
-      run = (RowBlock.Dense) plan.readers().get(whole).get()
-          .readRows(locals[0], locals[locals.length - 1] + 1);
-      if (loadMapped(rows.size, run)) {
+      MatrixReader reader = plan.readers().get(whole).get();
+      long first = locals[0];
+      long stop = locals[locals.length - 1] + 1;
+      if (loadDirect(rows.size, reader, first, stop)) {
         return;
       }
+      run = (RowBlock.Dense) reader.readRows(first, stop);
     }
     int n = rows.size;
     long[] rowStart = new long[n];
@@ -93,8 +95,8 @@ final class MatrixFiller implements ColumnFiller {
   }
 
   /**
-   * The store whose rows make up the whole batch as one run, in order, dense and stored
-   * exactly as sent (same type, no join, little-endian checked later); -1 otherwise.
+   * The store whose rows make up the whole batch as one run, in order, dense and of the output
+   * type without a join (byte order is the reader's to check); -1 otherwise.
    */
   private int wholeBatchStore(BatchRows rows) {
     if (width == null) {
@@ -123,22 +125,24 @@ final class MatrixFiller implements ColumnFiller {
   }
 
   /**
-   * Makes the child's data buffer the run's own values when the reader handed them out as a
-   * read-only view of a file mapping, stored exactly as sent: no copy. False (nothing done)
-   * otherwise, and the run is copied like any other rows.
+   * Reads the run straight into a fresh child data buffer when the reader can (rows stored
+   * exactly as sent, read with positional file reads): one copy, by the kernel. False, with
+   * nothing loaded, otherwise; the run is then copied like any other rows.
    */
-  private boolean loadMapped(int n, RowBlock.Dense run) {
+  private boolean loadDirect(int n, MatrixReader reader, long first, long stop) {
+    if (outType == ElementType.BOOL) {
+      return false; // Arrow packs bools as bits; stores keep a byte each
+    }
     int total = Math.toIntExact((long) n * width);
     long bytes = dataBytes(total);
-    TypedBuffer values = run.values();
-    if (!RawCopy.applies(values) || !MappedValues.wrappable(values.bytes(), bytes)) {
-      return false;
-    }
     FixedSizeListVector fsl = (FixedSizeListVector) vector;
-    int[] rowWidth = new int[n];
-    Arrays.fill(rowWidth, width);
-    try (ArrowBuf mapped = MappedValues.wrap(fsl.getAllocator(), values.bytes(), bytes)) {
-      loadFixedSizeList(fsl, n, rowWidth, total, mapped);
+    try (ArrowBuf values = fsl.getAllocator().buffer(Math.max(1, bytes))) {
+      if (!reader.readLittleEndianRows(first, stop, values.nioBuffer(0, (int) bytes))) {
+        return false;
+      }
+      int[] rowWidth = new int[n];
+      Arrays.fill(rowWidth, width);
+      loadFixedSizeList(fsl, n, rowWidth, total, values);
     }
     return true;
   }

@@ -127,8 +127,8 @@ public final class ServeCommand implements Callable<Integer> {
   /** Plans each collection once at startup: errors show now, and the log says what is served. */
   private static void logCollections(AnnflightServer server, CollectionRegistry registry) {
     for (ConfiguredCollection c : registry.all()) {
-      try {
-        CollectionPlan plan = server.producer().plan(c.request());
+      try (CollectionPlan.Lease lease = server.producer().lease(c.request())) {
+        CollectionPlan plan = lease.plan();
         long[] shape = plan.queries().shape();
         LOG.info("collection {}: {} stores, n_obs={}, n_vars={}", c.name(),
             plan.stores().size(), shape[0], shape[1]);

@@ -36,17 +36,24 @@ public final class CollectionEngine {
     this.catalog = catalog;
   }
 
-  /** Builds (or returns the cached) plan; paths are absolute and already vetted. */
+  /** Tries to lease a plan this many times when its stores are replaced meanwhile. */
+  private static final int LEASE_ATTEMPTS = 5;
+
+  /**
+   * Builds (or returns the cached) plan; paths are absolute and already vetted. For a quick
+   * look only: a store replaced on disk may close under a plan that is not leased.
+   */
   public CollectionPlan plan(CollectionRequest request, List<Path> storePaths) {
     if (storePaths.isEmpty()) {
       throw new RequestException("a collection needs at least one store");
     }
-    String key = cacheKey(request, storePaths);
+    List<StoreHandle> stores = storePaths.stream().map(catalog::get).toList();
+    String key = cacheKey(request, stores);
     CollectionPlan cached = plans.get(key);
     if (cached != null) {
       return cached;
     }
-    CollectionPlan plan = build(request, storePaths);
+    CollectionPlan plan = build(request, storePaths, stores);
     if (plans.size() >= MAX_CACHED_PLANS) {
       plans.clear();
     }
@@ -54,14 +61,35 @@ public final class CollectionEngine {
     return plan;
   }
 
-  private static String cacheKey(CollectionRequest r, List<Path> paths) {
+  /**
+   * The plan with its stores leased: none closes before the lease does, even when its file is
+   * replaced meanwhile (new requests then get a plan over the new file).
+   */
+  public CollectionPlan.Lease lease(CollectionRequest request, List<Path> storePaths) {
+    for (int attempt = 0; attempt < LEASE_ATTEMPTS; attempt++) {
+      CollectionPlan.Lease lease = plan(request, storePaths).lease();
+      if (lease != null) {
+        return lease;
+      }
+    }
+    throw new MalformedStoreException(storePaths.get(0), "", "the collection's stores kept"
+        + " changing on disk while they were opened; try again");
+  }
+
+  /** The request's shape (batching and compression aside) over these very openings. */
+  private static String cacheKey(CollectionRequest r, List<StoreHandle> stores) {
     CollectionRequest shape = new CollectionRequest(r.collection(), r.paths(), r.layersKeys(),
         r.obsKeys(), r.obsmKeys(), r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(),
         r.dtype(), null, null, Compression.NONE);
-    return paths + RequestJson.toJson(shape).toString();
+    StringBuilder key = new StringBuilder();
+    for (StoreHandle h : stores) {
+      key.append(h.path()).append('#').append(h.id()).append('\u0000');
+    }
+    return key.append(RequestJson.toJson(shape)).toString();
   }
 
-  private CollectionPlan build(CollectionRequest request, List<Path> storePaths) {
+  private CollectionPlan build(CollectionRequest request, List<Path> storePaths,
+      List<StoreHandle> stores) {
     noDuplicates("layers_keys", request.layersKeys());
     noDuplicates("obs_keys", request.obsKeys());
     noDuplicates("obsm_keys", request.obsmKeys());
@@ -72,7 +100,6 @@ public final class CollectionEngine {
             + "\" which is not an encoded obs key " + encoded);
       }
     }
-    List<StoreHandle> stores = storePaths.stream().map(catalog::get).toList();
     List<String> storeNames = storePaths.stream().map(p -> p.getFileName().toString()).toList();
 
     int[][] selected = new int[stores.size()][];

@@ -84,4 +84,42 @@ public final class CollectionPlan {
   public CollectionQueries queries() {
     return new CollectionQueries(this);
   }
+
+  /**
+   * Leases every store of the plan, so none is closed while the lease is held (a store replaced
+   * on disk closes when its last lease ends); null when one was closed already.
+   */
+  Lease lease() {
+    for (int s = 0; s < stores.size(); s++) {
+      if (!stores.get(s).acquire()) {
+        for (int r = 0; r < s; r++) {
+          stores.get(r).release();
+        }
+        return null;
+      }
+    }
+    return new Lease(this);
+  }
+
+  /** A plan whose stores stay open until {@link #close()}; close it exactly once. */
+  public static final class Lease implements AutoCloseable {
+    private final CollectionPlan plan;
+    private final java.util.concurrent.atomic.AtomicBoolean closed =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    private Lease(CollectionPlan plan) {
+      this.plan = plan;
+    }
+
+    public CollectionPlan plan() {
+      return plan;
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        plan.stores.forEach(StoreHandle::release);
+      }
+    }
+  }
 }

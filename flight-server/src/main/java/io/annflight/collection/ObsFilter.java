@@ -1,5 +1,7 @@
 package io.annflight.collection;
 
+import java.util.HashSet;
+import java.util.Set;
 import io.annflight.store.ColumnData;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +30,10 @@ final class ObsFilter {
       }
       ColumnData c = column.get();
       var type = LabelValues.typeOf(c);
+      Values values = new Values(e.getValue());
       for (int r = 0; r < n; r++) {
         if (keep[r]) {
-          keep[r] = matchesAny(LabelValues.labelAt(c, r, type), e.getValue());
+          keep[r] = values.matches(LabelValues.labelAt(c, r, type));
         }
       }
     }
@@ -47,13 +50,58 @@ final class ObsFilter {
     return rows;
   }
 
-  private static boolean matchesAny(Object label, List<Object> values) {
-    for (Object v : values) {
-      if (matches(label, v)) {
-        return true;
+  /**
+   * One key's values, hashed so that a row costs one lookup however many values there are, and
+   * matching as {@link #matches} does value by value.
+   */
+  private static final class Values {
+    private final Set<Long> longs = new HashSet<>();
+    /** Every numeric value as a double (longs too): what a float label compares with. */
+    private final Set<Double> doubles = new HashSet<>();
+    /** The non-integer numeric values: what an integer label compares with as a double. */
+    private final Set<Double> floats = new HashSet<>();
+    private final Set<Object> others = new HashSet<>();
+    private boolean hasNull;
+
+    Values(List<Object> values) {
+      for (Object v : values) {
+        if (v == null) {
+          hasNull = true;
+        } else if (isInteger(v)) {
+          longs.add(((Number) v).longValue());
+          doubles.add(normal(((Number) v).doubleValue()));
+        } else if (v instanceof Number num) {
+          doubles.add(normal(num.doubleValue()));
+          floats.add(normal(num.doubleValue()));
+        } else {
+          others.add(v);
+        }
       }
     }
-    return false;
+
+    boolean matches(Object label) {
+      if (label == null) {
+        return hasNull;
+      }
+      if (isInteger(label)) {
+        long x = ((Number) label).longValue();
+        return longs.contains(x) || floats.contains(normal((double) x));
+      }
+      if (label instanceof Number num) {
+        double d = num.doubleValue();
+        return !Double.isNaN(d) && doubles.contains(normal(d));
+      }
+      return others.contains(label);
+    }
+
+    private static boolean isInteger(Object v) {
+      return v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte;
+    }
+
+    /** -0.0 and 0.0 are equal as numbers but not as Doubles; NaN never matches. */
+    private static Double normal(double d) {
+      return d == 0.0 ? 0.0 : d;
+    }
   }
 
   /** numpy's isin equality: strings equal strings, numbers compare by value. */

@@ -1,42 +1,127 @@
 package io.annflight.collection;
 
 import io.annflight.store.AnnDataStore;
+import io.annflight.store.StoreException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Opens each store once (by normalised absolute path) and shares it across requests. */
+/**
+ * Opens each store once (by normalised absolute path) and shares it across requests, as long
+ * as the file on disk stays the same: a store whose {@link FileIdentity} changed (replaced by
+ * rename, rewritten) is opened anew for new requests, and the old handle is closed once the
+ * streams still reading it have finished.
+ *
+ * <p>Opens run on the catalogue's own threads, never under a lock: a store that is slow to open
+ * (a hung network file system) delays only the requests that need it, and those wait at most
+ * the open timeout.
+ */
 public final class StoreCatalog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StoreCatalog.class);
+  public static final Duration DEFAULT_OPEN_TIMEOUT = Duration.ofSeconds(30);
 
   private final Function<Path, AnnDataStore> opener;
-  private final Map<Path, StoreHandle> open = new ConcurrentHashMap<>();
+  private final Duration openTimeout;
+  private final ExecutorService opening = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "annflight-store-open");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<Path, Entry> open = new ConcurrentHashMap<>();
+
+  /** One opening (or opened) store: the file it was opened from, and the handle to come. */
+  private record Entry(FileIdentity identity, CompletableFuture<StoreHandle> handle) {}
 
   public StoreCatalog(Function<Path, AnnDataStore> opener) {
-    this.opener = opener;
+    this(opener, DEFAULT_OPEN_TIMEOUT);
   }
 
+  public StoreCatalog(Function<Path, AnnDataStore> opener, Duration openTimeout) {
+    this.opener = opener;
+    this.openTimeout = openTimeout;
+  }
+
+  /**
+   * The open store at {@code path}, opening it (again) when it was never opened or the file
+   * changed since.
+   *
+   * @throws StoreException what opening the store threw, or that it took longer than the timeout
+   */
   public StoreHandle get(Path path) {
     Path key = path.toAbsolutePath().normalize();
-    return open.computeIfAbsent(key, p -> {
-      AnnDataStore store = opener.apply(p);
-      LOG.info("opened {} ({}, {} obs)", p, store.format(), store.nObs());
-      return new StoreHandle(store);
+    FileIdentity identity = FileIdentity.of(key);
+    Entry[] created = new Entry[1];
+    Entry entry = open.compute(key, (k, current) -> {
+      if (current != null && current.identity().equals(identity)) {
+        return current;
+      }
+      if (current != null) {
+        current.handle().thenAccept(StoreHandle::retire);
+        LOG.info("{} changed on disk; opening it again for new requests", k);
+      }
+      created[0] = new Entry(identity, new CompletableFuture<>());
+      return created[0];
     });
+    if (created[0] != null) {
+      startOpening(key, created[0]);
+    }
+    return await(key, entry);
+  }
+
+  private void startOpening(Path key, Entry entry) {
+    opening.execute(() -> {
+      try {
+        AnnDataStore store = opener.apply(key);
+        LOG.info("opened {} ({}, {} obs)", key, store.format(), store.nObs());
+        entry.handle().complete(new StoreHandle(store));
+      } catch (Throwable t) {
+        // Not cached: the next request tries again (the file may have been fixed).
+        open.remove(key, entry);
+        entry.handle().completeExceptionally(t);
+      }
+    });
+  }
+
+  private StoreHandle await(Path key, Entry entry) {
+    try {
+      return entry.handle().get(openTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      if (cause instanceof Error err) {
+        throw new StoreException(key, "", "opening failed: " + err, err);
+      }
+      throw new StoreException(key, "", "opening failed: " + cause, cause);
+    } catch (TimeoutException e) {
+      throw new StoreOpenTimeoutException(key, openTimeout);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StoreException(key, "", "interrupted while the store was opening");
+    }
   }
 
   @Override
   public void close() {
-    open.values().forEach(h -> {
+    opening.shutdownNow();
+    open.values().forEach(e -> e.handle().thenAccept(h -> {
       try {
         h.store().close();
-      } catch (RuntimeException e) {
-        LOG.warn("closing {} failed: {}", h.path(), e.toString());
+      } catch (RuntimeException ex) {
+        LOG.warn("closing {} failed: {}", h.path(), ex.toString());
       }
-    });
+    }));
     open.clear();
   }
 }

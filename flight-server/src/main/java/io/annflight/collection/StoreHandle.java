@@ -1,5 +1,8 @@
 package io.annflight.collection;
 
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.annflight.store.AnnDataStore;
 import io.annflight.store.ColumnData;
 import io.annflight.store.DataFrameReader;
@@ -15,7 +18,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * readers), read once and kept. Thread-safe.
  */
 public final class StoreHandle {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreHandle.class);
+  private static final AtomicLong IDS = new AtomicLong();
+
+  private final long id = IDS.incrementAndGet();
   private final AnnDataStore store;
+  /** Streams and calls using the store now; a retired store closes when this reaches zero. */
+  private int leases;
+  private boolean retired;
+  private boolean closed;
   private final Map<String, Optional<ColumnData>> obsColumns = new ConcurrentHashMap<>();
   private final Map<String, Optional<MatrixReader>> matrices = new ConcurrentHashMap<>();
   private volatile List<String> varIndex;
@@ -26,6 +37,48 @@ public final class StoreHandle {
 
   public AnnDataStore store() {
     return store;
+  }
+
+  /** Unique per opening: a store opened again (its file changed) gets another id. */
+  long id() {
+    return id;
+  }
+
+  /** Takes a lease on the open store; false when it is already closed (replaced meanwhile). */
+  synchronized boolean acquire() {
+    if (closed) {
+      return false;
+    }
+    leases++;
+    return true;
+  }
+
+  synchronized void release() {
+    leases--;
+    if (leases == 0 && retired) {
+      closeStore();
+    }
+  }
+
+  /** The file changed on disk: close the store once nobody uses it (at once when nobody does). */
+  synchronized void retire() {
+    retired = true;
+    if (leases == 0) {
+      closeStore();
+    }
+  }
+
+  private void closeStore() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      store.close();
+      LOG.info("closed {}, which was replaced on disk", store.path());
+    } catch (RuntimeException e) {
+      LOG.warn("closing {} failed: {}", store.path(), e.toString());
+    }
   }
 
   public Path path() {

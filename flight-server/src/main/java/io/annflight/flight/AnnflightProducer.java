@@ -1,6 +1,5 @@
 package io.annflight.flight;
 
-import io.annflight.arrow.BatchSizing;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
@@ -12,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.arrow.flight.Action;
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * The Flight service: resolves what the client sent into a request and store paths, asks the
  * engine for a plan, and answers from it. Holds no per-call state.
  */
-public final class AnnflightProducer extends NoOpFlightProducer {
+public final class AnnflightProducer extends NoOpFlightProducer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AnnflightProducer.class);
 
   private final RequestResolver resolver;
@@ -62,8 +62,9 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     this.allocator = allocator;
     this.streams = streams;
     this.streamServices = new StreamServices(allocator, FillAhead.perCore(streams),
-        StreamMemoryBudget.forServer(allocator), this::toFlight);
-    this.actions = new CollectionActions(resolver, this::plan, allocator);
+        StreamMemoryBudget.forServer(allocator), new RetiredAllocators(), new AtomicInteger(),
+        this::toFlight);
+    this.actions = new CollectionActions(resolver, this::lease, allocator);
   }
 
   /** A failure as the client sees it: its status, and a message without server directories. */
@@ -71,9 +72,12 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     return FlightErrors.toFlight(t, resolver::redact);
   }
 
-  /** The engine's plan for a request, with its store paths resolved and checked. */
-  public CollectionPlan plan(CollectionRequest request) {
-    return engine.plan(request, resolver.storePaths(request));
+  /**
+   * The engine's plan for a request, with its store paths resolved and checked, leased: its
+   * stores stay open until the lease is closed.
+   */
+  public CollectionPlan.Lease lease(CollectionRequest request) {
+    return engine.lease(request, resolver.storePaths(request));
   }
 
   @Override
@@ -107,14 +111,26 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   @Override
   public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
     try {
-      return new SchemaResult(WireSchema.of(plan(resolver.request(descriptor)).outputSchema()));
+      CollectionRequest request = resolver.request(descriptor);
+      try (CollectionPlan.Lease lease = lease(request)) {
+        return new SchemaResult(WireSchema.of(lease.plan().outputSchema()));
+      }
     } catch (RuntimeException e) {
       throw toFlight(e);
     }
   }
 
   private FlightInfo info(FlightDescriptor descriptor, CollectionRequest request) {
-    CollectionPlan plan = plan(request);
+    try (CollectionPlan.Lease lease = lease(request)) {
+      return info(descriptor, request, lease.plan());
+    }
+  }
+
+  private FlightInfo info(FlightDescriptor descriptor, CollectionRequest request,
+      CollectionPlan plan) {
+    // Refused here already, not only when the first stream starts.
+    streamServices.budget().rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(),
+        plan.nObs());
     List<StoreInfo> stores = plan.stores();
     long[] storeRows = new long[stores.size()];
     for (int i = 0; i < storeRows.length; i++) {
@@ -135,31 +151,44 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   public void getStream(CallContext context, org.apache.arrow.flight.Ticket ticket,
       ServerStreamListener listener) {
     StreamTask task;
+    CollectionPlan.Lease lease = null;
     try {
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
-      CollectionPlan plan = plan(t.request());
-      int rowsPerBatch = t.request().rowsPerBatch() != null ? t.request().rowsPerBatch()
-          : BatchSizing.defaultRowsPerBatch(plan.outputSchema());
-      task = new StreamTask(plan, t.rows(), rowsPerBatch, t.request().compression(),
+      lease = lease(t.request());
+      CollectionPlan plan = lease.plan();
+      int rowsPerBatch = streamServices.budget().rowsPerBatch(plan.outputSchema(),
+          t.request().rowsPerBatch(), t.rows().count());
+      task = new StreamTask(lease, t.rows(), rowsPerBatch, t.request().compression(),
           streamServices, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {
+      if (lease != null) {
+        lease.close();
+      }
       listener.error(toFlight(e));
       return;
     }
     try {
       streams.execute(task);
     } catch (RejectedExecutionException e) {
+      lease.close();
       listener.error(CallStatus.UNAVAILABLE.withDescription("server is shutting down")
           .toRuntimeException());
     }
+  }
+
+  /** What {@link ServerStatus} reports: memory and streams right now. */
+  ServerStatus status() {
+    return new ServerStatus(allocator.getAllocatedMemory(), allocator.getPeakMemoryAllocation(),
+        streamServices.running().get(), streamServices.retired().draining());
   }
 
   @Override
   public void doAction(CallContext context, Action action, StreamListener<Result> listener) {
     byte[] result;
     try {
-      result = actions.run(action.getType(), action.getBody());
+      result = ServerStatus.TYPE.equals(action.getType()) ? status().toJson()
+          : actions.run(action.getType(), action.getBody());
     } catch (RuntimeException e) {
       listener.onError(toFlight(e));
       return;
@@ -168,11 +197,18 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     listener.onCompleted();
   }
 
+  /** Closes the allocators of ended streams that gRPC still held; after the gRPC server. */
+  @Override
+  public void close() {
+    streamServices.retired().close();
+  }
+
   @Override
   public void listActions(CallContext context, StreamListener<ActionType> listener) {
     for (ActionKind k : ActionKind.values()) {
       listener.onNext(new ActionType(k.type(), k.description()));
     }
+    listener.onNext(new ActionType(ServerStatus.TYPE, ServerStatus.DESCRIPTION));
     listener.onCompleted();
   }
 }

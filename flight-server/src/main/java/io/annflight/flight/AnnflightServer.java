@@ -1,5 +1,6 @@
 package io.annflight.flight;
 
+import io.annflight.schema.RequestLimits;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.StoreCatalog;
 import io.annflight.store.AnnDataStore;
@@ -55,7 +56,11 @@ public final class AnnflightServer implements AutoCloseable {
     this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
         new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams);
     this.server = FlightServer.builder(allocator,
-        Location.forGrpcInsecure(options.host(), options.port()), producer).build();
+            Location.forGrpcInsecure(options.host(), options.port()), producer)
+        // Above the largest ticket, so that one a little too large is refused by our check,
+        // which names the bound, and a huge one by gRPC before it is buffered whole.
+        .maxInboundMessageSize(RequestLimits.MAX_TICKET_BYTES + (1 << 20))
+        .build();
   }
 
   /**
@@ -142,6 +147,7 @@ public final class AnnflightServer implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      producer.close();
       catalog.close();
       if (ownsAllocator) {
         allocator.close();

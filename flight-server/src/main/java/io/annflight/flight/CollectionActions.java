@@ -29,10 +29,10 @@ final class CollectionActions {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private final RequestResolver resolver;
-  private final Function<CollectionRequest, CollectionPlan> planner;
+  private final Function<CollectionRequest, CollectionPlan.Lease> planner;
   private final BufferAllocator allocator;
 
-  CollectionActions(RequestResolver resolver, Function<CollectionRequest, CollectionPlan> planner,
+  CollectionActions(RequestResolver resolver, Function<CollectionRequest, CollectionPlan.Lease> planner,
       BufferAllocator allocator) {
     this.resolver = resolver;
     this.planner = planner;
@@ -44,7 +44,12 @@ final class CollectionActions {
     ObjectNode node = RequestJson.readObject(body, "action body");
     Args args = Args.of(kind, node.get("args"));
     CollectionRequest request = resolver.parse(node, Set.of("args"));
-    CollectionPlan plan = planner.apply(request);
+    try (CollectionPlan.Lease lease = planner.apply(request)) {
+      return run(kind, args, lease.plan());
+    }
+  }
+
+  private byte[] run(ActionKind kind, Args args, CollectionPlan plan) {
     CollectionQueries q = plan.queries();
     return switch (kind) {
       case SHAPE -> json(longs(q.shape()));

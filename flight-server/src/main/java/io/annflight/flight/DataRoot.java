@@ -101,6 +101,10 @@ public final class DataRoot {
       throw new RequestException("request path \"" + requestPath
           + "\" leads outside the server's data root through a symbolic link");
     }
+    if (real.equals(realRoot)) {
+      throw new RequestException("request path \"" + requestPath
+          + "\" names the data root itself; name a store inside it");
+    }
     return real;
   }
 }

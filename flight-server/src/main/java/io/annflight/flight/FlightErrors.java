@@ -1,6 +1,7 @@
 package io.annflight.flight;
 
 import io.annflight.schema.RequestException;
+import io.annflight.store.StoreAccessException;
 import io.annflight.store.StoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.UnsupportedLayoutException;
@@ -39,6 +40,9 @@ public final class FlightErrors {
     }
     if (t instanceof UnknownCollectionException || t instanceof StoreNotFoundException) {
       return CallStatus.NOT_FOUND;
+    }
+    if (t instanceof StoreAccessException) {
+      return CallStatus.UNAUTHORIZED;
     }
     if (t instanceof UnsupportedLayoutException) {
       return CallStatus.UNIMPLEMENTED;

@@ -76,6 +76,10 @@ public final class RequestResolver {
     for (String dir : hiddenDirectories()) {
       out = out.replace(dir, "");
     }
+    if (dataRoot != null) {
+      // The root itself, where a message names it without a file inside.
+      out = out.replace(dataRoot.path().toString(), "<data root>");
+    }
     return out;
   }
 

@@ -1,5 +1,8 @@
 package io.annflight.flight;
 
+import io.annflight.arrow.BatchSizing;
+import io.annflight.schema.OutputSchema;
+import io.annflight.schema.RequestException;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,6 +19,7 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 final class StreamMemoryBudget {
   private static final long POLL_MILLIS = 1;
+  private static final long MAX_BATCH_BYTES = 256L << 20;
 
   private final BufferAllocator server;
   private final long budget;
@@ -52,6 +56,29 @@ final class StreamMemoryBudget {
 
   long budget() {
     return budget;
+  }
+
+  /** Largest batch one stream may fill: a quarter of the hard limit, at most 256 MiB. */
+  long maxBatchBytes() {
+    return Math.min(MAX_BATCH_BYTES, hardLimit / 4);
+  }
+
+  /**
+   * The rows per batch of a stream of {@code rows} rows: the request's {@code rows_per_batch}
+   * or the default for the schema, refused when a batch would pass {@link #maxBatchBytes()} (a
+   * stream waiting for room that can never be had would hang).
+   */
+  int rowsPerBatch(OutputSchema schema, Integer requested, long rows) {
+    int perBatch = requested != null ? requested : BatchSizing.defaultRowsPerBatch(schema);
+    long filled = Math.max(1, Math.min(perBatch, rows));
+    long bytes = BatchSizing.bytesPerBatch(schema, (int) filled);
+    if (bytes > maxBatchBytes()) {
+      long fits = Math.max(1, filled * maxBatchBytes() / bytes);
+      throw new RequestException("\"rows_per_batch\" of " + perBatch + " makes batches of about "
+          + (bytes >> 20) + " MiB for these columns; this server fills at most "
+          + (maxBatchBytes() >> 20) + " MiB per batch, about " + fits + " rows here");
+    }
+    return perBatch;
   }
 
   /**

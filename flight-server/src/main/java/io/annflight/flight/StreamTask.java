@@ -24,9 +24,8 @@ final class StreamTask implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamTask.class);
   /** Re-check readiness and cancellation this often even when no handler fires. */
   private static final long WAIT_MILLIS = 50;
-  /** Longest wait for gRPC to release the buffers of the last batches sent. */
-  private static final long SEND_WAIT_NANOS = 10_000_000_000L;
 
+  private final CollectionPlan.Lease lease;
   private final CollectionPlan plan;
   private final RowSelection rows;
   private final int rowsPerBatch;
@@ -36,9 +35,12 @@ final class StreamTask implements Runnable {
   private final String label;
   private final Object readyLock = new Object();
 
-  StreamTask(CollectionPlan plan, RowSelection rows, int rowsPerBatch, Compression compression,
-      StreamServices services, ServerStreamListener listener, String label) {
-    this.plan = plan;
+  /** @param lease the plan, whose stores stay open until the stream ends; closed by the task */
+  StreamTask(CollectionPlan.Lease lease, RowSelection rows, int rowsPerBatch,
+      Compression compression, StreamServices services, ServerStreamListener listener,
+      String label) {
+    this.lease = lease;
+    this.plan = lease.plan();
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
     this.compression = compression;
@@ -57,11 +59,14 @@ final class StreamTask implements Runnable {
     listener.setUseZeroCopy(true);
     BufferAllocator parent = services.allocator();
     BufferAllocator allocator = parent.newChildAllocator(label, 0, parent.getLimit());
+    services.running().incrementAndGet();
     BatchStream stream = null;
     PrefetchingBatches prefetch = null;
     try {
       stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
-      long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(), rowsPerBatch);
+      // What a batch will really hold: a ticket of 10 rows never fills rows_per_batch of them.
+      long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(),
+          (int) Math.max(1, Math.min(rowsPerBatch, rows.count())));
       FillGate gate = services.budget().gateFor(allocator, batchBytes);
       VectorSchemaRoot outbound = stream.root();
       if (rows.count() > rowsPerBatch) {
@@ -118,22 +123,6 @@ final class StreamTask implements Runnable {
     }
   }
 
-  /**
-   * Waits (briefly) until gRPC has written or dropped the last batches, whose buffers it holds
-   * until then, so that closing the allocator finds nothing outstanding.
-   */
-  private static void awaitSent(BufferAllocator allocator) {
-    long deadline = System.nanoTime() + SEND_WAIT_NANOS;
-    while (allocator.getAllocatedMemory() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-  }
-
   private void close(PrefetchingBatches prefetch, BatchStream stream,
       BufferAllocator allocator) {
     try {
@@ -151,12 +140,9 @@ final class StreamTask implements Runnable {
     } catch (RuntimeException e) {
       LOG.warn("{}: closing the batch stream failed", label, e);
     }
-    awaitSent(allocator);
-    try {
-      allocator.close();
-    } catch (RuntimeException e) {
-      // A leak is a bug in the engine; the stream itself is over, so report and carry on.
-      LOG.error("{}: memory still allocated after the stream closed", label, e);
-    }
+    lease.close();
+    services.running().decrementAndGet();
+    // gRPC may still hold the last batches (a slow consumer, or a client gone meanwhile).
+    services.retired().retire(allocator, label);
   }
 }

@@ -20,6 +20,11 @@ public final class AnnDataStores {
     if (Files.isRegularFile(path)) {
       return H5adStore.open(path);
     }
+    if (Files.exists(path)) {
+      // A FIFO would block the opening thread until somebody writes to it: never open one.
+      throw new StoreAccessException(path, "", "is not a regular file or directory (a FIFO,"
+          + " device or socket); it is not opened");
+    }
     throw new StoreNotFoundException(path, "", "no such file or directory (expected an .h5ad "
         + "file or a .zarr directory)");
   }

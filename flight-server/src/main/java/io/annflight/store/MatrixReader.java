@@ -29,4 +29,14 @@ public interface MatrixReader {
    * them in that order.
    */
   RowBlock readRows(long[] sortedRows);
+
+  /**
+   * Reads dense rows {@code [start, stop)} straight into {@code dst} (from its position, which
+   * is left unchanged) as little-endian values of {@link #elementType()}, row-major, when this
+   * reader can do that without a buffer of its own; false, with nothing written, otherwise.
+   * Lets a batch made of one run of one store skip the intermediate copy.
+   */
+  default boolean readLittleEndianRows(long start, long stop, java.nio.ByteBuffer dst) {
+    return false;
+  }
 }

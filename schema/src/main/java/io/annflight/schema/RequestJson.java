@@ -45,8 +45,12 @@ public final class RequestJson {
 
   private RequestJson() {}
 
-  /** Parses UTF-8 JSON bytes into an object node, or fails with a {@link RequestException}. */
+  /**
+   * Parses a request body of at most {@link RequestLimits#MAX_REQUEST_BYTES} UTF-8 JSON bytes
+   * into an object node, or fails with a {@link RequestException}.
+   */
   public static ObjectNode readObject(byte[] utf8, String what) {
+    RequestLimits.checkBytes(what, utf8.length, RequestLimits.MAX_REQUEST_BYTES);
     JsonNode node;
     try {
       node = MAPPER.readTree(new String(utf8, StandardCharsets.UTF_8));
@@ -107,10 +111,11 @@ public final class RequestJson {
         node.has(DTYPE) ? dtype(node.get(DTYPE)) : base.dtype(),
         // Boxed on purpose: a primitive branch would unbox the other one's null.
         node.has(ROWS_PER_ENDPOINT)
-            ? Long.valueOf(positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT))
+            ? Long.valueOf(positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT,
+                Long.MAX_VALUE))
             : base.rowsPerEndpoint(),
-        node.has(ROWS_PER_BATCH) ? Integer.valueOf(Math.toIntExact(
-            positiveLong(node.get(ROWS_PER_BATCH), ROWS_PER_BATCH))) : base.rowsPerBatch(),
+        node.has(ROWS_PER_BATCH) ? Integer.valueOf((int) positiveLong(node.get(ROWS_PER_BATCH),
+            ROWS_PER_BATCH, RequestLimits.MAX_ROWS_PER_BATCH)) : base.rowsPerBatch(),
         node.has(COMPRESSION) ? compression(node.get(COMPRESSION)) : base.compression());
   }
 
@@ -186,9 +191,23 @@ public final class RequestJson {
 
   private static String text(JsonNode n, String key) {
     if (!n.isTextual()) {
-      throw new RequestException("\"" + key + "\" must be a string, got " + n);
+      throw new RequestException("\"" + key + "\" must be a string, got " + brief(n));
     }
-    return n.asText();
+    return boundedText(n.asText(), key);
+  }
+
+  private static String boundedText(String s, String key) {
+    if (s.length() > RequestLimits.MAX_STRING_LENGTH) {
+      throw new RequestException("\"" + key + "\" holds a string of " + s.length()
+          + " characters; at most " + RequestLimits.MAX_STRING_LENGTH + " are allowed");
+    }
+    return s;
+  }
+
+  /** A JSON value for a message, cut short: a message must not echo megabytes back. */
+  static String brief(JsonNode n) {
+    String s = String.valueOf(n);
+    return s.length() <= 200 ? s : s.substring(0, 200) + "... (" + s.length() + " characters)";
   }
 
   private static List<String> stringList(JsonNode n, String key) {
@@ -196,14 +215,16 @@ public final class RequestJson {
       return List.of(n.asText());
     }
     if (!n.isArray()) {
-      throw new RequestException("\"" + key + "\" must be a string or a list of strings, got " + n);
+      throw new RequestException("\"" + key + "\" must be a string or a list of strings, got "
+          + brief(n));
     }
+    RequestLimits.checkCount(key, n.size(), RequestLimits.MAX_LIST_LENGTH, "entries");
     List<String> out = new ArrayList<>();
     for (JsonNode e : n) {
       if (!e.isTextual()) {
-        throw new RequestException("\"" + key + "\" must hold strings only, got " + e);
+        throw new RequestException("\"" + key + "\" must hold strings only, got " + brief(e));
       }
-      out.add(e.asText());
+      out.add(boundedText(e.asText(), key));
     }
     return out;
   }
@@ -228,8 +249,15 @@ public final class RequestJson {
       throw new RequestException("\"obs_filter\" must be an object {key: value or [values]}");
     }
     Map<String, List<Object>> out = new LinkedHashMap<>();
+    long total = 0;
+    for (JsonNode v : n) {
+      total += v.isArray() ? v.size() : 1;
+    }
+    RequestLimits.checkCount(OBS_FILTER, total, RequestLimits.MAX_FILTER_VALUES, "values");
+    RequestLimits.checkCount(OBS_FILTER, n.size(), RequestLimits.MAX_LIST_LENGTH, "keys");
     for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> e = it.next();
+      boundedText(e.getKey(), OBS_FILTER);
       List<Object> values = new ArrayList<>();
       if (e.getValue().isArray()) {
         for (JsonNode v : e.getValue()) {
@@ -248,7 +276,7 @@ public final class RequestJson {
       return null;
     }
     if (v.isTextual()) {
-      return v.asText();
+      return boundedText(v.asText(), OBS_FILTER + "." + key);
     }
     if (v.isBoolean()) {
       return v.asBoolean();
@@ -260,7 +288,8 @@ public final class RequestJson {
       return v.asDouble();
     }
     throw new RequestException(
-        "obs_filter value for \"" + key + "\" must be a string, number, bool or null, got " + v);
+        "obs_filter value for \"" + key + "\" must be a string, number, bool or null, got "
+            + brief(v));
   }
 
   private static JoinMode join(JsonNode n) {
@@ -302,9 +331,13 @@ public final class RequestJson {
     return n.isNull() ? null : ElementType.parseDtype(text(n, DTYPE));
   }
 
-  private static long positiveLong(JsonNode n, String key) {
-    if (!n.isIntegralNumber() || n.asLong() <= 0) {
+  private static long positiveLong(JsonNode n, String key, long max) {
+    if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() <= 0) {
       throw new RequestException("\"" + key + "\" must be a positive integer, got " + n);
+    }
+    if (n.asLong() > max) {
+      throw new RequestException("\"" + key + "\" is " + n.asLong() + "; at most " + max
+          + " is allowed");
     }
     return n.asLong();
   }

@@ -1,10 +1,14 @@
 package io.annflight.schema;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -14,8 +18,8 @@ import java.util.function.Function;
  * server over the same files can serve them.
  */
 public final class TicketJson {
-  /** Most indices one ticket may list (32 MiB of longs); split larger lists over tickets. */
-  public static final int MAX_INDICES = 4_000_000;
+  /** See {@link RequestLimits#MAX_INDICES}. */
+  public static final int MAX_INDICES = RequestLimits.MAX_INDICES;
 
   private TicketJson() {}
 
@@ -38,51 +42,103 @@ public final class TicketJson {
     }
   }
 
+  /**
+   * Parses ticket bytes with a streaming parser, so that a ticket costs about what it holds: its
+   * request (at most {@link RequestLimits#MAX_REQUEST_BYTES}) as a tree, its indices straight
+   * into a {@code long[]}, refused as soon as they pass {@link RequestLimits#MAX_INDICES}.
+   */
   public static Ticket read(byte[] bytes, Function<String, CollectionRequest> collections) {
-    ObjectNode o = RequestJson.readObject(bytes, "ticket");
-    for (var it = o.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      if (!Set.of("request", "start", "stop", "indices").contains(k)) {
-        throw new RequestException(
-            "unknown ticket key \"" + k + "\"; a ticket has request and start/stop or indices");
+    RequestLimits.checkBytes("ticket", bytes.length, RequestLimits.MAX_TICKET_BYTES);
+    JsonNode req = null;
+    Long start = null;
+    Long stop = null;
+    long[] indices = null;
+    try (JsonParser p = RequestJson.MAPPER.getFactory().createParser(bytes)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new RequestException("ticket must be a JSON object");
       }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String k = p.currentName();
+        p.nextToken();
+        switch (k) {
+          case "request" -> req = requestTree(p, bytes);
+          case "start" -> start = integer(p, "start");
+          case "stop" -> stop = integer(p, "stop");
+          case "indices" -> indices = indices(p);
+          default -> throw new RequestException("unknown ticket key \"" + k
+              + "\"; a ticket has request and start/stop or indices");
+        }
+      }
+      if (p.nextToken() != null) {
+        throw new RequestException("ticket has content after its JSON object");
+      }
+    } catch (JsonProcessingException e) {
+      throw new RequestException("ticket is not valid JSON: " + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new RequestException("ticket cannot be read: " + e.getMessage());
     }
-    JsonNode req = o.get("request");
     if (req == null) {
       throw new RequestException("ticket has no \"request\"");
     }
-    CollectionRequest request = RequestJson.parse(req, collections, Set.of());
-    boolean range = o.has("start") || o.has("stop");
-    if (range == o.has("indices")) {
+    boolean range = start != null || stop != null;
+    if (range == (indices != null)) {
       throw new RequestException("ticket needs either \"start\"/\"stop\" or \"indices\"");
     }
-    if (range) {
-      return new Ticket(request, new RowSelection.Range(
-          integer(o.get("start"), "start"), integer(o.get("stop"), "stop")));
+    if (range && (start == null || stop == null)) {
+      throw new RequestException("ticket \"" + (start == null ? "start" : "stop")
+          + "\" must be an integer, got null");
     }
-    JsonNode idx = o.get("indices");
-    if (!idx.isArray()) {
+    CollectionRequest request = RequestJson.parse(req, collections, Set.of());
+    return new Ticket(request, range ? new RowSelection.Range(start, stop)
+        : new RowSelection.Indices(indices));
+  }
+
+  /** The request object under the parser, measured before it is parsed into a tree. */
+  private static JsonNode requestTree(JsonParser p, byte[] bytes) throws IOException {
+    if (p.currentToken() != JsonToken.START_OBJECT) {
+      throw new RequestException("ticket \"request\" must be a JSON object");
+    }
+    long from = p.currentTokenLocation().getByteOffset();
+    p.skipChildren();
+    long to = p.currentLocation().getByteOffset();
+    RequestLimits.checkBytes("ticket \"request\"", (int) (to - from),
+        RequestLimits.MAX_REQUEST_BYTES);
+    return RequestJson.MAPPER.readTree(bytes, (int) from, (int) (to - from));
+  }
+
+  private static long[] indices(JsonParser p) throws IOException {
+    if (p.currentToken() != JsonToken.START_ARRAY) {
       throw new RequestException("ticket \"indices\" must be a list of integers");
     }
-    if (idx.size() > MAX_INDICES) {
-      throw new RequestException("ticket lists " + idx.size() + " indices; at most "
-          + MAX_INDICES + " are allowed per ticket, split the list over several tickets");
+    long[] out = new long[1024];
+    int n = 0;
+    while (p.nextToken() != JsonToken.END_ARRAY) {
+      if (n == RequestLimits.MAX_INDICES) {
+        throw new RequestException("ticket lists more than " + RequestLimits.MAX_INDICES
+            + " indices; at most " + RequestLimits.MAX_INDICES
+            + " are allowed per ticket, split the list over several tickets");
+      }
+      if (n == out.length) {
+        out = Arrays.copyOf(out, (int) Math.min(RequestLimits.MAX_INDICES, 2L * n));
+      }
+      out[n] = integer(p, "indices[" + n + "]");
+      n++;
     }
-    long[] indices = new long[idx.size()];
-    for (int i = 0; i < indices.length; i++) {
-      indices[i] = integer(idx.get(i), "indices[" + i + "]");
-    }
-    return new Ticket(request, new RowSelection.Indices(indices));
+    return Arrays.copyOf(out, n);
   }
 
   public static String toText(Ticket t) {
     return new String(write(t), StandardCharsets.UTF_8);
   }
 
-  private static long integer(JsonNode n, String key) {
-    if (n == null || !n.canConvertToLong() || !n.isIntegralNumber()) {
-      throw new RequestException("ticket \"" + key + "\" must be an integer, got " + n);
+  private static long integer(JsonParser p, String key) throws IOException {
+    if (p.currentToken() != JsonToken.VALUE_NUMBER_INT
+        || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+      String got = p.currentToken() == null || p.currentToken().isStructStart()
+          ? String.valueOf(p.currentToken()) : p.getText();
+      throw new RequestException("ticket \"" + key + "\" must be an integer, got "
+          + (got.length() > 100 ? got.substring(0, 100) + "..." : got));
     }
-    return n.asLong();
+    return p.getLongValue();
   }
 }

@@ -5,25 +5,20 @@ import io.jhdf.exceptions.HdfException;
 import java.nio.ByteBuffer;
 import io.annflight.store.ChunkCache;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A chunked (possibly compressed) dataset. jhdf has no chunk cache and its sliced reads
  * decompress every overlapping chunk per call, so rows are assembled here from
  * {@link ChunkedDataset#getDecompressedChunk}: each chunk a call touches is decompressed once,
  * and recently used chunks are kept across calls (and streams): decompressed chunks in one
- * byte-bounded cache shared by every file, and for unfiltered datasets the memory-mapped view
- * jhdf returns (mapping a chunk costs a system call; a kept view costs no heap).
+ * byte-bounded cache shared by every file. Unfiltered chunks are copied out of the mapping
+ * jhdf returns at once (inside the guard that turns a fault on a truncated file into an error),
+ * so no mapped memory outlives the call that read it.
  */
 final class ChunkedArray extends H5Array {
 
   /** Decompressed chunks of every filtered dataset; bounded so a small heap is enough. */
   private static final ChunkCache DECOMPRESSED = new ChunkCache(64L << 20);
-  /** Mapped views kept per unfiltered dataset; beyond this many the set starts over. */
-  private static final int MAX_MAPPED_CHUNKS = 4096;
-
-  private final ConcurrentHashMap<Long, ByteBuffer> mapped = new ConcurrentHashMap<>();
-
   private final ChunkedDataset ds;
   private final boolean twoDimensional;
   private final int chunkRows;
@@ -102,17 +97,6 @@ final class ChunkedArray extends H5Array {
   /** The chunk at row {@code r0}, column chunk {@code cj}, from the caches or the file. */
   private ByteBuffer chunk(long r0, int cj) {
     long index = (r0 / chunkRows) * nColChunks + cj;
-    if (unfiltered) {
-      ByteBuffer b = mapped.get(index);
-      if (b == null) {
-        b = decompress(offset(r0, cj));
-        if (mapped.size() >= MAX_MAPPED_CHUNKS) {
-          mapped.clear();
-        }
-        mapped.put(index, b);
-      }
-      return b;
-    }
     String key = cacheKey + index;
     byte[] cached = (byte[]) DECOMPRESSED.get(key);
     if (cached != null) {
@@ -131,13 +115,14 @@ final class ChunkedArray extends H5Array {
   }
 
   /**
-   * The chunk's bytes: for an unfiltered dataset a view of the stored bytes (saving jhdf's copy
-   * into a fresh array), otherwise the decompressed chunk.
+   * The chunk's bytes on the heap: for an unfiltered dataset a copy of the stored bytes,
+   * otherwise the decompressed chunk.
    */
   private ByteBuffer decompress(int[] offset) {
     ByteBuffer bytes;
     try {
-      bytes = unfiltered ? ds.getRawChunkBuffer(offset) : ByteBuffer.wrap(ds.getDecompressedChunk(offset));
+      bytes = unfiltered ? copyOf(ds.getRawChunkBuffer(offset))
+          : ByteBuffer.wrap(ds.getDecompressedChunk(offset));
     } catch (HdfException e) {
       if (String.valueOf(e.getMessage()).startsWith("No chunk with offset")) {
         // A chunk HDF5 never allocated holds the fill value, which anndata leaves at zero.
@@ -152,6 +137,13 @@ final class ChunkedArray extends H5Array {
           + " bytes, expected " + chunkBytes);
     }
     return bytes.position() == 0 ? bytes : bytes.slice();
+  }
+
+  /** A heap copy of the first chunk's worth of a (mapped) raw chunk buffer. */
+  private ByteBuffer copyOf(ByteBuffer raw) {
+    byte[] copy = new byte[Math.min(chunkBytes, raw.remaining())];
+    raw.duplicate().get(copy);
+    return ByteBuffer.wrap(copy);
   }
 
   private void copyRow(ByteBuffer[] chunks, int rowInChunk, byte[] dst, int outRow) {

@@ -1,82 +1,60 @@
 package io.annflight.store.h5ad;
 
-import io.annflight.store.TypedBuffer;
 import io.jhdf.api.dataset.ContiguousDataset;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.nio.ByteOrder;
 
 /**
- * A contiguous dataset. Row ranges are handed out as read-only views of a file mapping (no copy
- * at all: the consumer's own copy is the only one); row lists, and ranges larger than a mapping
- * window, are read with positional reads straight into the output.
+ * A contiguous dataset, read with positional reads of the file channel straight into the
+ * output. The file is never mapped: a file truncated or rewritten under a running server must
+ * fail the read with an error, and a mapping would instead hand native code (codecs, the
+ * network) pages that the file system can take away.
  */
 final class ContiguousArray extends H5Array {
 
-  /**
-   * Mappings are windows of up to 2 x WINDOW bytes starting every WINDOW bytes, so any range of
-   * at most WINDOW bytes lies inside the window that starts at or before it.
-   */
-  private static final long WINDOW = 256L << 20;
-
   /** -1 when the dataset was never written: every element is the fill value (zero). */
   private final long address;
-  private final long byteLength;
-  private final AtomicReferenceArray<ByteBuffer> windows;
-  private volatile boolean mappingFailed;
 
   ContiguousArray(
       H5File file, String elementPath, StoredType stored, long nRows, int rowWidth,
       ContiguousDataset ds) {
     super(file, elementPath, stored, nRows, rowWidth);
     this.address = ds.isEmpty() ? -1 : ds.getDataAddress();
-    this.byteLength = Math.multiplyExact(nRows, (long) rowBytes);
+    long byteLength = Math.multiplyExact(nRows, (long) rowBytes);
     if (address >= 0) {
       file.checkInFile(elementPath, address, byteLength);
-    }
-    this.windows = new AtomicReferenceArray<>((int) (byteLength / WINDOW) + 1);
-  }
-
-  @Override
-  TypedBuffer readRange(long start, long stop) {
-    long from = start * rowBytes;
-    long length = (stop - start) * rowBytes;
-    if (address < 0 || length == 0 || length > WINDOW || mappingFailed) {
-      return super.readRange(start, stop);
-    }
-    int w = (int) (from / WINDOW);
-    ByteBuffer window = window(w);
-    if (window == null) {
-      return super.readRange(start, stop);
-    }
-    ByteBuffer view = window.slice((int) (from - w * WINDOW), (int) length).order(stored.order());
-    return typed(view, outputRows(stop - start));
-  }
-
-  private ByteBuffer window(int w) {
-    ByteBuffer b = windows.get(w);
-    if (b != null) {
-      return b;
-    }
-    long from = w * WINDOW;
-    long length = Math.min(2 * WINDOW, byteLength - from);
-    try {
-      MappedByteBuffer mapped =
-          file.channel().map(FileChannel.MapMode.READ_ONLY, file.fileOffset(address) + from, length);
-      windows.compareAndSet(w, null, mapped);
-      return windows.get(w);
-    } catch (IOException | UnsupportedOperationException e) {
-      // Some file systems cannot map; positional reads work everywhere.
-      mappingFailed = true;
-      return null;
     }
   }
 
   @Override
   void fillRange(long start, long stop, ByteBuffer out) {
     readRun(start, stop - start, out, 0);
+  }
+
+  /**
+   * Reads rows {@code [start, stop)} as stored into {@code dst} from its position, when the
+   * stored bytes are little-endian (the order Arrow sends); false, with nothing read, otherwise.
+   */
+  boolean readLittleEndianRange(long start, long stop, ByteBuffer dst) {
+    if (stored.order() != ByteOrder.LITTLE_ENDIAN && stored.type().byteWidth() > 1) {
+      return false;
+    }
+    long length = (stop - start) * rowBytes;
+    if (length > dst.remaining()) {
+      throw new IllegalArgumentException(
+          "rows [" + start + ", " + stop + ") need " + length + " bytes, the buffer holds "
+              + dst.remaining());
+    }
+    ByteBuffer target = dst.duplicate();
+    target.limit(target.position() + (int) length);
+    if (address < 0) {
+      while (target.hasRemaining()) {
+        target.put((byte) 0);
+      }
+    } else {
+      file.readFully(elementPath, address + start * rowBytes, target);
+    }
+    return true;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.annflight.store.h5ad;
 
+import java.nio.ByteBuffer;
 import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
@@ -43,6 +44,12 @@ final class DenseMatrix implements MatrixReader {
   public RowBlock readRows(long start, long stop) {
     Rows.checkRange(array.file.path(), elementPath(), start, stop, nRows());
     return new RowBlock.Dense((int) (stop - start), array.rowWidth, array.readRange(start, stop));
+  }
+
+  @Override
+  public boolean readLittleEndianRows(long start, long stop, ByteBuffer dst) {
+    Rows.checkRange(array.file.path(), elementPath(), start, stop, nRows());
+    return array instanceof ContiguousArray c && c.readLittleEndianRange(start, stop, dst);
   }
 
   @Override

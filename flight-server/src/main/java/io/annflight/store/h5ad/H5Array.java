@@ -76,11 +76,8 @@ abstract sealed class H5Array permits ContiguousArray, ChunkedArray, BufferedArr
     return stored.type();
   }
 
-  /**
-   * Rows {@code [start, stop)}, row-major. The caller checks the bounds. The buffer may be a
-   * read-only view of a file mapping: read it with absolute gets, never through {@code array()}.
-   */
-  TypedBuffer readRange(long start, long stop) {
+  /** Rows {@code [start, stop)}, row-major, in a fresh heap buffer. The caller checks bounds. */
+  final TypedBuffer readRange(long start, long stop) {
     int n = outputRows(stop - start);
     ByteBuffer out = allocate(n);
     if (n > 0 && rowBytes > 0) {

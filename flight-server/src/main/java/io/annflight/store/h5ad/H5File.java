@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -46,9 +47,20 @@ final class H5File implements AutoCloseable {
       throw new MalformedStoreException(path, "", "not a regular file (expected an .h5ad file)");
     }
     HdfFile hdf;
+    FileChannel channel;
     try {
-      hdf = new HdfFile(path);
+      channel = new BoundedFileChannel(FileChannel.open(path, StandardOpenOption.READ));
+    } catch (IOException e) {
+      throw new MalformedStoreException(path, "", "cannot be opened: " + e.getMessage(), e);
+    }
+    try {
+      hdf = new HdfFile(channel);
     } catch (RuntimeException | InternalError | OutOfMemoryError e) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // nothing was read through it that could be lost
+      }
       throw new MalformedStoreException(
           path, "", "not a readable HDF5 file (expected an .h5ad file): " + e.getMessage(), e);
     }
@@ -78,8 +90,9 @@ final class H5File implements AutoCloseable {
   }
 
   /**
-   * Runs a jhdf call for an element, turning any failure of the library (or a fault in a
-   * memory-mapped read of a truncated file) into a {@link MalformedStoreException}.
+   * Runs a jhdf call for an element, turning any failure of the library into a
+   * {@link MalformedStoreException}. jhdf maps parts of the file and copies from the mapping in
+   * Java; a file truncated under it makes such a copy throw {@link InternalError}, caught here.
    */
   <T> T guard(String element, String reading, Supplier<T> call) {
     try {
@@ -196,8 +209,8 @@ final class H5File implements AutoCloseable {
         int n = channel.read(dst, pos);
         if (n <= 0) {
           throw new MalformedStoreException(
-              path, elementPath, "file ends at byte " + fileSize + " inside the element's data"
-                  + " (truncated?)");
+              path, elementPath, "file ends before byte " + pos + " inside the element's data"
+                  + " (truncated, or rewritten in place while it was served?)");
         }
         pos += n;
       }

@@ -123,14 +123,9 @@ final class ZarrArray {
   }
 
   private Object load(String key) {
-    Path file = dir.resolve(key);
-    byte[] raw;
-    try {
-      raw = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
+    byte[] raw = tree.files().readIfExists(dir.resolve(key), element, "chunk " + key);
+    if (raw == null) {
       return fill();
-    } catch (IOException e) {
-      throw new StoreException(store(), element, "cannot read chunk " + key + ": " + e, e);
     }
     int n = meta.chunkElements();
     ZarrDtype dtype = meta.dtype();

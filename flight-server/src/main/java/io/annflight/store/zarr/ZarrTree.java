@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreException;
+import io.annflight.store.StoreFiles;
 import io.annflight.store.StoreNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,10 +27,17 @@ final class ZarrTree {
 
   private final Path root;
   private final ChunkCache cache;
+  private final StoreFiles files;
 
   ZarrTree(Path root, ChunkCache cache) {
     this.root = root;
     this.cache = cache;
+    this.files = StoreFiles.of(root);
+  }
+
+  /** Every file of the store is read through this: inside the store, regular files only. */
+  StoreFiles files() {
+    return files;
   }
 
   Path root() {
@@ -88,17 +95,12 @@ final class ZarrTree {
 
   /** Reads a metadata file; missing -> MissingNode unless required. */
   JsonNode readJson(String element, String file, boolean required) {
-    Path p = dir(element).resolve(file);
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(p);
-    } catch (NoSuchFileException e) {
+    byte[] bytes = files.readIfExists(dir(element).resolve(file), element, file);
+    if (bytes == null) {
       if (required) {
         throw new StoreNotFoundException(root, element, "expected " + file + " but there is none");
       }
       return MissingNode.getInstance();
-    } catch (IOException e) {
-      throw new StoreException(root, element, "cannot read " + file + ": " + e, e);
     }
     try {
       JsonNode node = JSON.readTree(bytes);

@@ -1,0 +1,101 @@
+package io.annflight.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * The one way the files inside a directory store are opened. A file must resolve, symbolic
+ * links followed, inside the store's own directory, and must be a regular file: a link to a
+ * file elsewhere is never read, and a FIFO, device or socket is never opened (opening a FIFO
+ * blocks until somebody writes to it). The real file is opened without following links, so a
+ * link swapped in after the check is refused by the kernel.
+ */
+public final class StoreFiles {
+  /** What a single metadata or chunk file may hold; Java arrays end at 2 GiB anyway. */
+  public static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 64;
+
+  private final Path store;
+  private final Path realStore;
+
+  private StoreFiles(Path store, Path realStore) {
+    this.store = store;
+    this.realStore = realStore;
+  }
+
+  /** The files of the directory store at {@code store}, which must exist. */
+  public static StoreFiles of(Path store) {
+    try {
+      return new StoreFiles(store, store.toRealPath());
+    } catch (IOException e) {
+      throw new StoreNotFoundException(store, "", "cannot be accessed: " + e.getMessage());
+    }
+  }
+
+  public Path store() {
+    return store;
+  }
+
+  /**
+   * The whole content of {@code file} (inside the store), or null when there is no such file.
+   *
+   * @param element the element the file belongs to, for messages
+   * @param what the file as messages name it ({@code .zarray}, {@code chunk 0.1})
+   * @throws StoreAccessException when the file leads outside the store or is not a regular file
+   */
+  public byte[] readIfExists(Path file, String element, String what) {
+    Path real;
+    try {
+      real = file.toRealPath();
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw new StoreException(store, element, "cannot access " + what + ": " + e.getMessage(), e);
+    }
+    if (!real.startsWith(realStore)) {
+      // Say that it escapes, never where to.
+      throw new StoreAccessException(store, element, what
+          + " is a symbolic link leading outside the store; it is not read");
+    }
+    try {
+      BasicFileAttributes attrs =
+          Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!attrs.isRegularFile()) {
+        throw new StoreAccessException(store, element, what + " is not a regular file ("
+            + (attrs.isDirectory() ? "a directory" : "a FIFO, device or socket")
+            + "); it is not opened");
+      }
+      if (attrs.size() > MAX_FILE_BYTES) {
+        throw new MalformedStoreException(store, element, what + " holds " + attrs.size()
+            + " bytes, more than one file of a store may (" + MAX_FILE_BYTES + ")");
+      }
+      try (SeekableByteChannel ch =
+          Files.newByteChannel(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        return readAll(ch, (int) attrs.size(), element, what);
+      }
+    } catch (NoSuchFileException e) {
+      return null; // removed between the look and the open
+    } catch (IOException e) {
+      throw new StoreException(store, element, "cannot read " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads exactly the size seen when the file was checked: a file growing meanwhile is cut. */
+  private byte[] readAll(SeekableByteChannel ch, int size, String element, String what)
+      throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(size);
+    while (buf.hasRemaining()) {
+      if (ch.read(buf) < 0) {
+        throw new MalformedStoreException(store, element, what + " shrank while it was read"
+            + " (rewritten in place while served?)");
+      }
+    }
+    return buf.array();
+  }
+}
