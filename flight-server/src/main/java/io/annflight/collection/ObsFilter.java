@@ -54,7 +54,7 @@ final class ObsFilter {
    * One key's values, hashed so that a row costs one lookup however many values there are, and
    * matching as {@link #matches} does value by value.
    */
-  private static final class Values {
+  static final class Values {
     private final Set<Long> longs = new HashSet<>();
     /** Every numeric value as a double (longs too): what a float label compares with. */
     private final Set<Double> doubles = new HashSet<>();

@@ -53,6 +53,10 @@ public final class StoreHandle {
     return true;
   }
 
+  synchronized boolean isClosed() {
+    return closed;
+  }
+
   synchronized void release() {
     leases--;
     if (leases == 0 && retired) {
