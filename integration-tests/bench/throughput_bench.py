@@ -49,8 +49,8 @@ VENV = Path(os.environ.get("ANNFLIGHT_BENCH_VENV", "/tmp/annflight-bench-venv"))
 PYPI = os.environ.get("ANNFLIGHT_BENCH_INDEX", "file:///opt/pypi/simple")
 
 
-def ensure_pyarrow():
-    """Re-executes this script in a venv that has pyarrow (and the system's anndata)."""
+def ensure_pyarrow(script: str):
+    """Re-executes `script` in a venv that has pyarrow (and the system's anndata)."""
     try:
         import pyarrow.flight  # noqa: F401
         return
@@ -65,10 +65,10 @@ def ensure_pyarrow():
                        check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", "--index-url", PYPI, "pyarrow"],
                        check=True)
-    os.execv(str(py), [str(py), __file__] + sys.argv[1:])
+    os.execv(str(py), [str(py), script] + sys.argv[1:])
 
 
-ensure_pyarrow()
+ensure_pyarrow(sys.argv[0])  # the running script: this one, or one that imports it
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
