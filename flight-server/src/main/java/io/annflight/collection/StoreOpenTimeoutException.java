@@ -8,7 +8,7 @@ import java.time.Duration;
 public final class StoreOpenTimeoutException extends StoreException {
   private static final long serialVersionUID = 1L;
 
-  StoreOpenTimeoutException(Path store, Duration timeout) {
+  public StoreOpenTimeoutException(Path store, Duration timeout) {
     super(store, "", "did not open within " + timeout.toSeconds() + " s (a slow or hung file"
         + " system?); the open goes on, try again later");
   }

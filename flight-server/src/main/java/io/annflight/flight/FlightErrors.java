@@ -1,5 +1,6 @@
 package io.annflight.flight;
 
+import io.annflight.collection.StoreOpenTimeoutException;
 import io.annflight.schema.RequestException;
 import io.annflight.store.StoreAccessException;
 import io.annflight.store.StoreException;
@@ -40,6 +41,9 @@ public final class FlightErrors {
     }
     if (t instanceof UnknownCollectionException || t instanceof StoreNotFoundException) {
       return CallStatus.NOT_FOUND;
+    }
+    if (t instanceof StoreOpenTimeoutException) {
+      return CallStatus.UNAVAILABLE;
     }
     if (t instanceof StoreAccessException) {
       return CallStatus.UNAUTHORIZED;

@@ -42,6 +42,16 @@ class FlightErrorsTest {
   }
 
   @Test
+  void refusedFilesAreUnauthorizedAndHungOpensUnavailable() {
+    assertThat(map(new io.annflight.store.StoreAccessException(Path.of("d.zarr"), "X",
+        "chunk 0.0 is a FIFO")).status().code()).isEqualTo(FlightStatusCode.UNAUTHORIZED);
+    FlightRuntimeException e = map(new io.annflight.collection.StoreOpenTimeoutException(
+        Path.of("e.h5ad"), java.time.Duration.ofSeconds(30)));
+    assertThat(e.status().code()).isEqualTo(FlightStatusCode.UNAVAILABLE);
+    assertThat(e.getMessage()).contains("e.h5ad").contains("30 s");
+  }
+
+  @Test
   void damagedStoresAndOtherFailuresAreInternalWithTheirMessage() {
     FlightRuntimeException e = map(new MalformedStoreException(Path.of("c.h5ad"), "X", "bad"));
     assertThat(e.status().code()).isEqualTo(FlightStatusCode.INTERNAL);
