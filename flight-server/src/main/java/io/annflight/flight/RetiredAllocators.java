@@ -51,7 +51,8 @@ final class RetiredAllocators implements AutoCloseable {
     return pending.size();
   }
 
-  private void sweep() {
+  /** Closes every retired allocator whose memory is back; also run by the sweeper thread. */
+  void sweep() {
     for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
       Pending p = it.next();
       if (p.allocator().getAllocatedMemory() == 0) {

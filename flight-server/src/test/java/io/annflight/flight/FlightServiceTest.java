@@ -89,8 +89,8 @@ class FlightServiceTest {
   void start() throws IOException, URISyntaxException {
     fixtures = Fixtures.dir();
     root = Files.createDirectories(tmp.resolve("root"));
-    copy(fixtures.resolve("dense.h5ad"), root.resolve("dense.h5ad"));
-    copy(fixtures.resolve("f_same_var.zarr"), root.resolve("f_same_var.zarr"));
+    Fixtures.copyTree(fixtures.resolve("dense.h5ad"), root.resolve("dense.h5ad"));
+    Fixtures.copyTree(fixtures.resolve("f_same_var.zarr"), root.resolve("f_same_var.zarr"));
     // A link leading out of the data root, and a store in a layout annflight does not read.
     Files.createSymbolicLink(root.resolve("escape.h5ad"), fixtures.resolve("csc.h5ad"));
     Files.createDirectories(root.resolve("v3.zarr"));
@@ -849,18 +849,5 @@ class FlightServiceTest {
     assertThatThrownBy(call).isInstanceOf(FlightRuntimeException.class)
         .satisfies(e -> assertThat(((FlightRuntimeException) e).status().code()).isEqualTo(code))
         .hasMessageContaining(inMessage);
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
   }
 }

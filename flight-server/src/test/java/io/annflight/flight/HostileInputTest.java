@@ -48,9 +48,9 @@ class HostileInputTest {
   void start() throws IOException {
     root = Files.createDirectories(tmp.resolve("root"));
     outside = Files.createDirectories(tmp.resolve("secret"));
-    copy(Fixtures.dir().resolve("dense.h5ad"), root.resolve("dense.h5ad"));
-    copy(Fixtures.dir().resolve("dense.zarr"), root.resolve("dense.zarr"));
-    copy(Fixtures.dir().resolve("f_same_var.h5ad"), root.resolve("other.h5ad"));
+    Fixtures.copyTree(Fixtures.dir().resolve("dense.h5ad"), root.resolve("dense.h5ad"));
+    Fixtures.copyTree(Fixtures.dir().resolve("dense.zarr"), root.resolve("dense.zarr"));
+    Fixtures.copyTree(Fixtures.dir().resolve("f_same_var.h5ad"), root.resolve("other.h5ad"));
     RequestResolver resolver =
         new RequestResolver(new CollectionRegistry(List.of()), DataRoot.of(root));
     allocator = new RootAllocator();
@@ -108,7 +108,7 @@ class HostileInputTest {
   void aStoreReplacedByRenameIsReopenedForNewRequests() throws IOException {
     assertThat(info("{\"paths\": \"dense.h5ad\"}").getRecords()).isEqualTo(60);
     Path next = root.resolve("next.h5ad.tmp");
-    copy(Fixtures.dir().resolve("f_same_var.h5ad"), next);
+    Fixtures.copyTree(Fixtures.dir().resolve("f_same_var.h5ad"), next);
     Files.move(next, root.resolve("dense.h5ad"), StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
     assertThat(info("{\"paths\": \"dense.h5ad\"}").getRecords()).isEqualTo(25);
@@ -293,18 +293,5 @@ class HostileInputTest {
   private static void mkfifo(Path p) throws Exception {
     Process mk = new ProcessBuilder("mkfifo", p.toString()).inheritIO().start();
     assertThat(mk.waitFor()).as("mkfifo %s", p).isZero();
-  }
-
-  private static void copy(Path from, Path to) throws IOException {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target);
-        }
-      }
-    }
   }
 }

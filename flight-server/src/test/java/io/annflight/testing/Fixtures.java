@@ -103,4 +103,18 @@ public final class Fixtures {
       throw new IllegalStateException(e);
     }
   }
+
+  /** Copies a file, or a directory with everything below it (a Zarr store). */
+  public static void copyTree(Path from, Path to) throws IOException {
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(from)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (java.nio.file.Files.isDirectory(p)) {
+          java.nio.file.Files.createDirectories(target);
+        } else {
+          java.nio.file.Files.copy(p, target);
+        }
+      }
+    }
+  }
 }
