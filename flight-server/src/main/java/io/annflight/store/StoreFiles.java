@@ -23,18 +23,35 @@ public final class StoreFiles {
 
   private final Path store;
   private final Path realStore;
+  /** The directory's inode when the store was opened: a replaced store has another one. */
+  private final Object storeKey;
 
-  private StoreFiles(Path store, Path realStore) {
+  private StoreFiles(Path store, Path realStore, Object storeKey) {
     this.store = store;
     this.realStore = realStore;
+    this.storeKey = storeKey;
   }
 
   /** The files of the directory store at {@code store}, which must exist. */
   public static StoreFiles of(Path store) {
     try {
-      return new StoreFiles(store, store.toRealPath());
+      Path real = store.toRealPath();
+      return new StoreFiles(store, real, Files.readAttributes(real, BasicFileAttributes.class)
+          .fileKey());
     } catch (IOException e) {
       throw new StoreNotFoundException(store, "", "cannot be accessed: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Files are opened by name, so after the store's directory was replaced they would come
+   * from the new one: refuse rather than mix two stores' bytes in one stream.
+   */
+  private void checkNotReplaced(String element) throws IOException {
+    Object now = Files.readAttributes(realStore, BasicFileAttributes.class).fileKey();
+    if (storeKey != null && !storeKey.equals(now)) {
+      throw new StoreException(store, element, "the store was replaced on disk while it was"
+          + " read; request again to read the new one");
     }
   }
 
@@ -52,8 +69,13 @@ public final class StoreFiles {
   public byte[] readIfExists(Path file, String element, String what) {
     Path real;
     try {
+      checkNotReplaced(element);
       real = file.toRealPath();
     } catch (NoSuchFileException e) {
+      if (!Files.exists(realStore)) {
+        throw new StoreNotFoundException(store, element, "the store was removed while it was"
+            + " read");
+      }
       return null;
     } catch (IOException e) {
       throw new StoreException(store, element, "cannot access " + what + ": " + e.getMessage(), e);
