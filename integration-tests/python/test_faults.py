@@ -87,9 +87,15 @@ def matrix(chunk) -> np.ndarray:
     return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
 
 
-def leak_lines(server) -> list:
-    return [line for line in server.log
+def leak_lines(server, since: int = 0) -> list:
+    return [line for line in server.log[since:]
             if re.search(r"leak|still allocated|OutOfMemory|SIGBUS|fatal error", line, re.I)]
+
+
+def warnings_since(server, since: int) -> list:
+    """Log lines above INFO (SLF4J's WARN/ERROR, java.util.logging's WARNING/SEVERE)."""
+    return [line for line in server.log[since:]
+            if re.search(r"\b(WARN|WARNING|ERROR|SEVERE)\b", line)]
 
 
 def test_clients_killed_cancelling_or_slow_leave_nothing_behind(server, client, stores):
@@ -109,6 +115,7 @@ def test_clients_killed_cancelling_or_slow_leave_nothing_behind(server, client, 
         client.do_get(fl.Ticket(ticket(path, "lz4", 0, N_OBS).encode()), READ_OPTIONS).read_all()
     assert settled(client)["allocated_bytes"] == 0
     baseline = rss_bytes(server)
+    log_start = len(server.log)
 
     def run(plan):
         kind, path, codec, start, stop = plan
@@ -146,6 +153,8 @@ def test_clients_killed_cancelling_or_slow_leave_nothing_behind(server, client, 
     assert after["streams_running"] == 0 and after["streams_draining"] == 0, after
     assert server.process.poll() is None
     assert leak_lines(server) == []
+    # Clients going away are everyday events: nothing above the debug level in the log.
+    assert warnings_since(server, log_start) == []
     # Memory back near where it was: the storm held at most a few batches per stream, and
     # nothing of it stays (the JVM keeps its heap, so allow for its growth, not for leaks).
     grown = rss_bytes(server) - baseline

@@ -51,6 +51,7 @@ public final class AnnflightServer implements AutoCloseable {
       Options options, BufferAllocator allocator, boolean ownsAllocator) {
     this.allocator = allocator;
     this.ownsAllocator = ownsAllocator;
+    GrpcLogFilter.install();
     this.catalog = new StoreCatalog(opener);
     this.streams = Executors.newCachedThreadPool(daemonThreads("annflight-stream-"));
     this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
