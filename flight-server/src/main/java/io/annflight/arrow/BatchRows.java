@@ -1,5 +1,6 @@
 package io.annflight.arrow;
 
+import io.annflight.sampling.EpochOrder;
 import io.annflight.collection.RowIndex;
 import io.annflight.schema.RowSelection;
 import java.util.Arrays;
@@ -11,25 +12,36 @@ import java.util.Arrays;
  */
 final class BatchRows {
   final int size;
+  /** The collection row of each batch row (what {@code _row} sends). */
+  final long[] rows;
   final int[] storeOfRow;
   final int[][] positions;
   final long[][] localRows;
 
-  private BatchRows(int size, int[] storeOfRow, int[][] positions, long[][] localRows) {
+  private BatchRows(int size, long[] rows, int[] storeOfRow, int[][] positions,
+      long[][] localRows) {
     this.size = size;
+    this.rows = rows;
     this.storeOfRow = storeOfRow;
     this.positions = positions;
     this.localRows = localRows;
   }
 
-  static BatchRows of(RowIndex index, RowSelection selection, long first, int n) {
+  /**
+   * Positions {@code [first, first + n)} of the selection, which names positions of the epoch
+   * {@code order}.
+   */
+  static BatchRows of(RowIndex index, EpochOrder order, RowSelection selection, long first,
+      int n) {
     int nStores = index.nStores();
+    long[] rows = new long[n];
     int[] store = new int[n];
     int[] local = new int[n];
     int[] counts = new int[nStores];
     int s = 0;
     for (int i = 0; i < n; i++) {
-      long row = selection.row(first + i);
+      long row = order.row(selection.row(first + i));
+      rows[i] = row;
       // Ranges walk stores in order; only jump (binary search) when leaving the current one.
       if (row < index.offset(s) || row >= index.offset(s) + index.count(s)) {
         s = index.storeOf(row);
@@ -65,7 +77,7 @@ final class BatchRows {
         locals[k][j] = packed[k][j] >>> 32;
       }
     }
-    return new BatchRows(n, store, positions, locals);
+    return new BatchRows(n, rows, store, positions, locals);
   }
 
   /** Whether a store's sorted local rows are one gap-free run (read as a range). */

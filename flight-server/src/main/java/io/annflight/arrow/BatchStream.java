@@ -1,5 +1,7 @@
 package io.annflight.arrow;
 
+import io.annflight.sampling.EpochOrder;
+import org.apache.arrow.vector.BigIntVector;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.LabelColumnPlan;
 import io.annflight.collection.MatrixColumnPlan;
@@ -20,6 +22,7 @@ import org.apache.arrow.vector.dictionary.DictionaryProvider;
  */
 public final class BatchStream implements AutoCloseable {
   private final CollectionPlan plan;
+  private final EpochOrder order;
   private final RowSelection rows;
   private final int rowsPerBatch;
   private final BufferAllocator allocator;
@@ -30,9 +33,10 @@ public final class BatchStream implements AutoCloseable {
   private long rowsSent;
   private long bytesSent;
 
-  private BatchStream(CollectionPlan plan, RowSelection rows, BufferAllocator allocator,
-      int rowsPerBatch) {
+  private BatchStream(CollectionPlan plan, EpochOrder order, RowSelection rows,
+      BufferAllocator allocator, int rowsPerBatch) {
     this.plan = plan;
+    this.order = order;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
     this.allocator = allocator;
@@ -43,6 +47,9 @@ public final class BatchStream implements AutoCloseable {
       List<FieldVector> vectors = r.getFieldVectors();
       int v = 0;
       fillers.add(new StoreIndexFiller((IntVector) vectors.get(v++)));
+      if (plan.request().returnIndex()) {
+        fillers.add(new RowNumberFiller((BigIntVector) vectors.get(v++)));
+      }
       for (MatrixColumnPlan m : plan.layers()) {
         fillers.add(new MatrixFiller(m, vectors.get(v++)));
       }
@@ -69,26 +76,37 @@ public final class BatchStream implements AutoCloseable {
    */
   public static BatchStream open(CollectionPlan plan, RowSelection rows,
       BufferAllocator allocator, int rowsPerBatch) {
+    return open(plan, EpochOrder.identity(plan.nObs()), rows, allocator, rowsPerBatch);
+  }
+
+  /**
+   * Opens a stream over positions of an epoch order.
+   *
+   * @throws RequestException when a position is outside the epoch
+   */
+  public static BatchStream open(CollectionPlan plan, EpochOrder order, RowSelection rows,
+      BufferAllocator allocator, int rowsPerBatch) {
     if (rowsPerBatch <= 0) {
       throw new RequestException("rows per batch must be positive, got " + rowsPerBatch);
     }
-    checkRows(rows, plan.nObs());
-    return new BatchStream(plan, rows, allocator, rowsPerBatch);
+    checkRows(rows, order.length(), order.length() == plan.nObs() ? "the collection has "
+        + plan.nObs() + " rows" : "the epoch has " + order.length() + " positions");
+    return new BatchStream(plan, order, rows, allocator, rowsPerBatch);
   }
 
-  private static void checkRows(RowSelection rows, long nObs) {
+  private static void checkRows(RowSelection rows, long length, String what) {
     if (rows instanceof RowSelection.Range r) {
-      if (r.stop() > nObs) {
+      if (r.stop() > length) {
         throw new RequestException("ticket range [" + r.start() + ", " + r.stop()
-            + ") is out of range: the collection has " + nObs + " rows");
+            + ") is out of range: " + what);
       }
       return;
     }
     for (long i = 0; i < rows.count(); i++) {
       long row = rows.row(i);
-      if (row >= nObs) {
+      if (row >= length) {
         throw new RequestException("ticket index " + row + " at position " + i
-            + " is out of range: the collection has " + nObs + " rows");
+            + " is out of range: " + what);
       }
     }
   }
@@ -113,7 +131,7 @@ public final class BatchStream implements AutoCloseable {
       return false;
     }
     int n = (int) Math.min(rowsPerBatch, remaining);
-    BatchRows batch = BatchRows.of(plan.rows(), rows, position, n);
+    BatchRows batch = BatchRows.of(plan.rows(), order, rows, position, n);
     for (ColumnFiller f : fillers) {
       f.fill(batch);
     }

@@ -2,6 +2,7 @@ package io.annflight.collection;
 
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.Compression;
+import io.annflight.schema.EpochSpec;
 import io.annflight.schema.ElementType;
 import io.annflight.schema.LabelType;
 import io.annflight.schema.OutputColumn;
@@ -80,7 +81,7 @@ public final class CollectionEngine {
   private static String cacheKey(CollectionRequest r, List<StoreHandle> stores) {
     CollectionRequest shape = new CollectionRequest(r.collection(), r.paths(), r.layersKeys(),
         r.obsKeys(), r.obsmKeys(), r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(),
-        r.dtype(), null, null, Compression.NONE);
+        r.dtype(), null, null, Compression.NONE, EpochSpec.COLLECTION_ORDER, r.returnIndex());
     StringBuilder key = new StringBuilder();
     for (StoreHandle h : stores) {
       key.append(h.path()).append('#').append(h.id()).append('\u0000');
@@ -114,6 +115,9 @@ public final class CollectionEngine {
 
     List<OutputColumn> columns = new ArrayList<>();
     columns.add(new OutputColumn.StoreIndex());
+    if (request.returnIndex()) {
+      columns.add(new OutputColumn.Row());
+    }
     List<MatrixColumnPlan> layers = new ArrayList<>();
     for (String key : request.layersKeys()) {
       MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype());

@@ -3,6 +3,8 @@ package io.annflight.flight;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
+import io.annflight.sampling.EpochOrder;
+import io.annflight.sampling.EpochOrders;
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RowSelection;
 import io.annflight.schema.Ticket;
@@ -47,6 +49,7 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   private final StreamServices streamServices;
   private final CollectionActions actions;
   private final AtomicLong streamIds = new AtomicLong();
+  private final EpochOrders epochOrders = new EpochOrders();
 
   /**
    * @param locations where clients should fetch endpoints (known only once the server listens)
@@ -131,20 +134,37 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
     // Refused here already, not only when the first stream starts.
     streamServices.budget().rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(),
         plan.nObs());
-    List<StoreInfo> stores = plan.stores();
-    long[] storeRows = new long[stores.size()];
-    for (int i = 0; i < storeRows.length; i++) {
-      storeRows[i] = stores.get(i).nObs();
-    }
+    EpochOrder order = epochOrders.of(plan, request.epoch());
     Location[] where = locations.get().toArray(new Location[0]);
     List<FlightEndpoint> eps = new ArrayList<>();
-    for (RowSelection.Range r : endpoints.plan(storeRows, request.rowsPerEndpoint())) {
+    for (RowSelection.Range r : endpointRanges(plan, request, order)) {
       // The caller's request, not the cached plan's: batch size and compression differ per call.
       byte[] ticket = TicketJson.write(new Ticket(request, r));
       eps.add(new FlightEndpoint(new org.apache.arrow.flight.Ticket(ticket), where));
     }
-    return new FlightInfo(WireSchema.of(plan.outputSchema()), descriptor, eps, -1, plan.nObs(),
-        true, IpcOption.DEFAULT);
+    return new FlightInfo(WireSchema.of(plan.outputSchema()), descriptor, eps, -1,
+        order.length(), true, IpcOption.DEFAULT);
+  }
+
+  /**
+   * Endpoints over the epoch's positions: in collection order per store (large stores split);
+   * for any other order, equal parts when asked for, else pieces of rows_per_endpoint or the
+   * default cap.
+   */
+  private List<RowSelection.Range> endpointRanges(CollectionPlan plan,
+      CollectionRequest request, EpochOrder order) {
+    if (request.epoch().isCollectionOrder()) {
+      List<StoreInfo> stores = plan.stores();
+      long[] storeRows = new long[stores.size()];
+      for (int i = 0; i < storeRows.length; i++) {
+        storeRows[i] = stores.get(i).nObs();
+      }
+      return endpoints.plan(storeRows, request.rowsPerEndpoint());
+    }
+    if (request.epoch().parts() != null) {
+      return endpoints.equalParts(order.length(), request.epoch().parts().count());
+    }
+    return endpoints.plan(new long[] {order.length()}, request.rowsPerEndpoint());
   }
 
   @Override
@@ -158,7 +178,8 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
       CollectionPlan plan = lease.plan();
       int rowsPerBatch = streamServices.budget().rowsPerBatch(plan.outputSchema(),
           t.request().rowsPerBatch(), t.rows().count());
-      task = new StreamTask(lease, t.rows(), rowsPerBatch, t.request().compression(),
+      EpochOrder order = epochOrders.of(plan, t.request().epoch());
+      task = new StreamTask(lease, order, t.rows(), rowsPerBatch, t.request().compression(),
           streamServices, listener,
           "stream-" + streamIds.incrementAndGet());
     } catch (RuntimeException e) {

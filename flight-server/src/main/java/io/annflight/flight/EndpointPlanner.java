@@ -67,6 +67,20 @@ public final class EndpointPlanner {
     return out;
   }
 
+  /** {@code count} ranges of equal length covering {@code [0, length)} (count divides it). */
+  public List<RowSelection.Range> equalParts(long length, int count) {
+    if (count > MAX_ENDPOINTS) {
+      throw new RequestException("equal_parts.count of " + count + " passes the bound of "
+          + MAX_ENDPOINTS + " endpoints");
+    }
+    long per = length / count;
+    List<RowSelection.Range> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(new RowSelection.Range(i * per, (i + 1) * per));
+    }
+    return out;
+  }
+
   /** Cuts {@code [start, stop)} into near-equal pieces of at most the cap. */
   private void cutEvenly(long start, long stop, List<RowSelection.Range> out) {
     long n = stop - start;

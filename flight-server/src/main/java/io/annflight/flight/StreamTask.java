@@ -4,6 +4,7 @@ import io.annflight.arrow.BatchSizing;
 import io.annflight.arrow.BatchStream;
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
+import io.annflight.sampling.EpochOrder;
 import io.annflight.schema.Compression;
 import io.annflight.schema.RowSelection;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
@@ -27,6 +28,7 @@ final class StreamTask implements Runnable {
 
   private final CollectionPlan.Lease lease;
   private final CollectionPlan plan;
+  private final EpochOrder order;
   private final RowSelection rows;
   private final int rowsPerBatch;
   private final Compression compression;
@@ -36,11 +38,12 @@ final class StreamTask implements Runnable {
   private final Object readyLock = new Object();
 
   /** @param lease the plan, whose stores stay open until the stream ends; closed by the task */
-  StreamTask(CollectionPlan.Lease lease, RowSelection rows, int rowsPerBatch,
+  StreamTask(CollectionPlan.Lease lease, EpochOrder order, RowSelection rows, int rowsPerBatch,
       Compression compression, StreamServices services, ServerStreamListener listener,
       String label) {
     this.lease = lease;
     this.plan = lease.plan();
+    this.order = order;
     this.rows = rows;
     this.rowsPerBatch = rowsPerBatch;
     this.compression = compression;
@@ -63,7 +66,7 @@ final class StreamTask implements Runnable {
     BatchStream stream = null;
     PrefetchingBatches prefetch = null;
     try {
-      stream = BatchStream.open(plan, rows, allocator, rowsPerBatch);
+      stream = BatchStream.open(plan, order, rows, allocator, rowsPerBatch);
       // What a batch will really hold: a ticket of 10 rows never fills rows_per_batch of them.
       long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(),
           (int) Math.max(1, Math.min(rowsPerBatch, rows.count())));

@@ -15,6 +15,8 @@ import java.util.Objects;
  * @param rowsPerEndpoint null: one endpoint per store, large stores split
  * @param rowsPerBatch null: sized so a batch is a few MiB
  * @param compression how batches are compressed on the wire (how, not what: plans ignore it)
+ * @param epoch which rows, in which order (split, sampler, equal parts)
+ * @param returnIndex adds the {@code _row} column: each row's collection row number
  */
 public record CollectionRequest(
     String collection,
@@ -29,7 +31,9 @@ public record CollectionRequest(
     ElementType dtype,
     Long rowsPerEndpoint,
     Integer rowsPerBatch,
-    Compression compression) {
+    Compression compression,
+    EpochSpec epoch,
+    boolean returnIndex) {
 
   public CollectionRequest {
     paths = List.copyOf(paths);
@@ -44,6 +48,11 @@ public record CollectionRequest(
     Objects.requireNonNull(encodeLabels, "encodeLabels");
     Objects.requireNonNull(unknownLabel, "unknownLabel");
     Objects.requireNonNull(compression, "compression");
+    Objects.requireNonNull(epoch, "epoch");
+    if (epoch.parts() != null && rowsPerEndpoint != null) {
+      throw new RequestException("\"equal_parts\" decides the endpoints; leave out"
+          + " \"rows_per_endpoint\"");
+    }
     if (rowsPerEndpoint != null && rowsPerEndpoint <= 0) {
       throw new RequestException("rows_per_endpoint must be positive, got " + rowsPerEndpoint);
     }
@@ -56,13 +65,14 @@ public record CollectionRequest(
   public static CollectionRequest ofPaths(List<String> paths) {
     return new CollectionRequest(
         null, paths, List.of("X"), List.of(), List.of(), Map.of(), JoinMode.INNER,
-        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null, Compression.NONE);
+        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null, Compression.NONE,
+        EpochSpec.COLLECTION_ORDER, false);
   }
 
   public CollectionRequest withCollection(String name, List<String> resolvedPaths) {
     return new CollectionRequest(
         name, resolvedPaths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
-        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, compression);
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, compression, epoch, returnIndex);
   }
 
   /** The obs keys whose labels are integer-encoded. */

@@ -8,9 +8,10 @@ import org.apache.arrow.vector.types.pojo.FieldType;
 
 /** One column of the record batches a request streams, in the contract's naming and types. */
 public sealed interface OutputColumn
-    permits OutputColumn.StoreIndex, OutputColumn.Matrix, OutputColumn.Label {
+    permits OutputColumn.StoreIndex, OutputColumn.Row, OutputColumn.Matrix, OutputColumn.Label {
 
   String STORE_IDX = "_store_idx";
+  String ROW = "_row";
   String OBSM_PREFIX = "obsm_";
   /** Child field name of list columns, as pyarrow names it. */
   String ITEM = "item";
@@ -29,6 +30,22 @@ public sealed interface OutputColumn
     @Override
     public Field field() {
       return new Field(STORE_IDX, FieldType.notNullable(new ArrowType.Int(32, true)), null);
+    }
+  }
+
+  /**
+   * {@code _row} (with {@code return_index}): int64, never null: the row's number in the
+   * collection ({@code [0, n_obs)}, after obs_filter, before split and sampling).
+   */
+  record Row() implements OutputColumn {
+    @Override
+    public String name() {
+      return ROW;
+    }
+
+    @Override
+    public Field field() {
+      return new Field(ROW, FieldType.notNullable(new ArrowType.Int(64, true)), null);
     }
   }
 

@@ -38,10 +38,12 @@ public final class RequestJson {
   static final String ROWS_PER_ENDPOINT = "rows_per_endpoint";
   static final String ROWS_PER_BATCH = "rows_per_batch";
   static final String COMPRESSION = "compression";
+  static final String RETURN_INDEX = "return_index";
 
   public static final Set<String> KEYS =
       Set.of(COLLECTION, PATHS, LAYERS_KEYS, OBS_KEYS, OBSM_KEYS, OBS_FILTER, JOIN,
-          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, COMPRESSION);
+          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, COMPRESSION,
+          EpochJson.SAMPLER, EpochJson.SPLIT, EpochJson.EQUAL_PARTS, RETURN_INDEX);
 
   private RequestJson() {}
 
@@ -116,7 +118,27 @@ public final class RequestJson {
             : base.rowsPerEndpoint(),
         node.has(ROWS_PER_BATCH) ? Integer.valueOf((int) positiveLong(node.get(ROWS_PER_BATCH),
             ROWS_PER_BATCH, RequestLimits.MAX_ROWS_PER_BATCH)) : base.rowsPerBatch(),
-        node.has(COMPRESSION) ? compression(node.get(COMPRESSION)) : base.compression());
+        node.has(COMPRESSION) ? compression(node.get(COMPRESSION)) : base.compression(),
+        epoch(node, base.epoch()),
+        node.has(RETURN_INDEX) ? bool(node.get(RETURN_INDEX), RETURN_INDEX)
+            : base.returnIndex());
+  }
+
+  /** The request's epoch: each of sampler, split and equal_parts given or the base's. */
+  private static EpochSpec epoch(JsonNode node, EpochSpec base) {
+    return new EpochSpec(
+        node.has(EpochJson.SAMPLER) ? EpochJson.sampler(node.get(EpochJson.SAMPLER))
+            : base.sampler(),
+        node.has(EpochJson.SPLIT) ? EpochJson.split(node.get(EpochJson.SPLIT)) : base.split(),
+        node.has(EpochJson.EQUAL_PARTS) ? EpochJson.equalParts(node.get(EpochJson.EQUAL_PARTS))
+            : base.parts());
+  }
+
+  private static boolean bool(JsonNode n, String key) {
+    if (!n.isBoolean()) {
+      throw new RequestException("\"" + key + "\" must be true or false, got " + brief(n));
+    }
+    return n.asBoolean();
   }
 
   private static String sortedKeys(Set<String> extra) {
@@ -172,6 +194,10 @@ public final class RequestJson {
     }
     if (r.compression() != Compression.NONE) {
       o.put(COMPRESSION, r.compression().jsonName());
+    }
+    EpochJson.write(r.epoch(), o);
+    if (r.returnIndex()) {
+      o.put(RETURN_INDEX, true);
     }
     return o;
   }

@@ -23,6 +23,13 @@ public final class RequestLimits {
   /** Characters of one string in a request (a path, a key, a filter value). */
   public static final int MAX_STRING_LENGTH = 4096;
 
+  /** Rows an epoch order may hold (4 bytes each on the server): a weighted num_samples too. */
+  public static final int MAX_EPOCH_ROWS = 50_000_000;
+  /** {@code sampler.block_size}. */
+  public static final int MAX_BLOCK_SIZE = 1 << 20;
+  /** {@code sampler.pool_blocks}. */
+  public static final int MAX_POOL_BLOCKS = 1 << 16;
+
   private RequestLimits() {}
 
   /** Refuses {@code count} entries of {@code key} beyond {@code max}. */

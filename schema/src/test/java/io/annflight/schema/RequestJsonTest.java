@@ -16,7 +16,8 @@ class RequestJsonTest {
     if (name.equals("atlas")) {
       return new CollectionRequest("atlas", List.of("a.h5ad", "b.zarr"), List.of("counts"),
           List.of("cell_type"), List.of(), Map.of(), JoinMode.OUTER, EncodeLabels.ALL,
-          UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null, Compression.NONE);
+          UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null, Compression.NONE,
+          EpochSpec.COLLECTION_ORDER, false);
     }
     throw new RequestException("unknown collection \"" + name + "\"");
   };

@@ -1,0 +1,45 @@
+package io.annflight.sampling;
+
+/**
+ * An epoch as a virtual row order: position {@code p} of the epoch is collection row
+ * {@link #row(long)}. Tickets name ranges of positions, so they stay small whatever the order,
+ * and an epoch resumes at any position. Immutable and shared by the streams of the epoch.
+ */
+public interface EpochOrder {
+
+  /** Positions in the epoch. */
+  long length();
+
+  /** The collection row at a position in {@code [0, length())}. */
+  long row(long position);
+
+  /** The collection's own order over {@code n} rows: position p is row p. */
+  static EpochOrder identity(long n) {
+    return new EpochOrder() {
+      @Override
+      public long length() {
+        return n;
+      }
+
+      @Override
+      public long row(long position) {
+        return position;
+      }
+    };
+  }
+
+  /** The rows listed, in that order. */
+  static EpochOrder of(int[] rows) {
+    return new EpochOrder() {
+      @Override
+      public long length() {
+        return rows.length;
+      }
+
+      @Override
+      public long row(long position) {
+        return rows[Math.toIntExact(position)];
+      }
+    };
+  }
+}
