@@ -89,7 +89,7 @@ public final class BatchStream implements AutoCloseable {
     if (rowsPerBatch <= 0) {
       throw new RequestException("rows per batch must be positive, got " + rowsPerBatch);
     }
-    checkRows(rows, order.length(), order.length() == plan.nObs() ? "the collection has "
+    checkRows(rows, order.length(), order.isCollectionOrder() ? "the collection has "
         + plan.nObs() + " rows" : "the epoch has " + order.length() + " positions");
     return new BatchStream(plan, order, rows, allocator, rowsPerBatch);
   }

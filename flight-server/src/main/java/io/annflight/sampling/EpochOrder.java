@@ -13,6 +13,11 @@ public interface EpochOrder {
   /** The collection row at a position in {@code [0, length())}. */
   long row(long position);
 
+  /** Whether positions are collection rows (the order of a request without sampler etc.). */
+  default boolean isCollectionOrder() {
+    return false;
+  }
+
   /** The collection's own order over {@code n} rows: position p is row p. */
   static EpochOrder identity(long n) {
     return new EpochOrder() {
@@ -24,6 +29,11 @@ public interface EpochOrder {
       @Override
       public long row(long position) {
         return position;
+      }
+
+      @Override
+      public boolean isCollectionOrder() {
+        return true;
       }
     };
   }
