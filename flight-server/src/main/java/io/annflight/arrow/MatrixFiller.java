@@ -78,12 +78,17 @@ final class MatrixFiller implements ColumnFiller {
       if (locals.length == 0 || reader.isEmpty()) {
         continue;
       }
+      int[] positions = rows.positions[s];
+      int[] map = plan.scatterMaps()[s];
+      if (s != whole && readsDirect(s, reader.get(), map)
+          && reader.get().readLittleEndianRowsTo(locals, byteOffsets(positions, rowStart),
+              data.nioBuffer(0, (int) data.capacity()))) {
+        continue;
+      }
       RowBlock block = s == whole ? run
           : BatchRows.isRun(locals)
               ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
               : reader.get().readRows(locals);
-      int[] positions = rows.positions[s];
-      int[] map = plan.scatterMaps()[s];
       ValueWriter w = writers[s];
       if (block instanceof RowBlock.Dense d) {
         copyDense(d, positions, rowStart, map, w, data);
@@ -145,6 +150,21 @@ final class MatrixFiller implements ColumnFiller {
       loadFixedSizeList(fsl, n, rowWidth, total, values);
     }
     return true;
+  }
+
+  /** Whether store s's rows can be read as stored straight to their output places. */
+  private boolean readsDirect(int s, MatrixReader reader, int[] map) {
+    return map == null && reader.layout() == MatrixLayout.DENSE
+        && reader.elementType() == outType && outType != ElementType.BOOL
+        && plan.rowWidths()[s] == reader.nCols();
+  }
+
+  private long[] byteOffsets(int[] positions, long[] rowStart) {
+    long[] out = new long[positions.length];
+    for (int k = 0; k < positions.length; k++) {
+      out[k] = rowStart[positions[k]] * outType.byteWidth();
+    }
+    return out;
   }
 
   /**

@@ -39,4 +39,15 @@ public interface MatrixReader {
   default boolean readLittleEndianRows(long start, long stop, java.nio.ByteBuffer dst) {
     return false;
   }
+
+  /**
+   * Reads the given dense rows (ascending, duplicates allowed) straight into {@code dst}: row
+   * k's little-endian values go to bytes {@code [dstOffsets[k], dstOffsets[k] + row bytes)} from
+   * the buffer's start. False, with nothing written, when this reader cannot. Lets the rows of a
+   * shuffled batch skip the intermediate block they would otherwise be read into.
+   */
+  default boolean readLittleEndianRowsTo(long[] sortedRows, long[] dstOffsets,
+      java.nio.ByteBuffer dst) {
+    return false;
+  }
 }

@@ -61,8 +61,10 @@ class DirectRowsTest {
       CollectionPlan plan = plan(catalog, Fixtures.dir(),
           "[\"f_same_var.h5ad\", \"f_same_var.h5ad\"]");
       // Rows 20..29 span both stores; rows 3, 2, 1, 0 are one run read backwards.
+      // Rows 5, 5, 0, 24, 5, 30: duplicates, both stores, each row read to its own place.
       for (RowSelection rows : List.of(new RowSelection.Range(20, 30),
-          new RowSelection.Indices(new long[] {3, 2, 1, 0}))) {
+          new RowSelection.Indices(new long[] {3, 2, 1, 0}),
+          new RowSelection.Indices(new long[] {5, 5, 0, 24, 5, 30}))) {
         try (BufferAllocator a = allocator.newChildAllocator("stream", 0, Long.MAX_VALUE);
             BatchStream s = BatchStream.open(plan, rows, a, 10)) {
           assertThat(s.next()).isTrue();

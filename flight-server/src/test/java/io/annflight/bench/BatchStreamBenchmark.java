@@ -26,7 +26,8 @@ import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
 
 /**
  * Server-side batch assembly alone (no Flight): fills every batch of a collection, in order and
- * as shuffled 256-row index tickets, and prints rows/s. Separates engine cost from transport
+ * as a block-shuffled epoch (the defaults), as shuffled 256-row index tickets, and prints
+ * rows/s. Separates engine cost from transport
  * cost when profiling throughput_bench.py results. With {@code --compression lz4|zstd} every
  * batch is also unloaded through the codec, as DoGet does before sending.
  *
@@ -59,6 +60,14 @@ public final class BatchStreamBenchmark {
         report("sequential", seconds, () -> drain(plan,
             new RowSelection.Range(0, plan.nObs()), allocator, rowsPerBatch));
       }
+      io.annflight.sampling.EpochOrder blocks = new io.annflight.sampling.EpochOrders().of(
+          plan, new io.annflight.schema.EpochSpec(new io.annflight.schema.Sampler.BlockShuffle(
+              1, 0, io.annflight.schema.Sampler.BlockShuffle.DEFAULT_BLOCK_SIZE,
+              io.annflight.schema.Sampler.BlockShuffle.DEFAULT_POOL_BLOCKS), null, null));
+      for (int pass = 0; pass < 2; pass++) {
+        report("block_shuffle", seconds, () -> drain(plan, blocks,
+            new RowSelection.Range(0, blocks.length()), allocator, rowsPerBatch));
+      }
       Random random = new Random(1);
       for (int pass = 0; pass < 2; pass++) {
         report("shuffled 256", seconds, () -> {
@@ -86,8 +95,14 @@ public final class BatchStreamBenchmark {
 
   private static long drain(CollectionPlan plan, RowSelection rows, BufferAllocator parent,
       int rowsPerBatch) {
+    return drain(plan, io.annflight.sampling.EpochOrder.identity(plan.nObs()), rows, parent,
+        rowsPerBatch);
+  }
+
+  private static long drain(CollectionPlan plan, io.annflight.sampling.EpochOrder order,
+      RowSelection rows, BufferAllocator parent, int rowsPerBatch) {
     try (BufferAllocator a = parent.newChildAllocator("bench", 0, Long.MAX_VALUE);
-        BatchStream s = BatchStream.open(plan, rows, a, rowsPerBatch)) {
+        BatchStream s = BatchStream.open(plan, order, rows, a, rowsPerBatch)) {
       long checksum = 0;
       CompressionCodec codec = BatchCodecs.forCompression(compression);
       VectorUnloader unloader = new VectorUnloader(s.root(), true, codec, true);

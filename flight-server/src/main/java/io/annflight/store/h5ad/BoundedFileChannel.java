@@ -16,14 +16,24 @@ import java.nio.channels.WritableByteChannel;
  */
 final class BoundedFileChannel extends FileChannel {
   private final FileChannel channel;
+  /**
+   * The size last seen. A read inside it needs no new look (a file truncated since then makes
+   * the read itself come back short, which callers report); only a read past it asks again.
+   */
+  private volatile long knownSize;
 
-  BoundedFileChannel(FileChannel channel) {
+  BoundedFileChannel(FileChannel channel) throws IOException {
     this.channel = channel;
+    this.knownSize = channel.size();
   }
 
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
+    if (position >= 0 && position + dst.remaining() <= knownSize) {
+      return channel.read(dst, position);
+    }
     long size = channel.size();
+    knownSize = size;
     if (position < 0 || position + dst.remaining() > size) {
       throw new IOException("a read of " + dst.remaining() + " bytes at byte " + position
           + " passes the end of the file (" + size + " bytes): damaged metadata, or a file"

@@ -12,6 +12,12 @@ import java.nio.ByteOrder;
  */
 final class ContiguousArray extends H5Array {
 
+  /** Rows at most this far apart in the file are read as one span (see readLittleEndianRowsTo). */
+  private static final long MERGE_GAP_BYTES = 16 << 10;
+  /** Largest span read at once; one direct buffer of this size per reading thread. */
+  private static final int STAGING_BYTES = 1 << 20;
+  private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
+
   /** -1 when the dataset was never written: every element is the fill value (zero). */
   private final long address;
 
@@ -55,6 +61,76 @@ final class ContiguousArray extends H5Array {
       file.readFully(elementPath, address + start * rowBytes, target);
     }
     return true;
+  }
+
+  /**
+   * Reads each row as stored to its own place in {@code dst}; false, with nothing read, when
+   * the stored bytes are not little-endian. Rows consecutive both in the file and in
+   * {@code dst} go in one positional read; rows near each other in the file (gaps of at most
+   * {@link #MERGE_GAP_BYTES}) are read as one span into a staging buffer and copied to their
+   * places, since a system call costs about what copying that many bytes does (a shuffled
+   * batch of small obsm rows is otherwise one read per row).
+   */
+  boolean readLittleEndianRowsTo(long[] rows, long[] dstOffsets, ByteBuffer dst) {
+    if (stored.order() != ByteOrder.LITTLE_ENDIAN && stored.type().byteWidth() > 1) {
+      return false;
+    }
+    long gapRows = rowBytes == 0 ? 0 : MERGE_GAP_BYTES / rowBytes;
+    int i = 0;
+    while (i < rows.length) {
+      int j = i + 1;
+      boolean inPlace = true;
+      while (j < rows.length && rows[j] - rows[j - 1] <= gapRows + 1
+          && (rows[j] - rows[i] + 1) * rowBytes <= STAGING_BYTES) {
+        inPlace &= rows[j] == rows[j - 1] + 1 && dstOffsets[j] == dstOffsets[j - 1] + rowBytes;
+        j++;
+      }
+      if (inPlace) {
+        readSpan(rows[i], j - i, dst, dstOffsets[i]);
+      } else {
+        ByteBuffer staging = staging();
+        int span = (int) ((rows[j - 1] - rows[i] + 1) * rowBytes);
+        readSpan(rows[i], rows[j - 1] - rows[i] + 1, staging, 0);
+        for (int k = i; k < j; k++) {
+          checkDst(dst, dstOffsets[k], rowBytes);
+          dst.put((int) dstOffsets[k], staging, (int) ((rows[k] - rows[i]) * rowBytes), rowBytes);
+        }
+        assert span <= staging.capacity();
+      }
+      i = j;
+    }
+    return true;
+  }
+
+  /** {@code count} rows from {@code firstRow} into {@code dst} at byte {@code at}. */
+  private void readSpan(long firstRow, long count, ByteBuffer dst, long at) {
+    long length = count * rowBytes;
+    checkDst(dst, at, length);
+    ByteBuffer target = dst.duplicate();
+    target.limit((int) (at + length)).position((int) at);
+    if (address < 0) {
+      while (target.hasRemaining()) {
+        target.put((byte) 0);
+      }
+    } else {
+      file.readFully(elementPath, address + firstRow * rowBytes, target);
+    }
+  }
+
+  private static void checkDst(ByteBuffer dst, long at, long length) {
+    if (at < 0 || at + length > dst.capacity()) {
+      throw new IllegalArgumentException("rows to bytes [" + at + ", " + (at + length)
+          + ") outside a buffer of " + dst.capacity());
+    }
+  }
+
+  private static ByteBuffer staging() {
+    ByteBuffer b = STAGING.get();
+    if (b == null) {
+      b = ByteBuffer.allocateDirect(STAGING_BYTES);
+      STAGING.set(b);
+    }
+    return b;
   }
 
   @Override

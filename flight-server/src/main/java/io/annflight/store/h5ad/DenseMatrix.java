@@ -53,6 +53,13 @@ final class DenseMatrix implements MatrixReader {
   }
 
   @Override
+  public boolean readLittleEndianRowsTo(long[] sortedRows, long[] dstOffsets, ByteBuffer dst) {
+    Rows.checkSorted(array.file.path(), elementPath(), sortedRows, nRows());
+    return array instanceof ContiguousArray c && c.readLittleEndianRowsTo(sortedRows, dstOffsets,
+        dst);
+  }
+
+  @Override
   public RowBlock readRows(long[] sortedRows) {
     Rows.checkSorted(array.file.path(), elementPath(), sortedRows, nRows());
     return new RowBlock.Dense(sortedRows.length, array.rowWidth, array.readRows(sortedRows));
