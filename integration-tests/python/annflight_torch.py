@@ -18,7 +18,6 @@ pickled into worker processes); prefer ``multiprocessing_context="spawn"``, as g
 support fork after a channel was opened in the parent.
 """
 import json
-import random
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -40,8 +39,11 @@ class AnnflightDataset(IterableDataset):
 
     ``request`` is an annflight request ({"collection": ...} or {"paths": [...]}, plus any
     request key such as ``join``, ``obs_filter`` or ``rows_per_endpoint``); the dataset asks for
-    ``layer`` and ``label_key`` only. ``shuffle`` permutes the endpoints (the same permutation
-    in every worker and rank, changed by ``set_epoch``) and the rows within each batch.
+    ``layer`` and ``label_key`` only. ``shuffle`` asks the server for a ``block_shuffle`` epoch
+    (seeded by ``seed``, changed by ``set_epoch``): consecutive rows come from all over the
+    collection, and every worker and rank reads its endpoints of the same epoch. ``sampler``
+    asks for any other server-side sampler instead (``{"kind": "weighted", ...}``; ``seed``
+    and the epoch are filled in when it has none).
 
     ``compression`` is the request's ``compression``: ``"lz4"`` (the default), ``"zstd"`` or
     ``"none"``. The server compresses the batch buffers (Arrow IPC buffer compression) and
@@ -54,14 +56,17 @@ class AnnflightDataset(IterableDataset):
     def __init__(self, uri: str, request: dict, label_key: str, layer: str = "X",
                  unknown_label: Optional[str] = None, dtype: str = "float32",
                  shuffle: bool = False, seed: int = 0, return_index: bool = False,
-                 compression: str = "lz4"):
+                 compression: str = "lz4", sampler: Optional[dict] = None):
         super().__init__()
         self.uri = uri
         self.label_key = label_key
         self.layer = layer
+        # _row says which collection row each row is: ticket positions are epoch positions.
         self.request = {**request, "layers_keys": [layer], "obs_keys": [label_key],
                         "obsm_keys": [], "dtype": dtype, "unknown_label": unknown_label,
-                        "compression": compression}
+                        "compression": compression, "return_index": True}
+        self.sampler = sampler if sampler is not None else (
+            {"kind": "block_shuffle"} if shuffle else None)
         self.unknown_label = unknown_label
         self.shuffle, self.seed, self.epoch = shuffle, seed, 0
         self.return_index = return_index
@@ -78,30 +83,30 @@ class AnnflightDataset(IterableDataset):
         cats = json.loads(result.body.to_pybytes())
         return [c for c in cats if c != self.unknown_label]
 
+    def epoch_request(self) -> dict:
+        """The request of the current epoch: the sampler seeded and set to this epoch."""
+        if self.sampler is None:
+            return self.request
+        sampler = {"seed": self.seed, "epoch": self.epoch, **self.sampler}
+        return {**self.request, "sampler": sampler}
+
     def endpoints(self, client) -> Sequence[fl.FlightEndpoint]:
         info = client.get_flight_info(
-            fl.FlightDescriptor.for_command(json.dumps(self.request)), _OPTIONS)
-        endpoints = list(info.endpoints)
-        if self.shuffle:
-            random.Random(self.seed + self.epoch).shuffle(endpoints)
-        return endpoints
+            fl.FlightDescriptor.for_command(json.dumps(self.epoch_request())), _OPTIONS)
+        return list(info.endpoints)
 
     def __iter__(self) -> Iterator[Tuple[torch.Tensor, ...]]:
         shard, n_shards = shard_of_this_process()
-        rng = np.random.default_rng((self.seed, self.epoch, shard))
         with fl.connect(self.uri) as client:
             for endpoint in self.endpoints(client)[shard::n_shards]:
-                rows = _ticket_rows(endpoint.ticket)
-                done = 0
                 for batch in client.do_get(endpoint.ticket, _OPTIONS).to_reader():
                     x, y = self._tensors(batch)
-                    order = rng.permutation(len(y)) if self.shuffle else range(len(y))
-                    for i in order:
+                    rows = batch.column("_row").to_numpy()
+                    for i in range(len(y)):
                         if self.return_index:
-                            yield x[i], y[i], rows(done + i)
+                            yield x[i], y[i], int(rows[i])
                         else:
                             yield x[i], y[i]
-                    done += len(y)
 
     def _tensors(self, batch: pa.RecordBatch) -> Tuple[torch.Tensor, torch.Tensor]:
         layer = batch.column(self.layer)
@@ -120,13 +125,3 @@ def shard_of_this_process() -> Tuple[int, int]:
     worker = get_worker_info()
     worker_id, n_workers = (worker.id, worker.num_workers) if worker is not None else (0, 1)
     return rank * n_workers + worker_id, world * n_workers
-
-
-def _ticket_rows(ticket: fl.Ticket):
-    """Position in the ticket -> collection row (tickets are documented JSON)."""
-    body = json.loads(ticket.ticket)
-    if "indices" in body:
-        indices = body["indices"]
-        return lambda i: indices[i]
-    start = body["start"]
-    return lambda i: start + i
