@@ -40,11 +40,18 @@ else
   echo "run-pytest: reusing $venv"
 fi
 
+# The project's own Python package, as a user installs it (pip install ./python); built with
+# the venv's hatchling, so nothing is fetched.
+"$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+  --force-reinstall "$(dirname "$module")/python" \
+  || fail "pip could not install the annflight package from $(dirname "$module")/python"
+
 # Every client must import, and anndata must come from Debian's packages through the venv.
 "$venv/bin/python" - <<'PY' || fail "a required package does not import in $venv (see above); delete the venv to rebuild it"
 import importlib, sys
 missing = []
-for name in ("pyarrow", "pyarrow.flight", "duckdb", "polars", "torch", "pytest", "numpy", "pandas"):
+for name in ("pyarrow", "pyarrow.flight", "duckdb", "polars", "torch", "pytest", "numpy", "pandas",
+             "tqdm", "annflight"):
     try:
         importlib.import_module(name)
     except Exception as e:  # report every one, not just the first

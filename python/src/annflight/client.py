@@ -1,0 +1,222 @@
+"""The annflight client: requests are plain dicts with the server's keys (see the server's
+README); answers are pyarrow tables, readers, numpy arrays and Python values."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Iterator, List, Optional, Union
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.flight as fl
+
+from .errors import translate
+
+# Aligned buffers: numpy, torch and DuckDB views of large batches without realignment copies.
+_READ_OPTIONS = pa.ipc.IpcReadOptions(ensure_alignment=pa.ipc.Alignment.DataTypeSpecific)
+PROGRESS_MIN_ROWS = 100_000  # reads of fewer rows show no progress bar
+
+
+@contextmanager
+def _server_errors():
+    try:
+        yield
+    except (pa.ArrowException, fl.FlightError, KeyError) as e:
+        raise translate(e) from e
+
+
+def connect(uri: str, *, token: Optional[str] = None,
+            tls_root_certs: Optional[bytes] = None, parallel: int = 4) -> "Client":
+    """A client of the server at ``uri`` (``grpc+tcp://host:port``, ``grpc+tls://...``).
+
+    ``token`` is sent as ``authorization: Bearer <token>`` on every call; ``tls_root_certs``
+    (PEM bytes) verifies a server with its own CA; ``parallel`` is how many endpoints are
+    fetched at once.
+    """
+    return Client(uri, token=token, tls_root_certs=tls_root_certs, parallel=parallel)
+
+
+class Client:
+    """One connection per thread that fetches; safe to share across threads."""
+
+    def __init__(self, uri: str, *, token=None, tls_root_certs=None, parallel: int = 4):
+        self.uri = uri
+        self._connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
+        headers = [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
+        self._options = fl.FlightCallOptions(headers=headers, read_options=_READ_OPTIONS)
+        self._parallel = max(1, parallel)
+        with _server_errors():
+            self._flight = fl.connect(uri, **self._connect_args)
+
+    def close(self):
+        self._flight.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ discovery
+
+    def collections(self) -> List[str]:
+        """The names of the collections the server is configured with."""
+        with _server_errors():
+            return [info.descriptor.path[0].decode() for info in self._flight.list_flights(
+                options=self._options)]
+
+    def info(self, request: dict) -> fl.FlightInfo:
+        """The FlightInfo of a request: schema, total_records, endpoints in order."""
+        with _server_errors():
+            return self._flight.get_flight_info(_descriptor(request), self._options)
+
+    def schema(self, request: dict) -> pa.Schema:
+        with _server_errors():
+            return self._flight.get_schema(_descriptor(request), self._options).schema
+
+    def describe(self, request: dict) -> dict:
+        return self._json_action("describe", request)
+
+    # ------------------------------------------------------------------ data
+
+    def read(self, request: dict, *, progress: Optional[bool] = None) -> pa.Table:
+        """The whole request as one table, endpoints fetched in parallel and kept in order.
+
+        ``progress``: a tqdm bar over rows; ``None`` shows it for reads of at least
+        ``PROGRESS_MIN_ROWS`` rows when the output is a terminal, ``False`` never.
+        """
+        info = self.info(request)
+        bar = _progress(info.total_records, progress)
+        try:
+            tables = []
+            for table in self._fetch(info.endpoints, bar):
+                tables.append(table)
+            if not tables:
+                return info.schema.empty_table()
+            return pa.concat_tables(tables)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def batches(self, request: dict) -> pa.RecordBatchReader:
+        """A reader of the request's batches in order; endpoints are fetched ahead in
+        parallel (at most ``parallel`` at once), so the reader streams."""
+        info = self.info(request)
+
+        def generate() -> Iterator[pa.RecordBatch]:
+            for table in self._fetch(info.endpoints, None):
+                yield from table.to_batches()
+
+        return pa.RecordBatchReader.from_batches(info.schema, generate())
+
+    def to_polars(self, request: dict, *, progress: Optional[bool] = None):
+        """The request as a polars DataFrame (X as an Array column, labels Categorical)."""
+        import polars as pl
+
+        return pl.from_arrow(self.read(request, progress=progress))
+
+    def to_duckdb(self, request: dict, con=None):
+        """A DuckDB relation over the request's stream (read once when queried)."""
+        import duckdb
+
+        con = con if con is not None else duckdb.connect()
+        return con.from_arrow(self.batches(request))
+
+    def do_get(self, ticket: Union[fl.Ticket, bytes, dict]) -> pa.Table:
+        """One ticket's rows: a FlightEndpoint's ticket, its bytes, or a ticket as a dict
+        (``{"request": {...}, "start": p, "stop": q}`` or ``"indices": [...]``)."""
+        if isinstance(ticket, dict):
+            ticket = fl.Ticket(json.dumps(ticket).encode())
+        elif isinstance(ticket, bytes):
+            ticket = fl.Ticket(ticket)
+        with _server_errors():
+            return self._flight.do_get(ticket, self._options).read_all()
+
+    def _fetch(self, endpoints, bar) -> Iterator[pa.Table]:
+        """Each endpoint's table, in order, ``parallel`` fetched at a time."""
+
+        def one(endpoint):
+            with _server_errors():
+                location = endpoint.locations[0].uri.decode() if endpoint.locations else self.uri
+                with fl.connect(location, **self._connect_args) as c:
+                    return c.do_get(endpoint.ticket, self._options).read_all()
+
+        with ThreadPoolExecutor(self._parallel) as pool:
+            futures = [pool.submit(one, e) for e in endpoints[:self._parallel]]
+            nxt = len(futures)
+            for i in range(len(endpoints)):
+                table = futures[i].result()
+                futures[i] = None  # a streamed table is the caller's now, not ours
+                if nxt < len(endpoints):
+                    futures.append(pool.submit(one, endpoints[nxt]))
+                    nxt += 1
+                if bar is not None:
+                    bar.update(table.num_rows)
+                yield table
+
+    # ------------------------------------------------------------------ actions
+
+    def shape(self, request: dict) -> tuple:
+        return tuple(self._json_action("shape", request))
+
+    def original_shapes(self, request: dict) -> List[tuple]:
+        return [tuple(s) for s in self._json_action("original_shapes", request)]
+
+    def var_joint(self, request: dict) -> Optional[List[str]]:
+        return self._json_action("var_joint", request)
+
+    def check_vars_sorted(self, request: dict, ascending: bool = True) -> bool:
+        return self._json_action("check_vars_sorted", request, ascending=ascending)
+
+    def check_vars_non_aligned(self, request: dict, vars: List[str]) -> List[int]:
+        return self._json_action("check_vars_non_aligned", request, vars=list(vars))
+
+    def get_merged_categories(self, request: dict, label_key: str) -> list:
+        return self._json_action("get_merged_categories", request, label_key=label_key)
+
+    def get_merged_labels(self, request: dict, label_key: str) -> np.ndarray:
+        table = self._ipc_action("get_merged_labels", request, label_key=label_key)
+        return np.asarray(table[label_key].to_pylist(), dtype=object)
+
+    def get_label_weights(self, request: dict, obs_keys: Union[str, List[str]],
+                          scaler: Optional[float] = None, return_categories: bool = False):
+        """Per-row weights (numpy float64) as lamindb computes them; with
+        ``return_categories`` a dict {label: weight}."""
+        args = {"obs_keys": obs_keys, "scaler": scaler, "return_categories": return_categories}
+        if return_categories:
+            return self._json_action("get_label_weights", request, **args)
+        return self._ipc_action("get_label_weights", request, **args)["weight"].to_numpy()
+
+    def server_status(self) -> dict:
+        """Arrow memory and streams of the server right now."""
+        return json.loads(self._action("server_status", b"{}"))
+
+    def _json_action(self, name: str, request: dict, **args):
+        return json.loads(self._action(name, _body(request, args)))
+
+    def _ipc_action(self, name: str, request: dict, **args) -> pa.Table:
+        return pa.ipc.open_stream(self._action(name, _body(request, args))).read_all()
+
+    def _action(self, name: str, body: bytes) -> bytes:
+        with _server_errors():
+            results = list(self._flight.do_action(fl.Action(name, body), self._options))
+        return results[0].body.to_pybytes()
+
+
+def _descriptor(request: dict) -> fl.FlightDescriptor:
+    if not isinstance(request, dict):
+        raise TypeError(f"a request is a dict of the server's keys, got {type(request).__name__}")
+    return fl.FlightDescriptor.for_command(json.dumps(request))
+
+
+def _body(request: dict, args: dict) -> bytes:
+    return json.dumps({**request, "args": args}).encode()
+
+
+def _progress(total: int, progress: Optional[bool]):
+    if progress is False or (progress is None and total < PROGRESS_MIN_ROWS):
+        return None
+    from tqdm.auto import tqdm
+
+    # disable=None: tqdm hides itself when the output is not a terminal (unless asked for).
+    return tqdm(total=total, unit="rows", unit_scale=True, desc="annflight",
+                disable=None if progress is None else False)
