@@ -68,5 +68,5 @@ def test_readme_python_snippets_run_and_compute_the_right_values(server):
     assert ns["batch_codes"].tolist() == [-1 if codes[r] is None else codes[r]
                                           for r in [42, 7, 7, 499]]
     # PyTorch: the loop trained on real batches.
-    assert ns["x"].shape[1] == 100 and ns["y"].dtype == torch.int64
+    assert ns["batch"]["X"].shape[1] == 100 and ns["batch"]["cell_type"].dtype == torch.int64
     assert torch.isfinite(ns["loss"])

@@ -1,23 +1,24 @@
-"""The PyTorch example module: a tiny linear classifier trained for one epoch through DataLoader
-workers (and through two distributed ranks); every row is seen exactly once per epoch, with the
-values anndata reads; LZ4-compressed streams (the default) give the same tensors."""
+"""annflight.torch.AnnflightDataset (the package's PyTorch dataset): a tiny classifier trained
+through DataLoader workers and through two distributed ranks; every row of an epoch is read by
+exactly one part (padding aside), every part has the same number of rows and batches, values
+are anndata's, LZ4 streams give the same tensors, and an epoch resumes from its state_dict."""
 import json
 import os
 
 import numpy as np
-import pyarrow.flight as fl
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch.utils.data import DataLoader
 
-from annflight_torch import AnnflightDataset
+from annflight.torch import AnnflightDataset
 from conftest import FIX_PATHS
 from expected import Expected
 
-REQUEST = {"collection": "fix", "rows_per_endpoint": 20}
+REQUEST = {"collection": "fix", "obs_keys": ["cell_type"], "obsm_keys": [], "unknown_label": "unknown"}
 EXP = Expected(FIX_PATHS, ["cell_type"], unknown_label="unknown")
+EXP_PCA = Expected(FIX_PATHS, ["cell_type"], ["X_pca"], unknown_label="unknown")
 
 
 def expected_y(rows) -> np.ndarray:
@@ -25,89 +26,105 @@ def expected_y(rows) -> np.ndarray:
     return np.array([-1 if codes[r] is None else codes[r] for r in rows])
 
 
-def test_categories_leave_out_the_unknown_label(server):
-    ds = AnnflightDataset(server.uri, REQUEST, "cell_type", unknown_label="unknown")
-    assert ds.categories() == EXP.dictionary("cell_type")
-    assert "unknown" not in ds.categories()
+def padded_epoch_covers_every_row(seen, parts):
+    """Every row at least once; only the padding (fewer than `parts` rows) seen twice."""
+    assert sorted(set(seen)) == list(range(EXP.n_obs))
+    assert EXP.n_obs <= len(seen) < EXP.n_obs + parts
+    assert len(seen) % parts == 0
 
 
-@pytest.mark.parametrize("shuffle", [False, True])
-def test_one_epoch_through_two_workers_sees_every_row_once(server, shuffle):
+@pytest.mark.parametrize("sampler", [None, {"kind": "block_shuffle", "block_size": 4,
+                                            "pool_blocks": 4}])
+def test_one_epoch_through_two_workers(server, sampler):
     torch.manual_seed(0)
-    ds = AnnflightDataset(server.uri, REQUEST, "cell_type", unknown_label="unknown",
-                          shuffle=shuffle, return_index=True)
-    classes = ds.categories()
-    model = torch.nn.Linear(len(EXP.var_joint), len(classes))
+    ds = AnnflightDataset(server.uri, REQUEST, batch_size=16, sampler=sampler)
+    model = torch.nn.Linear(len(EXP.var_joint), len(EXP.dictionary("cell_type")))
     optimiser = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-1)
-    loader = DataLoader(ds, batch_size=16, num_workers=2, multiprocessing_context="spawn")
-    seen, xs, ys = [], [], []
-    for x, y, rows in loader:
+    loader = DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="spawn")
+    seen, xs, ys, sizes = [], [], [], []
+    for batch in loader:
+        x, y = batch["X"], batch["cell_type"]
+        assert x.dtype == torch.float32 and y.dtype == torch.int64
         optimiser.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
         optimiser.step()
-        assert torch.isfinite(loss) or (y == -1).all()
-        seen.extend(rows.tolist())
+        seen.extend(batch["_row"].tolist())
         xs.append(x.numpy())
         ys.append(y.numpy())
-    assert sorted(seen) == list(range(EXP.n_obs)), "every row exactly once per epoch"
-    if not shuffle:  # endpoints go round-robin to the workers: not in collection order
-        assert seen != list(range(EXP.n_obs))
+        sizes.append(len(y))
+    padded_epoch_covers_every_row(seen, 2)
+    per_part = len(seen) // 2
+    assert sizes.count(16) == 2 * (per_part // 16)  # the same full batches in both parts
     np.testing.assert_array_equal(np.concatenate(xs), EXP.X()[seen])
     np.testing.assert_array_equal(np.concatenate(ys), expected_y(seen))
     assert (np.concatenate(ys) == -1).any() and (np.concatenate(ys) >= 0).any()
+    if sampler is not None:
+        assert seen[:per_part] != sorted(seen[:per_part])
 
 
-def test_epochs_shuffle_differently_but_cover_the_same_rows(server):
-    ds = AnnflightDataset(server.uri, REQUEST, "cell_type", shuffle=True, return_index=True)
-    orders = []
+def test_epochs_differ_and_an_epoch_resumes_from_its_state(server):
+    ds = AnnflightDataset(server.uri, REQUEST, batch_size=10, sampler={"kind": "shuffle"},
+                          seed=4)
+    epochs = []
     for epoch in range(2):
         ds.set_epoch(epoch)
-        orders.append([int(r) for _, _, r in ds])
-    assert orders[0] != orders[1]
-    assert sorted(orders[0]) == sorted(orders[1]) == list(range(EXP.n_obs))
+        epochs.append([r for b in ds for r in b["_row"].tolist()])
+    assert epochs[0] != epochs[1]
+    assert sorted(epochs[0]) == sorted(epochs[1]) == list(range(EXP.n_obs))
+    ds.set_epoch(1)
+    it = iter(ds)
+    first = [r for _ in range(3) for r in next(it)["_row"].tolist()]
+    state = ds.state_dict()
+    assert state == {"epoch": 1, "seed": 4, "rows": 30}
+    resumed = AnnflightDataset(server.uri, REQUEST, batch_size=10, sampler={"kind": "shuffle"})
+    resumed.load_state_dict(state)
+    rest = [r for b in resumed for r in b["_row"].tolist()]
+    assert first + rest == epochs[1]
+
+
+def test_lz4_by_default_and_the_same_tensors_as_uncompressed(server):
+    got = {}
+    for codec in ("none", "lz4"):
+        ds = AnnflightDataset(server.uri, {**REQUEST, "obsm_keys": ["X_pca"]}, batch_size=7,
+                              compression=codec)
+        assert ds.request["compression"] == codec
+        got[codec] = list(ds)
+    assert len(got["lz4"]) == len(got["none"]) == -(-EXP.n_obs // 7)
+    for a, b in zip(got["lz4"], got["none"]):
+        assert a.keys() == b.keys() == {"_store_idx", "_row", "X", "cell_type", "obsm_X_pca"}
+        for k in a:
+            assert torch.equal(a[k].nan_to_num(-7.0), b[k].nan_to_num(-7.0)), k
+    # obsm rows of the store without X_pca (csc.h5ad) are NaN, the others anndata's.
+    rows = np.concatenate([b["_row"].numpy() for b in got["lz4"]])
+    pca = np.concatenate([b["obsm_X_pca"].numpy() for b in got["lz4"]])
+    for r, got_row in zip(rows, pca):
+        want = EXP_PCA.obsm("X_pca")[r]
+        if want is None:
+            assert np.isnan(got_row).all()
+        else:
+            np.testing.assert_allclose(got_row, want)
 
 
 def _rank(rank, world, init_file, uri, out_dir):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
                             world_size=world)
     try:
-        ds = AnnflightDataset(uri, REQUEST, "cell_type", unknown_label="unknown",
-                              return_index=True)
-        rows = [int(r) for _, _, r in ds]
+        ds = AnnflightDataset(uri, REQUEST, batch_size=8, sampler={"kind": "block_shuffle"})
+        batches = [b["_row"].tolist() for b in ds]
         with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
-            json.dump(rows, f)
+            json.dump(batches, f)
     finally:
         dist.destroy_process_group()
 
 
-def test_distributed_ranks_split_the_endpoints(server, tmp_path):
+def test_distributed_ranks_get_equal_disjoint_parts(server, tmp_path):
     world = 2
     mp.spawn(_rank, args=(world, str(tmp_path / "init"), server.uri, str(tmp_path)),
              nprocs=world, join=True)
     per_rank = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(world)]
-    assert all(per_rank), "each rank read some rows"
-    assert not set(per_rank[0]) & set(per_rank[1])
-    assert sorted(per_rank[0] + per_rank[1]) == list(range(EXP.n_obs))
-
-
-def test_lz4_by_default_and_the_same_tensors_as_uncompressed(server):
-    request = {**REQUEST, "rows_per_batch": 7}
-    args = dict(label_key="cell_type", unknown_label="unknown", return_index=True)
-    datasets = {"none": AnnflightDataset(server.uri, request, compression="none", **args),
-                "lz4": AnnflightDataset(server.uri, request, **args)}  # the default
-    with fl.connect(server.uri) as client:
-        for codec, ds in datasets.items():
-            assert {json.loads(ep.ticket.ticket)["request"].get("compression", "none")
-                    for ep in ds.endpoints(client)} == {codec}
-    got = {codec: list(ds) for codec, ds in datasets.items()}
-    assert len(got["lz4"]) == len(got["none"]) == EXP.n_obs
-    for (x, y, row), (x0, y0, row0) in zip(got["lz4"], got["none"]):
-        assert x.dtype == x0.dtype == torch.float32
-        assert torch.equal(x, x0) and torch.equal(y, y0) and int(row) == int(row0)
-    rows = [int(r) for _, _, r in got["lz4"]]
-    assert rows == list(range(EXP.n_obs))
-    np.testing.assert_array_equal(np.stack([x.numpy() for x, _, _ in got["lz4"]]), EXP.X())
-    np.testing.assert_array_equal(np.array([int(y) for _, y, _ in got["lz4"]]),
-                                  expected_y(rows))
+    assert len(per_rank[0]) == len(per_rank[1]), "equal batch counts: no rank waits"
+    rows = [[r for b in batches for r in b] for batches in per_rank]
+    assert len(rows[0]) == len(rows[1])
+    padded_epoch_covers_every_row(rows[0] + rows[1], world)
