@@ -5,9 +5,10 @@
     table = client.read({"collection": "demo", "obs_keys": ["cell_type"]})
 """
 from .client import Client, connect
+from .mapped import MappedCollection
 from .errors import (AnnflightError, InvalidRequest, NotFound, ServerError, Unauthorized,
                      Unavailable)
 
-__all__ = ["connect", "Client", "AnnflightError", "InvalidRequest", "NotFound",
+__all__ = ["connect", "Client", "MappedCollection", "AnnflightError", "InvalidRequest", "NotFound",
            "Unauthorized", "Unavailable", "ServerError"]
 __version__ = "0.1.0"

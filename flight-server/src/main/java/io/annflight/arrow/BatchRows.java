@@ -80,8 +80,19 @@ final class BatchRows {
     return new BatchRows(n, rows, store, positions, locals);
   }
 
-  /** Whether a store's sorted local rows are one gap-free run (read as a range). */
+  /**
+   * Whether a store's sorted local rows are one gap-free run without repeats (read as a
+   * range). Each step is checked: first and last alone cannot tell {3, 3, 5} from 3..5.
+   */
   static boolean isRun(long[] rows) {
-    return rows.length > 0 && rows[rows.length - 1] - rows[0] == rows.length - 1;
+    if (rows.length == 0) {
+      return false;
+    }
+    for (int k = 1; k < rows.length; k++) {
+      if (rows[k] != rows[k - 1] + 1) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -64,7 +64,10 @@ class DirectRowsTest {
       // Rows 5, 5, 0, 24, 5, 30: duplicates, both stores, each row read to its own place.
       for (RowSelection rows : List.of(new RowSelection.Range(20, 30),
           new RowSelection.Indices(new long[] {3, 2, 1, 0}),
-          new RowSelection.Indices(new long[] {5, 5, 0, 24, 5, 30}))) {
+          new RowSelection.Indices(new long[] {5, 5, 0, 24, 5, 30}),
+          // A repeat with the span of a run (3, 3, 5 spans 3..5): not a range read.
+          new RowSelection.Indices(new long[] {3, 3, 5}),
+          new RowSelection.Indices(new long[] {5, 3, 3}))) {
         try (BufferAllocator a = allocator.newChildAllocator("stream", 0, Long.MAX_VALUE);
             BatchStream s = BatchStream.open(plan, rows, a, 10)) {
           assertThat(s.next()).isTrue();

@@ -1,0 +1,163 @@
+"""A drop-in for lamindb's ``MappedCollection`` served by annflight: the same constructor
+arguments (plus the server's address) and the same map-style dataset behaviour, so code written
+for lamindb (``DataLoader(mc, sampler=WeightedRandomSampler(mc.get_label_weights(...)))``) runs
+against a server after changing the import and the first argument."""
+import os
+from typing import Dict, List, Optional, Sequence, Union
+
+import numpy as np
+import pyarrow as pa
+
+from .client import Client
+
+Keys = Optional[Union[str, List[str]]]
+
+
+def _listed(keys: Keys) -> List[str]:
+    if keys is None:
+        return []
+    return [keys] if isinstance(keys, str) else list(keys)
+
+
+class MappedCollection:
+    """lamindb's ``MappedCollection(path_list, layers_keys, obs_keys, obsm_keys, obs_filter,
+    join, encode_labels, unknown_label, cache_categories, parallel, dtype)`` over a server.
+
+    Name the stores with ``path_list`` (relative to the server's data root) or a configured
+    ``collection``. ``mc[i]`` is a dict: each layers key's row (numpy), each obs key's label
+    (encoded: its position in the merged categories, -1 for the unknown label and for missing
+    labels), ``obsm_<key>`` rows, ``_store_idx``. ``mc.__getitems__(indices)`` fetches a whole
+    minibatch in one request (torch's DataLoader uses it when present). ``cache_categories``
+    and ``parallel`` are accepted for compatibility; the server computes categories once per
+    collection and reads in parallel whatever they say.
+    """
+
+    def __init__(self, uri: str, path_list: Optional[Sequence[str]] = None, *,
+                 collection: Optional[str] = None, layers_keys: Keys = None,
+                 obs_keys: Keys = None, obsm_keys: Keys = None,
+                 obs_filter: Optional[Dict] = None, join: Optional[str] = "inner",
+                 encode_labels: Union[bool, List[str]] = True,
+                 unknown_label: Optional[Union[str, Dict[str, str]]] = None,
+                 cache_categories: bool = True, parallel: bool = False,
+                 dtype: Optional[str] = None, token: Optional[str] = None):
+        if (path_list is None) == (collection is None):
+            raise ValueError("name the stores with either path_list or collection")
+        self.uri, self._token = uri, token
+        request = {"collection": collection} if collection is not None else {
+            "paths": list(path_list)}
+        self.layers_keys = _listed(layers_keys) or ["X"]
+        self.obs_keys = _listed(obs_keys)
+        self.obsm_keys = _listed(obsm_keys)
+        request.update({"layers_keys": self.layers_keys, "obs_keys": self.obs_keys,
+                        "obsm_keys": self.obsm_keys, "join": join,
+                        "encode_labels": encode_labels, "unknown_label": unknown_label,
+                        "dtype": dtype})
+        if obs_filter is not None:
+            request["obs_filter"] = obs_filter
+        self.request = request
+        self.cache_categories, self.parallel = cache_categories, parallel
+        self._client = None
+        self._pid = None
+        self._closed = False
+        self._n_obs = int(self._connection().shape(self.request)[0])
+
+    # ------------------------------------------------------------------ connection
+
+    def _connection(self) -> Client:
+        """One Flight client per process: DataLoader workers open their own."""
+        if self._closed:
+            raise RuntimeError("the MappedCollection is closed")
+        if self._client is None or self._pid != os.getpid():
+            self._client = Client(self.uri, token=self._token)
+            self._pid = os.getpid()
+        return self._client
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_client"] = None  # gRPC channels do not survive pickling into workers
+        return state
+
+    @staticmethod
+    def torch_worker_init_fn(worker_id: int):
+        """For lamindb compatibility: each worker opens its own connection on first use."""
+
+    def close(self):
+        if self._client is not None:
+            self._client.close()
+        self._client = None
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ dataset
+
+    def __len__(self) -> int:
+        return self._n_obs
+
+    @property
+    def n_obs(self) -> int:
+        return self._n_obs
+
+    def __getitem__(self, idx: int) -> dict:
+        return self.__getitems__([idx])[0]
+
+    def __getitems__(self, indices: Sequence[int]) -> List[dict]:
+        rows = [int(i) + self._n_obs if int(i) < 0 else int(i) for i in indices]
+        for i, r in zip(indices, rows):
+            if not 0 <= r < self._n_obs:
+                raise IndexError(f"index {i} out of range for a collection of {self._n_obs}")
+        table = self._connection().do_get({"request": self.request, "indices": rows})
+        columns = {}
+        for name in table.column_names:
+            col = table[name].combine_chunks()
+            if pa.types.is_fixed_size_list(col.type) or pa.types.is_list(col.type):
+                columns[name] = [None if v is None else np.asarray(v, dtype=_dtype(col))
+                                 for v in col.to_pylist()]
+            elif pa.types.is_dictionary(col.type):
+                columns[name] = col.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            else:
+                columns[name] = col.to_pylist()
+        return [{k: v[i] for k, v in columns.items()} for i in range(table.num_rows)]
+
+    # ------------------------------------------------------------------ lamindb's methods
+
+    @property
+    def shape(self) -> tuple:
+        return self._connection().shape(self.request)
+
+    @property
+    def original_shapes(self) -> List[tuple]:
+        return self._connection().original_shapes(self.request)
+
+    @property
+    def var_joint(self) -> Optional[List[str]]:
+        return self._connection().var_joint(self.request)
+
+    def check_vars_sorted(self, ascending: bool = True) -> bool:
+        return self._connection().check_vars_sorted(self.request, ascending)
+
+    def check_vars_non_aligned(self, vars: List[str]) -> List[int]:
+        return self._connection().check_vars_non_aligned(self.request, vars)
+
+    def get_label_weights(self, obs_keys: Union[str, List[str]],
+                          scaler: Optional[float] = None, return_categories: bool = False):
+        return self._connection().get_label_weights(self.request, obs_keys, scaler,
+                                                    return_categories)
+
+    def get_merged_labels(self, label_key: str) -> np.ndarray:
+        return self._connection().get_merged_labels(self.request, label_key)
+
+    def get_merged_categories(self, label_key: str) -> list:
+        return self._connection().get_merged_categories(self.request, label_key)
+
+
+def _dtype(col) -> np.dtype:
+    return pa.list_(col.type.value_type).value_type.to_pandas_dtype()
