@@ -51,7 +51,7 @@ fi
 import importlib, sys
 missing = []
 for name in ("pyarrow", "pyarrow.flight", "duckdb", "polars", "torch", "pytest", "numpy", "pandas",
-             "tqdm", "annflight"):
+             "tqdm", "annflight", "lightning"):
     try:
         importlib.import_module(name)
     except Exception as e:  # report every one, not just the first

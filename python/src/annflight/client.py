@@ -184,7 +184,8 @@ class Client:
         args = {"obs_keys": obs_keys, "scaler": scaler, "return_categories": return_categories}
         if return_categories:
             return self._json_action("get_label_weights", request, **args)
-        return self._ipc_action("get_label_weights", request, **args)["weight"].to_numpy()
+        # A writable copy: torch samplers take it as a tensor.
+        return np.array(self._ipc_action("get_label_weights", request, **args)["weight"])
 
     def server_status(self) -> dict:
         """Arrow memory and streams of the server right now."""
