@@ -115,16 +115,7 @@ class MappedCollection:
             if not 0 <= r < self._n_obs:
                 raise IndexError(f"index {i} out of range for a collection of {self._n_obs}")
         table = self._connection().do_get({"request": self.request, "indices": rows})
-        columns = {}
-        for name in table.column_names:
-            col = table[name].combine_chunks()
-            if pa.types.is_fixed_size_list(col.type) or pa.types.is_list(col.type):
-                columns[name] = [None if v is None else np.asarray(v, dtype=_dtype(col))
-                                 for v in col.to_pylist()]
-            elif pa.types.is_dictionary(col.type):
-                columns[name] = col.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-            else:
-                columns[name] = col.to_pylist()
+        columns = {name: _column(table[name].combine_chunks()) for name in table.column_names}
         return [{k: v[i] for k, v in columns.items()} for i in range(table.num_rows)]
 
     # ------------------------------------------------------------------ lamindb's methods
@@ -159,5 +150,19 @@ class MappedCollection:
         return self._connection().get_merged_categories(self.request, label_key)
 
 
-def _dtype(col) -> np.dtype:
-    return pa.list_(col.type.value_type).value_type.to_pandas_dtype()
+def _column(col: pa.Array):
+    """A column as something indexable by row: a 2-D array (rows are views of one copy) for
+    fixed-size lists, codes for encoded labels, else Python values."""
+    if pa.types.is_fixed_size_list(col.type):
+        width = col.type.list_size
+        values = col.values.slice(col.offset * width, len(col) * width)
+        matrix = np.array(values.to_numpy(zero_copy_only=False)).reshape(len(col), width)
+        if col.null_count:  # rows of stores without the element: None, as lamindb has none
+            valid = col.is_valid().to_numpy(zero_copy_only=False)
+            return [matrix[i] if valid[i] else None for i in range(len(col))]
+        return matrix
+    if pa.types.is_list(col.type):
+        return [None if v is None else np.asarray(v) for v in col.to_pylist()]
+    if pa.types.is_dictionary(col.type):
+        return col.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    return col.to_pylist()

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""PyTorch training input, in one run on the same files: the package's datasets beside a
+MappedCollection-style dataset in DataLoader(shuffle=True).
+
+Uses the throughput benchmark's collection (synthetic.py, under --dir; written when missing)
+and measures samples/s delivered as tensors (X [256, 2000] float32 and cell_type codes), plus
+the mixing figure (distinct 1,000-row ranges per batch of 256; uniform gives about 49.7):
+
+  annflight.torch.AnnflightDataset, block_shuffle      num_workers 0 and 2
+  annflight.MappedCollection, DataLoader(shuffle=True)  num_workers 0 and 2 (__getitems__)
+  h5py per-row map-style dataset (MappedCollection's access pattern), DataLoader(shuffle=True)
+                                                        num_workers 0 and 2
+
+Needs torch: run it with the test venv's python (integration-tests/target/venv, made by
+run-pytest.sh) after `mvn -B -q package -DskipTests`:
+    integration-tests/target/venv/bin/python integration-tests/bench/torch_bench.py
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throughput_bench import OBS_KEY, REPO, H5Store, Server  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch.utils.data import DataLoader, Dataset  # noqa: E402
+
+import annflight  # noqa: E402
+import synthetic  # noqa: E402
+from annflight.torch import AnnflightDataset  # noqa: E402
+
+BATCH = 256
+
+
+class H5RowDataset(Dataset):
+    """MappedCollection's access pattern: one row at a time from h5py."""
+
+    def __init__(self, paths):
+        self.paths = [str(p) for p in paths]
+        self.stores = None
+        sizes = [H5Store(p).n for p in self.paths]
+        self.offsets = np.cumsum([0] + sizes)
+
+    def __len__(self):
+        return int(self.offsets[-1])
+
+    def __getitem__(self, i):
+        if self.stores is None:  # per worker: h5py handles do not pickle
+            self.stores = [H5Store(p) for p in self.paths]
+        k = int(np.searchsorted(self.offsets, i, side="right") - 1)
+        x, code, _ = self.stores[k].row(int(i - self.offsets[k]))
+        return {"X": np.asarray(x, dtype=np.float32), OBS_KEY: int(code), "_row": int(i)}
+
+
+def mixing(rows: np.ndarray) -> float:
+    n = len(rows) // BATCH * BATCH
+    return float(np.mean([len(np.unique(w)) for w in (rows[:n] // 1000).reshape(-1, BATCH)]))
+
+
+def measure(loader, seconds: float):
+    """(samples/s, mixing) over whole batches until `seconds` pass (after one warm batch)."""
+    it = iter(loader)
+    next(it)
+    rows, t0, n = [], time.perf_counter(), 0
+    for batch in it:
+        x = batch["X"]
+        assert x.dtype == torch.float32
+        rows.append(np.asarray(batch["_row"]) if "_row" in batch else np.arange(len(x)))
+        n += len(x)
+        if time.perf_counter() - t0 > seconds:
+            break
+    dt = time.perf_counter() - t0
+    return n / dt, mixing(np.concatenate(rows))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench/throughput"))
+    ap.add_argument("--jar", type=Path, default=REPO / "flight-server/target/annflight-server.jar")
+    ap.add_argument("--cells", type=int, default=50_000)
+    ap.add_argument("--genes", type=int, default=2_000)
+    ap.add_argument("--layout", default="csr")
+    ap.add_argument("--seconds", type=float, default=15.0)
+    args = ap.parse_args()
+    paths = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05,
+                                       layouts=(args.layout,))
+    server = Server(args.jar, paths, None, [])
+    request = {"collection": args.layout, "obs_keys": [OBS_KEY], "obsm_keys": []}
+    spawn = {"multiprocessing_context": "spawn"}
+    results = {}
+    try:
+        warm = AnnflightDataset(server.location, request, batch_size=BATCH,
+                                sampler={"kind": "block_shuffle"})
+        t_end = time.perf_counter() + 15
+        while time.perf_counter() < t_end:  # untimed: the server's JIT
+            for _ in zip(range(50), warm):
+                pass
+        for workers in (0, 2):
+            extra = spawn if workers else {}
+            ds = AnnflightDataset(server.location, request, batch_size=BATCH,
+                                  sampler={"kind": "block_shuffle"})
+            results[f"annflight.torch.AnnflightDataset block_shuffle, {workers} workers"] = \
+                measure(DataLoader(ds, batch_size=None, num_workers=workers, **extra),
+                        args.seconds)
+            mc = annflight.MappedCollection(server.location, collection=args.layout,
+                                            obs_keys=OBS_KEY)
+            results[f"annflight.MappedCollection, DataLoader(shuffle=True), {workers} workers"] \
+                = measure(DataLoader(mc, batch_size=BATCH, shuffle=True, num_workers=workers,
+                                     **extra), args.seconds)
+            results[f"h5py per-row (MappedCollection-like), DataLoader(shuffle=True), "
+                    f"{workers} workers"] = measure(DataLoader(
+                        H5RowDataset(paths[args.layout]), batch_size=BATCH, shuffle=True,
+                        num_workers=workers, **extra), args.seconds)
+    finally:
+        server.stop()
+    print(f"\n{args.cells:,} cells x {args.genes:,} genes ({args.layout}), batches of {BATCH}"
+          " as tensors; samples/s and distinct 1,000-row ranges per batch")
+    print("| dataset | samples/s | mixing |\n|---|--:|--:|")
+    for k, (rate, mix) in results.items():
+        print(f"| {k} | {rate:,.0f} | {mix:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
