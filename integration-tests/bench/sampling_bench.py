@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput_bench import (OBS_KEY, OBSM_KEY, OPTIONS, REPO, H5Store,  # noqa: E402
-                              Server, batch_to_numpy)
+from throughput_bench import (OBS_KEY, OBSM_KEY, OPTIONS, H5Store, Server,  # noqa: E402
+                              add_collection_args, batch_to_numpy)
 
 import numpy as np  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
@@ -103,10 +103,7 @@ def label_weights(paths) -> np.ndarray:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench/throughput"))
-    ap.add_argument("--jar", type=Path, default=REPO / "flight-server/target/annflight-server.jar")
-    ap.add_argument("--cells", type=int, default=50_000)
-    ap.add_argument("--genes", type=int, default=2_000)
+    add_collection_args(ap)
     ap.add_argument("--layouts", default="csr,dense")
     ap.add_argument("--warmup", type=float, default=20.0)
     ap.add_argument("--peer-seconds", type=float, default=10.0)

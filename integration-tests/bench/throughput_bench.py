@@ -374,6 +374,15 @@ def fmt_rate(r):
     return rows / dt, nbytes / dt / 1e6
 
 
+def add_collection_args(ap: argparse.ArgumentParser):
+    """--dir, --jar, --cells, --genes: the benchmark collection and the server jar, shared by
+    the benchmarks that read this collection (sampling_bench.py, torch_bench.py)."""
+    ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench/throughput"))
+    ap.add_argument("--jar", type=Path, default=REPO / "flight-server/target/annflight-server.jar")
+    ap.add_argument("--cells", type=int, default=50_000)
+    ap.add_argument("--genes", type=int, default=2_000)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench/throughput"))

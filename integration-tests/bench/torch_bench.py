@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput_bench import OBS_KEY, REPO, H5Store, Server  # noqa: E402
+from throughput_bench import OBS_KEY, H5Store, Server, add_collection_args  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -79,10 +79,7 @@ def measure(loader, seconds: float):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/annflight-bench/throughput"))
-    ap.add_argument("--jar", type=Path, default=REPO / "flight-server/target/annflight-server.jar")
-    ap.add_argument("--cells", type=int, default=50_000)
-    ap.add_argument("--genes", type=int, default=2_000)
+    add_collection_args(ap)
     ap.add_argument("--layout", default="csr")
     ap.add_argument("--seconds", type=float, default=15.0)
     args = ap.parse_args()
