@@ -128,3 +128,29 @@ def test_distributed_ranks_get_equal_disjoint_parts(server, tmp_path):
     rows = [[r for b in batches for r in b] for batches in per_rank]
     assert len(rows[0]) == len(rows[1])
     padded_epoch_covers_every_row(rows[0] + rows[1], world)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_stateful_dataloader_resumes_the_epoch(server, workers):
+    from torchdata.stateful_dataloader import StatefulDataLoader
+
+    def loader(ds):
+        extra = {"multiprocessing_context": "spawn"} if workers else {}
+        return StatefulDataLoader(ds, batch_size=None, num_workers=workers, **extra)
+
+    def dataset():
+        ds = AnnflightDataset(server.uri, REQUEST, batch_size=8, sampler={"kind": "shuffle"},
+                              seed=2)
+        ds.set_epoch(5)
+        return ds
+
+    whole = [b["_row"].tolist() for b in loader(dataset())]
+    first = loader(dataset())
+    it = iter(first)
+    head = [next(it)["_row"].tolist() for _ in range(5)]
+    state = first.state_dict()
+    del it
+    second = loader(dataset())
+    second.load_state_dict(state)
+    rest = [b["_row"].tolist() for b in second]
+    assert head + rest == whole
