@@ -50,9 +50,10 @@ class Server:
 
 
 def _copy_data(root: Path):
-    for name in FIX_PATHS + ["dense.zarr", "csr.h5ad", "empty.h5ad"]:
-        src = FIXTURES / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    # Every fixture store (the engine cases name them all), not the expected-value files.
+    for src in sorted(FIXTURES.iterdir()):
+        if src.suffix in (".h5ad", ".zarr"):
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, root / src.name)
     for name in DEMO_PATHS:
         src = DEMO / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)

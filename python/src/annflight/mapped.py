@@ -161,8 +161,9 @@ def _column(col: pa.Array):
             valid = col.is_valid().to_numpy(zero_copy_only=False)
             return [matrix[i] if valid[i] else None for i in range(len(col))]
         return matrix
-    if pa.types.is_list(col.type):
-        return [None if v is None else np.asarray(v) for v in col.to_pylist()]
+    if pa.types.is_list(col.type):  # rows of different widths (join null)
+        dtype = col.type.value_type.to_pandas_dtype()
+        return [None if v is None else np.asarray(v, dtype=dtype) for v in col.to_pylist()]
     if pa.types.is_dictionary(col.type):
         return col.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     return col.to_pylist()
