@@ -18,6 +18,7 @@ of batches; with ``drop_last`` the remainder of the epoch and each part's last s
 dropped, else the epoch is padded with its first rows (as DistributedSampler does).
 """
 import json
+import sys
 from typing import Dict, Iterator, Optional
 
 import numpy as np
@@ -31,6 +32,7 @@ from .client import _READ_OPTIONS, _server_errors
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
 _BATCHES_PER_MESSAGE = 16
+_WORKER_SWITCH_INTERVAL_S = 0.0002
 
 
 class AnnflightDataset(IterableDataset):
@@ -93,6 +95,11 @@ class AnnflightDataset(IterableDataset):
         return r
 
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
+        if get_worker_info() is not None:
+            # The DataLoader hands each tensor to the main process through a file descriptor
+            # served by a thread of this worker; with the default 5 ms GIL switch interval
+            # that thread waits behind this loop for every tensor of every batch.
+            sys.setswitchinterval(_WORKER_SWITCH_INTERVAL_S)
         shard, n_shards = shard_of_this_process()
         request = self.epoch_request(n_shards)
         options = fl.FlightCallOptions(headers=self._headers, read_options=_READ_OPTIONS)
