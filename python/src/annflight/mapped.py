@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import pyarrow as pa
 
+from .arrow import fixed_size_list_matrix
 from .client import Client
 
 Keys = Optional[Union[str, List[str]]]
@@ -154,11 +155,8 @@ def _column(col: pa.Array):
     """A column as something indexable by row: a 2-D array (rows are views of one copy) for
     fixed-size lists, codes for encoded labels, else Python values."""
     if pa.types.is_fixed_size_list(col.type):
-        width = col.type.list_size
-        values = col.values.slice(col.offset * width, len(col) * width)
-        matrix = np.array(values.to_numpy(zero_copy_only=False)).reshape(len(col), width)
-        if col.null_count:  # rows of stores without the element: None, as lamindb has none
-            valid = col.is_valid().to_numpy(zero_copy_only=False)
+        matrix, valid = fixed_size_list_matrix(col)
+        if valid is not None:  # rows of stores without the element: None, as lamindb has none
             return [matrix[i] if valid[i] else None for i in range(len(col))]
         return matrix
     if pa.types.is_list(col.type):  # rows of different widths (join null)

@@ -28,6 +28,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
+from .arrow import fixed_size_list_matrix
 from .client import _READ_OPTIONS, _server_errors
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
@@ -133,17 +134,14 @@ def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def _matrix(name: str, column: pa.FixedSizeListArray) -> np.ndarray:
-    """A fixed-size-list column as a 2-D array (a copy: Arrow buffers are read-only). Rows of
-    stores that lack the element (null rows) are NaN; integer matrices cannot hold that."""
-    width = column.type.list_size
-    n = len(column)
-    values = column.values.slice(column.offset * width, n * width)
-    x = np.array(values.to_numpy(zero_copy_only=False)).reshape(n, width)
-    if column.null_count:
+    """A fixed-size-list column as a 2-D array. Rows of stores that lack the element (null
+    rows) are NaN; integer matrices cannot hold that."""
+    x, valid = fixed_size_list_matrix(column)
+    if valid is not None:
         if not np.issubdtype(x.dtype, np.floating):
             raise ValueError(f"column {name!r} has rows from stores without it, which an"
                              f" integer tensor cannot mark; request a float dtype")
-        x[~column.is_valid().to_numpy(zero_copy_only=False)] = np.nan
+        x[~valid] = np.nan
     return x
 
 

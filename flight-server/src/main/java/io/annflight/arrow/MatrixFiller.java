@@ -52,12 +52,10 @@ final class MatrixFiller implements ColumnFiller {
     if (whole >= 0) {
       long[] locals = rows.localRows[whole];
       MatrixReader reader = plan.readers().get(whole).get();
-      long first = locals[0];
-      long stop = locals[locals.length - 1] + 1;
-      if (loadDirect(rows.size, reader, first, stop)) {
+      if (loadDirect(rows.size, reader, locals)) {
         return;
       }
-      run = (RowBlock.Dense) reader.readRows(first, stop);
+      run = (RowBlock.Dense) reader.readRows(locals[0], locals[locals.length - 1] + 1);
     }
     int n = rows.size;
     long[] rowStart = new long[n];
@@ -134,7 +132,7 @@ final class MatrixFiller implements ColumnFiller {
    * exactly as sent, read with positional file reads): one copy, by the kernel. False, with
    * nothing loaded, otherwise; the run is then copied like any other rows.
    */
-  private boolean loadDirect(int n, MatrixReader reader, long first, long stop) {
+  private boolean loadDirect(int n, MatrixReader reader, long[] run) {
     if (outType == ElementType.BOOL) {
       return false; // Arrow packs bools as bits; stores keep a byte each
     }
@@ -142,7 +140,11 @@ final class MatrixFiller implements ColumnFiller {
     long bytes = dataBytes(total);
     FixedSizeListVector fsl = (FixedSizeListVector) vector;
     try (ArrowBuf values = fsl.getAllocator().buffer(Math.max(1, bytes))) {
-      if (!reader.readLittleEndianRows(first, stop, values.nioBuffer(0, (int) bytes))) {
+      long[] offsets = new long[n];
+      for (int k = 0; k < n; k++) {
+        offsets[k] = (long) k * width * outType.byteWidth();
+      }
+      if (!reader.readLittleEndianRowsTo(run, offsets, values.nioBuffer(0, (int) bytes))) {
         return false;
       }
       int[] rowWidth = new int[n];

@@ -131,10 +131,10 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
 
   private FlightInfo info(FlightDescriptor descriptor, CollectionRequest request,
       CollectionPlan plan) {
+    EpochOrder order = epochOrders.of(plan, request.epoch());
     // Refused here already, not only when the first stream starts.
     streamServices.budget().rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(),
-        plan.nObs());
-    EpochOrder order = epochOrders.of(plan, request.epoch());
+        order.length());
     Location[] where = locations.get().toArray(new Location[0]);
     List<FlightEndpoint> eps = new ArrayList<>();
     for (RowSelection.Range r : endpointRanges(plan, request, order)) {

@@ -32,7 +32,8 @@ final class CollectionActions {
   private final Function<CollectionRequest, CollectionPlan.Lease> planner;
   private final BufferAllocator allocator;
 
-  CollectionActions(RequestResolver resolver, Function<CollectionRequest, CollectionPlan.Lease> planner,
+  CollectionActions(RequestResolver resolver,
+      Function<CollectionRequest, CollectionPlan.Lease> planner,
       BufferAllocator allocator) {
     this.resolver = resolver;
     this.planner = planner;

@@ -1,6 +1,7 @@
 package io.annflight.flight;
 
 import io.annflight.schema.RequestException;
+import io.annflight.schema.RequestLimits;
 import io.annflight.schema.RowSelection;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,7 @@ public final class EndpointPlanner {
   public static final long DEFAULT_MAX_ROWS_PER_ENDPOINT = 100_000;
 
   /** Most endpoints one FlightInfo may list; a smaller rows_per_endpoint is refused. */
-  public static final long MAX_ENDPOINTS = 100_000;
+  public static final long MAX_ENDPOINTS = RequestLimits.MAX_ENDPOINTS;
 
   private final long maxRowsPerEndpoint;
 
@@ -67,12 +68,11 @@ public final class EndpointPlanner {
     return out;
   }
 
-  /** {@code count} ranges of equal length covering {@code [0, length)} (count divides it). */
+  /**
+   * {@code count} ranges of equal length covering {@code [0, length)} (count divides it; the
+   * request's EqualParts already holds count within the endpoint bound).
+   */
   public List<RowSelection.Range> equalParts(long length, int count) {
-    if (count > MAX_ENDPOINTS) {
-      throw new RequestException("equal_parts.count of " + count + " passes the bound of "
-          + MAX_ENDPOINTS + " endpoints");
-    }
     long per = length / count;
     List<RowSelection.Range> out = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {

@@ -71,7 +71,7 @@ final class StreamMemoryBudget {
   int rowsPerBatch(OutputSchema schema, Integer requested, long rows) {
     int perBatch = requested != null ? requested : BatchSizing.defaultRowsPerBatch(schema);
     long filled = Math.max(1, Math.min(perBatch, rows));
-    long bytes = BatchSizing.bytesPerBatch(schema, (int) filled);
+    long bytes = batchBytes(schema, perBatch, rows);
     if (bytes > maxBatchBytes()) {
       long fits = Math.max(1, filled * maxBatchBytes() / bytes);
       throw new RequestException("\"rows_per_batch\" of " + perBatch + " makes batches of about "
@@ -100,6 +100,14 @@ final class StreamMemoryBudget {
       }
     }
     return false;
+  }
+
+  /**
+   * About how many bytes a batch of a stream of {@code rows} rows takes: a ticket of 10 rows
+   * never fills {@code rowsPerBatch} of them.
+   */
+  static long batchBytes(OutputSchema schema, int rowsPerBatch, long rows) {
+    return BatchSizing.bytesPerBatch(schema, (int) Math.max(1, Math.min(rowsPerBatch, rows)));
   }
 
   /** The gate a stream asks before each batch of about {@code batchBytes} it fills. */

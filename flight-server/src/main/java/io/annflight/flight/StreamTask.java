@@ -1,6 +1,5 @@
 package io.annflight.flight;
 
-import io.annflight.arrow.BatchSizing;
 import io.annflight.arrow.BatchStream;
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
@@ -67,9 +66,8 @@ final class StreamTask implements Runnable {
     PrefetchingBatches prefetch = null;
     try {
       stream = BatchStream.open(plan, order, rows, allocator, rowsPerBatch);
-      // What a batch will really hold: a ticket of 10 rows never fills rows_per_batch of them.
-      long batchBytes = BatchSizing.bytesPerBatch(plan.outputSchema(),
-          (int) Math.max(1, Math.min(rowsPerBatch, rows.count())));
+      long batchBytes = StreamMemoryBudget.batchBytes(plan.outputSchema(), rowsPerBatch,
+          rows.count());
       FillGate gate = services.budget().gateFor(allocator, batchBytes);
       VectorSchemaRoot outbound = stream.root();
       if (rows.count() > rowsPerBatch) {

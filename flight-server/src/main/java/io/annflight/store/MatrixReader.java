@@ -31,20 +31,11 @@ public interface MatrixReader {
   RowBlock readRows(long[] sortedRows);
 
   /**
-   * Reads dense rows {@code [start, stop)} straight into {@code dst} (from its position, which
-   * is left unchanged) as little-endian values of {@link #elementType()}, row-major, when this
-   * reader can do that without a buffer of its own; false, with nothing written, otherwise.
-   * Lets a batch made of one run of one store skip the intermediate copy.
-   */
-  default boolean readLittleEndianRows(long start, long stop, java.nio.ByteBuffer dst) {
-    return false;
-  }
-
-  /**
    * Reads the given dense rows (ascending, duplicates allowed) straight into {@code dst}: row
    * k's little-endian values go to bytes {@code [dstOffsets[k], dstOffsets[k] + row bytes)} from
-   * the buffer's start. False, with nothing written, when this reader cannot. Lets the rows of a
-   * shuffled batch skip the intermediate block they would otherwise be read into.
+   * the buffer's start. False, with nothing written, when this reader cannot. Lets a batch's
+   * rows skip the intermediate block they would otherwise be read into (a run of rows that
+   * are consecutive in both goes in one read).
    */
   default boolean readLittleEndianRowsTo(long[] sortedRows, long[] dstOffsets,
       java.nio.ByteBuffer dst) {

@@ -23,6 +23,7 @@ import io.annflight.cli.ServerConfig;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestJson;
+import io.annflight.schema.RequestLimits;
 import io.annflight.schema.RowSelection;
 import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
@@ -357,10 +358,10 @@ class FlightServiceTest {
         + "\"start\": 80, \"stop\": 90}")), FlightStatusCode.INVALID_ARGUMENT, "90");
     StringBuilder many = new StringBuilder("{\"request\": {\"collection\": \"test\"}, "
         + "\"indices\": [0");
-    many.append(",0".repeat(io.annflight.schema.TicketJson.MAX_INDICES));
+    many.append(",0".repeat(RequestLimits.MAX_INDICES));
     many.append("]}");
     assertCode(() -> fetch(ticket(many.toString())), FlightStatusCode.INVALID_ARGUMENT,
-        "at most " + io.annflight.schema.TicketJson.MAX_INDICES);
+        "at most " + RequestLimits.MAX_INDICES);
   }
 
   @Test

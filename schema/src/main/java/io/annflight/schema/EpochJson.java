@@ -3,7 +3,6 @@ package io.annflight.schema;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
@@ -21,7 +20,7 @@ final class EpochJson {
       return Sampler.SEQUENTIAL;
     }
     ObjectNode o = object(n, SAMPLER);
-    String kind = text(o.get("kind"), SAMPLER + ".kind");
+    String kind = RequestJson.text(o.get("kind"), SAMPLER + ".kind");
     long seed = integer(SAMPLER, o, "seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
     long epoch = integer(SAMPLER, o, "epoch", 0, Long.MIN_VALUE, Long.MAX_VALUE);
     return switch (kind) {
@@ -52,7 +51,8 @@ final class EpochJson {
         }
         ObjectNode weights = object(w, SAMPLER + ".weights");
         allow(weights, Set.of("obs_keys", "scaler"), SAMPLER + ".weights");
-        List<String> keys = strings(weights.get("obs_keys"), SAMPLER + ".weights.obs_keys");
+        List<String> keys =
+            RequestJson.stringList(weights.get("obs_keys"), SAMPLER + ".weights.obs_keys");
         if (keys.isEmpty()) {
           throw new RequestException("\"sampler.weights.obs_keys\" must name at least one obs key");
         }
@@ -89,12 +89,12 @@ final class EpochJson {
       throw new RequestException("\"split.holdout\" must be a number in (0, 1), got "
           + (h == null ? "nothing" : RequestJson.brief(h)));
     }
-    String part = o.has("part") ? text(o.get("part"), SPLIT + ".part") : "train";
+    String part = o.has("part") ? RequestJson.text(o.get("part"), SPLIT + ".part") : "train";
     Split.Part p = switch (part) {
       case "train" -> Split.Part.TRAIN;
       case "holdout" -> Split.Part.HOLDOUT;
-      default -> throw new RequestException("\"split.part\" must be \"train\" or \"holdout\", got \""
-          + part + "\"");
+      default -> throw new RequestException("\"split.part\" must be \"train\" or \"holdout\","
+          + " got \"" + part + "\"");
     };
     return new Split(h.asDouble(), integer(SPLIT, o, "seed", 0, Long.MIN_VALUE, Long.MAX_VALUE), p);
   }
@@ -109,8 +109,8 @@ final class EpochJson {
       throw new RequestException("\"equal_parts.count\" is required");
     }
     int count = (int) integer(EQUAL_PARTS, o, "count", 1, 1, RequestLimits.MAX_ENDPOINTS);
-    String remainder = o.has("remainder") ? text(o.get("remainder"), EQUAL_PARTS + ".remainder")
-        : "drop";
+    String remainder = o.has("remainder")
+        ? RequestJson.text(o.get("remainder"), EQUAL_PARTS + ".remainder") : "drop";
     if (!remainder.equals("drop") && !remainder.equals("pad")) {
       throw new RequestException("\"equal_parts.remainder\" must be \"drop\" or \"pad\", got \""
           + remainder + "\"");
@@ -175,14 +175,6 @@ final class EpochJson {
     }
   }
 
-  private static String text(JsonNode n, String key) {
-    if (n == null || !n.isTextual()) {
-      throw new RequestException("\"" + key + "\" must be a string, got "
-          + (n == null ? "nothing" : RequestJson.brief(n)));
-    }
-    return n.asText();
-  }
-
   private static long integer(String prefix, ObjectNode o, String key, long dflt, long min,
       long max) {
     JsonNode n = o.get(key);
@@ -195,25 +187,5 @@ final class EpochJson {
           + "], got " + RequestJson.brief(n));
     }
     return n.asLong();
-  }
-
-  private static List<String> strings(JsonNode n, String key) {
-    List<String> out = new ArrayList<>();
-    if (n != null && n.isTextual()) {
-      out.add(n.asText());
-      return out;
-    }
-    if (n == null || !n.isArray()) {
-      throw new RequestException("\"" + key + "\" must be a string or a list of strings");
-    }
-    RequestLimits.checkCount(key, n.size(), RequestLimits.MAX_LIST_LENGTH, "entries");
-    for (JsonNode e : n) {
-      if (!e.isTextual()) {
-        throw new RequestException("\"" + key + "\" must hold strings only, got "
-            + RequestJson.brief(e));
-      }
-      out.add(e.asText());
-    }
-    return out;
   }
 }

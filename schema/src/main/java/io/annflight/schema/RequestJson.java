@@ -215,9 +215,11 @@ public final class RequestJson {
     return Compression.fromJson(n.isNull() ? null : n.asText());
   }
 
-  private static String text(JsonNode n, String key) {
-    if (!n.isTextual()) {
-      throw new RequestException("\"" + key + "\" must be a string, got " + brief(n));
+  /** A string value of at most {@link RequestLimits#MAX_STRING_LENGTH} characters. */
+  static String text(JsonNode n, String key) {
+    if (n == null || !n.isTextual()) {
+      throw new RequestException("\"" + key + "\" must be a string, got "
+          + (n == null ? "nothing" : brief(n)));
     }
     return boundedText(n.asText(), key);
   }
@@ -236,11 +238,12 @@ public final class RequestJson {
     return s.length() <= 200 ? s : s.substring(0, 200) + "... (" + s.length() + " characters)";
   }
 
-  private static List<String> stringList(JsonNode n, String key) {
-    if (n.isTextual()) {
-      return List.of(n.asText());
+  /** A string or a list of strings, bounded in length and count. */
+  static List<String> stringList(JsonNode n, String key) {
+    if (n != null && n.isTextual()) {
+      return List.of(boundedText(n.asText(), key));
     }
-    if (!n.isArray()) {
+    if (n == null || !n.isArray()) {
       throw new RequestException("\"" + key + "\" must be a string or a list of strings, got "
           + brief(n));
     }

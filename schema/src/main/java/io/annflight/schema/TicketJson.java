@@ -18,8 +18,6 @@ import java.util.function.Function;
  * server over the same files can serve them.
  */
 public final class TicketJson {
-  /** See {@link RequestLimits#MAX_INDICES}. */
-  public static final int MAX_INDICES = RequestLimits.MAX_INDICES;
 
   private TicketJson() {}
 

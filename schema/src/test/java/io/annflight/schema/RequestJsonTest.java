@@ -113,7 +113,7 @@ class RequestJsonTest {
     assertThat(TicketJson.read(TicketJson.write(idx), COLLECTIONS)).isEqualTo(idx);
     assertThat(TicketJson.toText(range)).contains("\"start\":10").contains("\"stop\":20");
 
-    long[] many = new long[TicketJson.MAX_INDICES + 1];
+    long[] many = new long[RequestLimits.MAX_INDICES + 1];
     Arrays.fill(many, 1);
     byte[] tooMany = TicketJson.write(new Ticket(r, new RowSelection.Indices(many)));
     assertThatThrownBy(() -> TicketJson.read(tooMany, COLLECTIONS))

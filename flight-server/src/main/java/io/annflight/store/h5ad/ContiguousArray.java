@@ -38,32 +38,6 @@ final class ContiguousArray extends H5Array {
   }
 
   /**
-   * Reads rows {@code [start, stop)} as stored into {@code dst} from its position, when the
-   * stored bytes are little-endian (the order Arrow sends); false, with nothing read, otherwise.
-   */
-  boolean readLittleEndianRange(long start, long stop, ByteBuffer dst) {
-    if (stored.order() != ByteOrder.LITTLE_ENDIAN && stored.type().byteWidth() > 1) {
-      return false;
-    }
-    long length = (stop - start) * rowBytes;
-    if (length > dst.remaining()) {
-      throw new IllegalArgumentException(
-          "rows [" + start + ", " + stop + ") need " + length + " bytes, the buffer holds "
-              + dst.remaining());
-    }
-    ByteBuffer target = dst.duplicate();
-    target.limit(target.position() + (int) length);
-    if (address < 0) {
-      while (target.hasRemaining()) {
-        target.put((byte) 0);
-      }
-    } else {
-      file.readFully(elementPath, address + start * rowBytes, target);
-    }
-    return true;
-  }
-
-  /**
    * Reads each row as stored to its own place in {@code dst}; false, with nothing read, when
    * the stored bytes are not little-endian. Rows consecutive both in the file and in
    * {@code dst} go in one positional read; rows near each other in the file (gaps of at most
@@ -79,23 +53,28 @@ final class ContiguousArray extends H5Array {
     int i = 0;
     while (i < rows.length) {
       int j = i + 1;
-      boolean inPlace = true;
-      while (j < rows.length && rows[j] - rows[j - 1] <= gapRows + 1
-          && (rows[j] - rows[i] + 1) * rowBytes <= STAGING_BYTES) {
-        inPlace &= rows[j] == rows[j - 1] + 1 && dstOffsets[j] == dstOffsets[j - 1] + rowBytes;
+      while (j < rows.length && rows[j] == rows[j - 1] + 1
+          && dstOffsets[j] == dstOffsets[j - 1] + rowBytes) {
         j++;
       }
-      if (inPlace) {
-        readSpan(rows[i], j - i, dst, dstOffsets[i]);
+      if (j > i + 1) {
+        readSpan(rows[i], j - i, dst, dstOffsets[i]); // in place, however long
+        i = j;
+        continue;
+      }
+      while (j < rows.length && rows[j] - rows[j - 1] <= gapRows + 1
+          && (rows[j] - rows[i] + 1) * rowBytes <= STAGING_BYTES) {
+        j++;
+      }
+      if (j == i + 1) {
+        readSpan(rows[i], 1, dst, dstOffsets[i]);
       } else {
         ByteBuffer staging = staging();
-        int span = (int) ((rows[j - 1] - rows[i] + 1) * rowBytes);
         readSpan(rows[i], rows[j - 1] - rows[i] + 1, staging, 0);
         for (int k = i; k < j; k++) {
           checkDst(dst, dstOffsets[k], rowBytes);
           dst.put((int) dstOffsets[k], staging, (int) ((rows[k] - rows[i]) * rowBytes), rowBytes);
         }
-        assert span <= staging.capacity();
       }
       i = j;
     }

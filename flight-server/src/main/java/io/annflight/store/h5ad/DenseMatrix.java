@@ -47,12 +47,6 @@ final class DenseMatrix implements MatrixReader {
   }
 
   @Override
-  public boolean readLittleEndianRows(long start, long stop, ByteBuffer dst) {
-    Rows.checkRange(array.file.path(), elementPath(), start, stop, nRows());
-    return array instanceof ContiguousArray c && c.readLittleEndianRange(start, stop, dst);
-  }
-
-  @Override
   public boolean readLittleEndianRowsTo(long[] sortedRows, long[] dstOffsets, ByteBuffer dst) {
     Rows.checkSorted(array.file.path(), elementPath(), sortedRows, nRows());
     return array instanceof ContiguousArray c && c.readLittleEndianRowsTo(sortedRows, dstOffsets,
