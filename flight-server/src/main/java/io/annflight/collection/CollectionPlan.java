@@ -1,5 +1,7 @@
 package io.annflight.collection;
 
+import io.annflight.store.AnnDataStore;
+
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.OutputSchema;
 import java.util.List;
@@ -70,9 +72,12 @@ public final class CollectionPlan {
   public List<StoreInfo> stores() {
     return java.util.stream.IntStream.range(0, stores.size()).mapToObj(s -> {
       StoreHandle h = stores.get(s);
-      return new StoreInfo(h.path(), h.store().format(), rows.count(s), h.varIndex().size(),
-          rows.offset(s), h.store().layerNames(), h.store().obsmNames(),
-          h.store().obs().columnNames(), h.store().hasRaw());
+      AnnDataStore st = h.store();
+      List<String> obsm = st.obsmNames();
+      return new StoreInfo(h.path(), st.format(), rows.count(s), h.varIndex().size(),
+          rows.offset(s), st.layerNames(), obsm, st.obs().columnNames(), st.hasRaw(),
+          st.hasX(), obsm.stream().map(k -> st.elementKind("obsm/" + k)).toList(),
+          st.modalities());
     }).toList();
   }
 

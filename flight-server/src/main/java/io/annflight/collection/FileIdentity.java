@@ -14,7 +14,9 @@ import java.nio.file.attribute.BasicFileAttributes;
  */
 record FileIdentity(Object fileKey, long size, long modifiedNanos) {
 
-  static FileIdentity of(Path path) {
+  static FileIdentity of(Path storePath) {
+    // A modality inside a file (data.h5mu/mod/rna) is as new as its file.
+    Path path = io.annflight.store.StoreLocation.of(storePath).container();
     try {
       BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
       return new FileIdentity(a.fileKey(), a.isDirectory() ? 0 : a.size(),

@@ -134,7 +134,7 @@ public final class StoreHandle {
   /** Whether the store has the element, without reading it (layer and obsm names are listed). */
   public boolean hasLayersKey(String layersKey) {
     return switch (layersKey) {
-      case "X" -> true;
+      case "X" -> store.hasX();
       case "raw.X" -> store.hasRaw();
       default -> store.layerNames().contains(layersKey);
     };

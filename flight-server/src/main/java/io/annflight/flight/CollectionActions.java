@@ -108,6 +108,12 @@ final class CollectionActions {
       st.set("obsm", RequestJson.MAPPER.valueToTree(s.obsm()));
       st.set("obs_columns", RequestJson.MAPPER.valueToTree(s.obsColumns()));
       st.put("has_raw", s.hasRaw());
+      st.put("has_x", s.hasX());
+      ObjectNode kinds = st.putObject("obsm_kinds");
+      for (int k = 0; k < s.obsm().size(); k++) {
+        kinds.put(s.obsm().get(k), s.obsmKinds().get(k));
+      }
+      st.set("modalities", RequestJson.MAPPER.valueToTree(s.modalities()));
     }
     return o;
   }

@@ -84,7 +84,10 @@ public final class DataRoot {
     }
     Path real;
     try {
-      real = candidate.toRealPath();
+      io.annflight.store.StoreLocation location = io.annflight.store.StoreLocation.of(candidate);
+      // A modality inside a file (data.h5mu/mod/rna): the file must lie inside the root.
+      real = location.group().isEmpty() ? candidate.toRealPath()
+          : location.container().toRealPath().resolve(location.group());
     } catch (NoSuchFileException e) {
       if (Files.exists(candidate, LinkOption.NOFOLLOW_LINKS)) {
         // A dangling link: say where it fails without revealing where it points.

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One AnnData store on disk ({@code .h5ad} or a Zarr v2 directory), opened once and shared by
- * every reader of a collection: implementations are thread-safe.
+ * One AnnData object on disk (an {@code .h5ad} file, a Zarr v2 or v3 directory, or a MuData
+ * modality inside either), opened once and shared by every reader of a collection:
+ * implementations are thread-safe.
  */
 public interface AnnDataStore extends AutoCloseable {
 
@@ -32,6 +33,19 @@ public interface AnnDataStore extends AutoCloseable {
   List<String> obsmNames();
 
   boolean hasRaw();
+
+  /** Whether the store has an X (anndata 0.11 writes obs-only stores without one). */
+  boolean hasX();
+
+  /** MuData modalities under {@code mod}, sorted; empty for a plain AnnData store. */
+  List<String> modalities();
+
+  /**
+   * What an element is without reading it: {@code array}, {@code csr_matrix},
+   * {@code csc_matrix}, {@code dataframe}, {@code null}, {@code string}, {@code compound},
+   * another encoding-type, or {@code absent}.
+   */
+  String elementKind(String elementPath);
 
   /**
    * The matrix at an element path: {@code X}, {@code raw/X}, {@code layers/<key>},

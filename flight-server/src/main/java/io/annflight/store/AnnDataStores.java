@@ -1,11 +1,16 @@
 package io.annflight.store;
 
-import io.annflight.store.h5ad.H5adStore;
-import io.annflight.store.zarr.ZarrStore;
+import io.annflight.store.anndata.AnnDataGroup;
+import io.annflight.store.container.Container;
+import io.annflight.store.h5ad.H5Container;
+import io.annflight.store.zarr.ZarrContainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Opens a store by what is on disk: a directory is a Zarr v2 group, a file is HDF5. */
+/**
+ * Opens a store by what is on disk: a directory is a Zarr (v2 or v3) group, a file is HDF5;
+ * a path that goes on past a file names a group inside it (a MuData modality).
+ */
 public final class AnnDataStores {
   private AnnDataStores() {}
 
@@ -14,11 +19,16 @@ public final class AnnDataStores {
    * @throws MalformedStoreException when it is neither an HDF5 file nor a Zarr group
    */
   public static AnnDataStore open(Path path) {
+    StoreLocation location = StoreLocation.of(path);
+    return AnnDataGroup.open(container(location.container()), path, location.group());
+  }
+
+  private static Container container(Path path) {
     if (Files.isDirectory(path)) {
-      return ZarrStore.open(path);
+      return ZarrContainer.open(path);
     }
     if (Files.isRegularFile(path)) {
-      return H5adStore.open(path);
+      return H5Container.open(path);
     }
     if (Files.exists(path)) {
       // A FIFO would block the opening thread until somebody writes to it: never open one.
@@ -26,6 +36,6 @@ public final class AnnDataStores {
           + " device or socket); it is not opened");
     }
     throw new StoreNotFoundException(path, "", "no such file or directory (expected an .h5ad "
-        + "file or a .zarr directory)");
+        + "file, a .zarr directory or a MuData modality such as data.h5mu/mod/rna)");
   }
 }

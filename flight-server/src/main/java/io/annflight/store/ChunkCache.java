@@ -48,6 +48,9 @@ public final class ChunkCache {
     if (chunk instanceof byte[] b) {
       return b.length + 32L;
     }
+    if (chunk instanceof long[] l) {
+      return 8L * l.length + 32L;
+    }
     if (chunk instanceof String[] s) {
       long w = 16L + 8L * s.length;
       for (String v : s) {

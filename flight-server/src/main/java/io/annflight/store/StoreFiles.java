@@ -67,6 +67,20 @@ public final class StoreFiles {
    * @throws StoreAccessException when the file leads outside the store or is not a regular file
    */
   public byte[] readIfExists(Path file, String element, String what) {
+    return readIfExists(file, element, what, 0, -1, MAX_FILE_BYTES);
+  }
+
+  /**
+   * Bytes {@code [offset, offset + length)} of {@code file} (the rest of the file from
+   * {@code offset} when {@code length} is -1), or null when there is no such file. Nothing is
+   * allocated before the file is known to hold the bytes, and never more than
+   * {@code maxBytes}: a damaged or hostile store cannot make a read allocate what it claims.
+   *
+   * @throws MalformedStoreException when the file is shorter than the range, or the range is
+   *     larger than {@code maxBytes}
+   */
+  public byte[] readIfExists(Path file, String element, String what, long offset, long length,
+      long maxBytes) {
     Path real;
     try {
       checkNotReplaced(element);
@@ -93,18 +107,41 @@ public final class StoreFiles {
             + (attrs.isDirectory() ? "a directory" : "a FIFO, device or socket")
             + "); it is not opened");
       }
-      if (attrs.size() > MAX_FILE_BYTES) {
-        throw new MalformedStoreException(store, element, what + " holds " + attrs.size()
-            + " bytes, more than one file of a store may (" + MAX_FILE_BYTES + ")");
+      long size = attrs.size();
+      long want = length < 0 ? size - offset : length;
+      if (offset < 0 || want < 0 || offset + want > size) {
+        throw new MalformedStoreException(store, element, what + ": bytes [" + offset + ", "
+            + (offset + want) + ") lie past the end of the file (" + size + " bytes; truncated?)");
+      }
+      long limit = Math.min(maxBytes, MAX_FILE_BYTES);
+      if (want > limit) {
+        throw new MalformedStoreException(store, element, what + " holds " + want
+            + " bytes, more than it can (at most " + limit + " for what it stores)");
       }
       try (SeekableByteChannel ch =
           Files.newByteChannel(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-        return readAll(ch, (int) attrs.size(), element, what);
+        ch.position(offset);
+        return readAll(ch, (int) want, element, what);
       }
     } catch (NoSuchFileException e) {
       return null; // removed between the look and the open
     } catch (IOException e) {
       throw new StoreException(store, element, "cannot read " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The size of {@code file} in bytes (inside the store), or -1 when there is none. */
+  public long sizeIfExists(Path file, String element, String what) {
+    byte[] none = readIfExists(file, element, what, 0, 0, 0);
+    if (none == null) {
+      return -1;
+    }
+    try {
+      return Files.size(file.toRealPath());
+    } catch (NoSuchFileException e) {
+      return -1;
+    } catch (IOException e) {
+      throw new StoreException(store, element, "cannot access " + what + ": " + e.getMessage(), e);
     }
   }
 

@@ -5,7 +5,7 @@ import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
-import io.annflight.store.h5ad.H5adStore;
+import io.annflight.store.AnnDataStores;
 import java.lang.reflect.Method;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -73,10 +73,10 @@ public final class ReaderBenchmark {
   /** The store opener; Zarr is looked up by name so this compiles before that reader lands. */
   private static AnnDataStore open(String format, Path p) throws Exception {
     if (format.equals("h5ad")) {
-      return H5adStore.open(p);
+      return AnnDataStores.open(p);
     }
     if (format.equals("zarr")) {
-      Method m = Class.forName("io.annflight.store.zarr.ZarrStore").getMethod("open", Path.class);
+      Method m = Class.forName("io.annflight.store.zarr.io.annflight.store.AnnDataStore").getMethod("open", Path.class);
       return (AnnDataStore) m.invoke(null, p);
     }
     throw new IllegalArgumentException("unknown --format " + format + " (h5ad or zarr)");

@@ -3,7 +3,7 @@ package io.annflight.bench;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
-import io.annflight.store.zarr.ZarrStore;
+import io.annflight.store.AnnDataStores;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Random;
@@ -21,7 +21,7 @@ public final class ZarrReaderBenchmark {
   public static void main(String[] args) {
     int passes = Integer.getInteger("passes", 3);
     for (String arg : args) {
-      try (ZarrStore store = ZarrStore.open(Path.of(arg))) {
+      try (io.annflight.store.AnnDataStore store = AnnDataStores.open(Path.of(arg))) {
         MatrixReader x = store.matrix("X").orElseThrow();
         long n = x.nRows();
         sequential(x, false); // warm-up: JIT and page cache

@@ -18,7 +18,11 @@ import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
-/** The numcodecs compressors anndata stores use, by their {@code id}. */
+/**
+ * The compressors anndata's Zarr stores use: v2 numcodecs compressors by their {@code id}, and
+ * the v3 bytes-to-bytes codecs by their {@code name} ({@code zstd}, {@code gzip},
+ * {@code blosc}, {@code crc32c}).
+ */
 final class ChunkCodecs {
 
   private ChunkCodecs() {}
@@ -39,11 +43,84 @@ final class ChunkCodecs {
     };
   }
 
+  /** Codec for a v3 bytes-to-bytes codec entry, or null when the name is not one we read. */
+  static ChunkCodec forV3(JsonNode codec) {
+    return switch (codec.path("name").asText("")) {
+      case "zstd" -> ZSTD;
+      case "gzip" -> GZIP;
+      case "blosc" -> BLOSC;
+      case "crc32c" -> CRC32C;
+      default -> null;
+    };
+  }
+
+  private static int limit(int expectedSize, int maxSize) {
+    return expectedSize >= 0 ? expectedSize : maxSize;
+  }
+
+  private static CodecException tooLarge(String codec, long size, int expectedSize, int limit) {
+    return new CodecException(codec + " decodes to " + (size < 0 ? "more than " + limit : size)
+        + " bytes, " + (expectedSize >= 0 ? "expected " + expectedSize
+            : "more than a chunk of this array can hold (" + limit + ")")
+        + " (corrupted, or a compression bomb)");
+  }
+
+  /** Reads a stream up to {@code limit} bytes, failing if it holds more. */
+  private static byte[] readBounded(InputStream in, String codec, int expectedSize, int limit)
+      throws IOException, CodecException {
+    byte[] out = in.readNBytes(limit);
+    if (in.read() >= 0) {
+      throw tooLarge(codec, -1, expectedSize, limit);
+    }
+    return out;
+  }
+
+  /** crc32c (v3): the data, then its CRC-32C as 4 little-endian bytes. */
+  static final ChunkCodec CRC32C =
+      new ChunkCodec() {
+        @Override
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize)
+            throws CodecException {
+          if (encoded.length < 4) {
+            throw new CodecException("crc32c: " + encoded.length + " bytes hold no checksum");
+          }
+          int n = encoded.length - 4;
+          java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+          crc.update(encoded, 0, n);
+          int stored = ByteBuffer.wrap(encoded, n, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+          if ((int) crc.getValue() != stored) {
+            throw new CodecException(String.format("crc32c mismatch: stored %08x, computed %08x"
+                + " (the bytes were damaged)", stored, (int) crc.getValue()));
+          }
+          return java.util.Arrays.copyOf(encoded, n);
+        }
+
+        @Override
+        public int addedBytes() {
+          return 4;
+        }
+
+        @Override
+        public boolean expands() {
+          return false;
+        }
+
+        @Override
+        public String describe() {
+          return "crc32c";
+        }
+      };
+
   static final ChunkCodec NONE =
       new ChunkCodec() {
         @Override
-        public byte[] decode(byte[] encoded, int expectedSize) {
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize) {
           return encoded;
+        }
+
+        @Override
+        public boolean expands() {
+          return false;
         }
 
         @Override
@@ -56,7 +133,8 @@ final class ChunkCodecs {
   static final ChunkCodec BLOSC =
       new ChunkCodec() {
         @Override
-        public byte[] decode(byte[] encoded, int expectedSize) throws CodecException {
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize)
+            throws CodecException {
           if (encoded.length < 16) {
             throw new CodecException("blosc chunk of " + encoded.length + " bytes has no header");
           }
@@ -71,6 +149,9 @@ final class ChunkCodecs {
           if (expectedSize >= 0 && nbytes != expectedSize) {
             throw new CodecException(
                 "blosc header says " + nbytes + " bytes decoded, expected " + expectedSize);
+          }
+          if (nbytes > limit(expectedSize, maxSize)) {
+            throw tooLarge("blosc", nbytes, expectedSize, limit(expectedSize, maxSize));
           }
           try {
             return Blosc.decompress(encoded);
@@ -88,17 +169,22 @@ final class ChunkCodecs {
   static final ChunkCodec ZLIB =
       new ChunkCodec() {
         @Override
-        public byte[] decode(byte[] encoded, int expectedSize) throws CodecException {
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize)
+            throws CodecException {
           Inflater inflater = new Inflater();
           try {
             inflater.setInput(encoded);
-            ByteArrayOutputStream out =
-                new ByteArrayOutputStream(expectedSize > 0 ? expectedSize : encoded.length * 4);
-            byte[] buf = new byte[expectedSize > 0 ? expectedSize : 1 << 16];
+            int limit = limit(expectedSize, maxSize);
+            ByteArrayOutputStream out = new ByteArrayOutputStream(
+                expectedSize > 0 ? expectedSize : Math.min(limit, Math.max(encoded.length * 4, 64)));
+            byte[] buf = new byte[1 << 16];
             while (!inflater.finished()) {
               int n = inflater.inflate(buf);
               if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
                 throw new CodecException("zlib stream ends early (truncated)");
+              }
+              if ((long) out.size() + n > limit) {
+                throw tooLarge("zlib", -1, expectedSize, limit);
               }
               out.write(buf, 0, n);
             }
@@ -119,9 +205,10 @@ final class ChunkCodecs {
   static final ChunkCodec GZIP =
       new ChunkCodec() {
         @Override
-        public byte[] decode(byte[] encoded, int expectedSize) throws CodecException {
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize)
+            throws CodecException {
           try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(encoded))) {
-            return in.readAllBytes();
+            return readBounded(in, "gzip", expectedSize, limit(expectedSize, maxSize));
           } catch (IOException e) {
             throw new CodecException("gzip: " + e.getMessage(), e);
           }
@@ -136,10 +223,16 @@ final class ChunkCodecs {
   static final ChunkCodec ZSTD =
       new ChunkCodec() {
         @Override
-        public byte[] decode(byte[] encoded, int expectedSize) throws CodecException {
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize)
+            throws CodecException {
           try {
-            long size = expectedSize >= 0 ? expectedSize : Zstd.getFrameContentSize(encoded);
-            if (size >= 0 && size <= Integer.MAX_VALUE - 16) {
+            long declared = Zstd.getFrameContentSize(encoded);
+            int limit = limit(expectedSize, maxSize);
+            if (declared > limit || (expectedSize >= 0 && declared >= 0 && declared != expectedSize)) {
+              throw tooLarge("zstd", declared, expectedSize, limit);
+            }
+            long size = expectedSize >= 0 ? expectedSize : declared;
+            if (size >= 0) {
               byte[] out = new byte[(int) size];
               long n = Zstd.decompressByteArray(out, 0, out.length, encoded, 0, encoded.length);
               if (Zstd.isError(n)) {
@@ -152,8 +245,10 @@ final class ChunkCodecs {
             }
             // Frame without a content size: stream it.
             try (InputStream in = new ZstdInputStream(new ByteArrayInputStream(encoded))) {
-              return in.readAllBytes();
+              return readBounded(in, "zstd", expectedSize, limit);
             }
+          } catch (CodecException e) {
+            throw e;
           } catch (IOException | RuntimeException e) {
             throw new CodecException("zstd: " + e.getMessage(), e);
           }
@@ -171,12 +266,13 @@ final class ChunkCodecs {
         private final LZ4SafeDecompressor lz4 = LZ4Factory.fastestInstance().safeDecompressor();
 
         @Override
-        public byte[] decode(byte[] encoded, int expectedSize) throws CodecException {
+        public byte[] decode(byte[] encoded, int expectedSize, int maxSize)
+            throws CodecException {
           if (encoded.length < 4) {
             throw new CodecException("lz4 chunk of " + encoded.length + " bytes has no header");
           }
           long size = ByteBuffer.wrap(encoded).order(ByteOrder.LITTLE_ENDIAN).getInt(0) & 0xFFFFFFFFL;
-          if ((expectedSize >= 0 && size != expectedSize) || size > Integer.MAX_VALUE - 16) {
+          if ((expectedSize >= 0 && size != expectedSize) || size > limit(expectedSize, maxSize)) {
             throw new CodecException("lz4 header says " + size + " bytes, expected " + expectedSize);
           }
           byte[] out = new byte[(int) size];

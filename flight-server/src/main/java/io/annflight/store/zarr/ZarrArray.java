@@ -84,19 +84,8 @@ final class ZarrArray {
     return this;
   }
 
-  String chunkKey(long[] index) {
-    if (index.length == 0) {
-      return "0";
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int d = 0; d < index.length; d++) {
-      if (d > 0) {
-        sb.append(meta.separator());
-      }
-      sb.append(index[d]);
-    }
-    return sb.toString();
-  }
+  /** Most a string chunk may decode to: its size is not in the metadata. */
+  static final int MAX_STRING_CHUNK_BYTES = 256 << 20;
 
   /** Decoded numeric chunk (little-endian, full padded chunk). */
   byte[] numericChunk(long... index) {
@@ -109,46 +98,78 @@ final class ZarrArray {
   }
 
   private Object chunk(long[] index) {
-    String key = chunkKey(index);
-    String cacheKey = element + "\u0000" + key;
+    String key = meta.keys().key(index);
+    String cacheKey = element + "\u0000" + (meta.sharding() == null ? key
+        : "inner " + java.util.Arrays.toString(index));
     Object cached = tree.cache().get(cacheKey);
     if (cached != null) {
       return cached;
     }
-    Object decoded = load(key);
+    Object decoded = load(index);
     if (decoded != fillChunk) {
       tree.cache().put(cacheKey, decoded);
     }
     return decoded;
   }
 
-  private Object load(String key) {
-    byte[] raw = tree.files().readIfExists(dir.resolve(key), element, "chunk " + key);
+  /** Decoded bytes of one chunk when it holds numbers; -1 for strings. */
+  private int decodedBytes() {
+    return meta.dtype().isNumeric() ? meta.chunkElements() * meta.dtype().itemSize() : -1;
+  }
+
+  /**
+   * The most an encoded chunk may take on disk: compressors add little to incompressible data,
+   * so a numeric chunk file much larger than its decoded size is damaged, and is refused before
+   * it is read into memory.
+   */
+  private long maxEncodedBytes() {
+    int decoded = decodedBytes();
+    return decoded < 0 ? MAX_STRING_CHUNK_BYTES : decoded + decoded / 2 + (1 << 20);
+  }
+
+  private Object load(long[] index) {
+    String what = "chunk " + (meta.sharding() == null ? meta.keys().key(index)
+        : java.util.Arrays.toString(index));
+    byte[] raw = meta.sharding() == null
+        ? tree.files().readIfExists(dir.resolve(meta.keys().key(index)), element, what, 0, -1,
+            maxEncodedBytes())
+        : ShardReader.innerChunk(this, index, maxEncodedBytes());
     if (raw == null) {
       return fill();
     }
     int n = meta.chunkElements();
     ZarrDtype dtype = meta.dtype();
     int expected = dtype.kind() == ZarrDtype.Kind.OBJECT ? -1 : n * dtype.itemSize();
-    byte[] bytes;
-    try {
-      bytes = meta.compressor().decode(raw, expected);
-    } catch (ChunkCodec.CodecException e) {
-      throw new MalformedStoreException(
-          store(), element, "chunk " + key + " is corrupt or truncated: " + e.getMessage(), e);
-    }
+    byte[] bytes = decode(raw, expected, what);
     if (expected >= 0 && bytes.length != expected) {
       throw new MalformedStoreException(
           store(), element,
-          "chunk " + key + " decodes to " + bytes.length + " bytes, expected " + expected
+          what + " decodes to " + bytes.length + " bytes, expected " + expected
               + " (" + n + " x " + dtype.text() + ")");
     }
     return switch (dtype.kind()) {
       case NUMERIC -> littleEndian(bytes);
-      case OBJECT -> decodeVlenUtf8(bytes, key);
+      case OBJECT -> decodeVlenUtf8(bytes, what);
       case FIXED_UNICODE -> decodeFixedUnicode(bytes, n);
       case FIXED_BYTES -> decodeFixedBytes(bytes, n);
     };
+  }
+
+  /** Runs the bytes-to-bytes codecs backwards; only the first one's output size is known. */
+  byte[] decode(byte[] raw, int expected, String what) {
+    java.util.List<ChunkCodec> codecs = meta.codecs();
+    byte[] bytes = raw;
+    try {
+      for (int i = codecs.size() - 1; i >= 0; i--) {
+        bytes = codecs.get(i).decode(bytes, i == 0 ? expected : -1,
+            expected >= 0 ? (int) Math.min(Integer.MAX_VALUE - 64, maxEncodedBytes())
+                : MAX_STRING_CHUNK_BYTES);
+      }
+    } catch (ChunkCodec.CodecException e) {
+      throw new MalformedStoreException(
+          store(), element, what + " is corrupt or truncated: " + e.getMessage(), e);
+    }
+    return bytes;
   }
 
   private byte[] littleEndian(byte[] bytes) {
@@ -167,24 +188,24 @@ final class ZarrArray {
   }
 
   /** numcodecs VLenUTF8: uint32 LE item count, then per item uint32 LE length + UTF-8 bytes. */
-  private String[] decodeVlenUtf8(byte[] bytes, String key) {
+  private String[] decodeVlenUtf8(byte[] bytes, String what) {
     ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     if (bytes.length < 4) {
-      throw vlenError(key, "no item count");
+      throw vlenError(what, "no item count");
     }
     long count = in.getInt() & 0xFFFFFFFFL;
     int n = meta.chunkElements();
     if (count != n) {
-      throw vlenError(key, "holds " + count + " items, expected " + n);
+      throw vlenError(what, "holds " + count + " items, expected " + n);
     }
     String[] out = new String[n];
     for (int i = 0; i < n; i++) {
       if (in.remaining() < 4) {
-        throw vlenError(key, "ends before item " + i);
+        throw vlenError(what, "ends before item " + i);
       }
       long len = in.getInt() & 0xFFFFFFFFL;
       if (len > in.remaining()) {
-        throw vlenError(key, "item " + i + " of " + len + " bytes runs past the end");
+        throw vlenError(what, "item " + i + " of " + len + " bytes runs past the end");
       }
       out[i] = new String(bytes, in.position(), (int) len, StandardCharsets.UTF_8);
       in.position(in.position() + (int) len);
@@ -192,9 +213,9 @@ final class ZarrArray {
     return out;
   }
 
-  private MalformedStoreException vlenError(String key, String problem) {
+  private MalformedStoreException vlenError(String what, String problem) {
     return new MalformedStoreException(
-        store(), element, "chunk " + key + " is not valid vlen-utf8: " + problem);
+        store(), element, what + " is not valid vlen-utf8: " + problem);
   }
 
   private String[] decodeFixedUnicode(byte[] bytes, int n) {
@@ -260,7 +281,8 @@ final class ZarrArray {
       if (fv.isBoolean()) {
         d = fv.asBoolean() ? 1 : 0;
       } else if (fv.isTextual()) {
-        d = switch (fv.asText()) {
+        String text = fv.asText();
+        d = text.startsWith("0x") ? hexFill(text) : switch (text) {
           case "NaN" -> Double.NaN;
           case "Infinity" -> Double.POSITIVE_INFINITY;
           case "-Infinity" -> Double.NEGATIVE_INFINITY;
@@ -292,6 +314,26 @@ final class ZarrArray {
     return out;
   }
 
+  /** A v3 float fill value given as its bits ({@code "0x7fc00000"}). */
+  private double hexFill(String text) {
+    try {
+      long bits = Long.parseUnsignedLong(text.substring(2), 16);
+      return meta.dtype().itemSize() == 4 ? Float.intBitsToFloat((int) bits)
+          : Double.longBitsToDouble(bits);
+    } catch (NumberFormatException e) {
+      throw new MalformedStoreException(store(), element, "fill_value " + text
+          + " is not a number");
+    }
+  }
+
+  Path dir() {
+    return dir;
+  }
+
+  ZarrTree tree() {
+    return tree;
+  }
+
   // ---- whole-array and 1-d helpers ---------------------------------------------------------
 
   /** All strings of a 1-d string array. */
@@ -299,6 +341,9 @@ final class ZarrArray {
     if (isNumeric()) {
       throw new UnsupportedLayoutException(
           store(), element, "expected a string array, found dtype " + meta.dtype().text());
+    }
+    if (rank() == 0) {
+      return new String[] {stringChunk()[0]};
     }
     if (rank() != 1) {
       throw new MalformedStoreException(store(), element, "expected a 1-d string array");

@@ -4,17 +4,48 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.UnsupportedLayoutException;
 import java.nio.file.Path;
+import java.util.List;
 
-/** The parsed {@code .zarray} of one Zarr v2 array. */
+/**
+ * How one Zarr array (v2 or v3) is stored, in the terms the reader works in: the shape, the
+ * chunk that is decoded as a unit (the inner chunk of a sharded v3 array), the element type and
+ * byte order, the bytes-to-bytes codecs in the order they were applied when writing (decoding
+ * runs them backwards), whether elements are in Fortran order, the chunk keys, the fill value,
+ * and the sharding (null when not sharded).
+ */
 record ZarrArrayMeta(
     long[] shape,
     int[] chunks,
     ZarrDtype dtype,
-    ChunkCodec compressor,
-    boolean vlenUtf8,
+    List<ChunkCodec> codecs,
     boolean fortranOrder,
-    String separator,
-    JsonNode fillValue) {
+    ChunkKeys keys,
+    JsonNode fillValue,
+    Sharding sharding) {
+
+  /**
+   * A v3 {@code sharding_indexed} array: each file (shard) holds {@code chunksPerShard} inner
+   * chunks and an index of (offset, length) pairs, little-endian uint64, at its start or end,
+   * encoded by {@code indexCodecs} (crc32c, usually).
+   */
+  record Sharding(int[] chunksPerShard, List<ChunkCodec> indexCodecs, boolean indexAtEnd) {
+    int chunksInShard() {
+      int n = 1;
+      for (int c : chunksPerShard) {
+        n = Math.multiplyExact(n, c);
+      }
+      return n;
+    }
+
+    /** Bytes of the encoded index: 16 per inner chunk plus what the index codecs add. */
+    long indexBytes() {
+      long n = 16L * chunksInShard();
+      for (ChunkCodec c : indexCodecs) {
+        n += c.addedBytes();
+      }
+      return n;
+    }
+  }
 
   int rank() {
     return shape.length;
@@ -29,7 +60,22 @@ record ZarrArrayMeta(
     return (int) n;
   }
 
-  static ZarrArrayMeta parse(Path store, String element, JsonNode json) {
+  /** The most a decoded chunk may take: Java arrays end at 2 GiB. */
+  static final long MAX_CHUNK_BYTES = Integer.MAX_VALUE - 64;
+
+  /** Checks that a chunk shape's element count and bytes fit one decoded chunk. */
+  static void checkChunkSize(Path store, String element, int[] chunks, int width) {
+    long n = 1;
+    for (int c : chunks) {
+      n *= c;
+      if (n * Math.max(width, 1) > MAX_CHUNK_BYTES) {
+        throw new UnsupportedLayoutException(store, element, "chunk shape "
+            + java.util.Arrays.toString(chunks) + " exceeds 2 GiB per chunk");
+      }
+    }
+  }
+
+  static ZarrArrayMeta parseV2(Path store, String element, JsonNode json) {
     if (!json.isObject()) {
       throw bad(store, element, ".zarray is not a JSON object");
     }
@@ -44,7 +90,6 @@ record ZarrArrayMeta(
     }
     long[] shape = new long[shapeNode.size()];
     int[] chunks = new int[shapeNode.size()];
-    long chunkElements = 1;
     for (int d = 0; d < shape.length; d++) {
       JsonNode s = shapeNode.get(d);
       JsonNode c = chunksNode.get(d);
@@ -53,7 +98,6 @@ record ZarrArrayMeta(
       }
       shape[d] = s.asLong();
       chunks[d] = c.asInt();
-      chunkElements *= chunks[d];
     }
     JsonNode dtypeNode = json.path("dtype");
     ZarrDtype dtype = dtypeNode.isTextual() ? ZarrDtype.parse(dtypeNode.asText()) : null;
@@ -61,11 +105,7 @@ record ZarrArrayMeta(
       throw new UnsupportedLayoutException(
           store, element, "dtype " + dtypeNode + " is not a numeric, bool or string dtype annflight reads");
     }
-    int width = dtype.itemSize() > 0 ? dtype.itemSize() : 1;
-    if (chunkElements * width > Integer.MAX_VALUE - 64) {
-      throw new UnsupportedLayoutException(
-          store, element, "chunks " + chunksNode + " exceed 2 GiB per chunk");
-    }
+    checkChunkSize(store, element, chunks, dtype.itemSize());
     JsonNode compressorNode = json.get("compressor");
     ChunkCodec compressor = ChunkCodecs.forConfig(compressorNode);
     if (compressor == null) {
@@ -103,8 +143,8 @@ record ZarrArrayMeta(
     if (!sep.equals(".") && !sep.equals("/")) {
       throw bad(store, element, "dimension_separator must be '.' or '/', found " + sep);
     }
-    return new ZarrArrayMeta(
-        shape, chunks, dtype, compressor, vlen, order.equals("F"), sep, json.get("fill_value"));
+    return new ZarrArrayMeta(shape, chunks, dtype, List.of(compressor), order.equals("F"),
+        ChunkKeys.v2(sep), json.get("fill_value"), null);
   }
 
   private static MalformedStoreException bad(Path store, String element, String problem) {

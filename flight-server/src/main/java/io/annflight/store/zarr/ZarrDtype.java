@@ -20,6 +20,11 @@ record ZarrDtype(Kind kind, ElementType elementType, boolean bigEndian, int item
     return kind == Kind.NUMERIC;
   }
 
+  /** The same type stored big-endian (a v3 {@code bytes} codec with endian big). */
+  ZarrDtype withBigEndian() {
+    return new ZarrDtype(kind, elementType, itemSize > 1, itemSize, text);
+  }
+
   /** Parses a dtype string; returns null when it is not one of the forms above. */
   static ZarrDtype parse(String text) {
     if (text == null || text.length() < 2) {

@@ -1,14 +1,15 @@
 package io.annflight.store.zarr;
 
-import io.annflight.store.ChunkCache;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.annflight.store.ChunkCache;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreException;
 import io.annflight.store.StoreFiles;
-import io.annflight.store.StoreNotFoundException;
+import io.annflight.store.UnsupportedLayoutException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,22 +18,48 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * The hierarchy of a Zarr v2 directory store: which element paths are groups or arrays, their
- * attributes, and opening arrays. Element paths are {@code /}-separated and relative to the root
- * ({@code ""} is the root group).
+ * The hierarchy of a Zarr directory store, v2 ({@code .zgroup}, {@code .zarray},
+ * {@code .zattrs}) or v3 (one {@code zarr.json} per node, attributes inside it): which element
+ * paths are groups or arrays, their attributes, and opening arrays. v3 consolidated metadata in
+ * the root is not needed and not used: every node's own {@code zarr.json} is read, so a store
+ * whose consolidated copy is stale still reads as it is on disk. Element paths are
+ * {@code /}-separated and relative to the root ({@code ""} is the root group).
  */
 final class ZarrTree {
 
   static final ObjectMapper JSON = new ObjectMapper();
+  /** A metadata file larger than this is not metadata (v3 roots inline the whole tree). */
+  private static final long MAX_METADATA_BYTES = 64L << 20;
+
+  enum Version {
+    V2,
+    V3
+  }
+
+  /** A node's kind and attributes, from its metadata file(s). */
+  record NodeMeta(boolean group, ObjectNode attributes, JsonNode arrayJson) {}
 
   private final Path root;
   private final ChunkCache cache;
   private final StoreFiles files;
+  private final Version version;
 
-  ZarrTree(Path root, ChunkCache cache) {
+  ZarrTree(Path root, ChunkCache cache, Version version) {
     this.root = root;
     this.cache = cache;
     this.files = StoreFiles.of(root);
+    this.version = version;
+  }
+
+  /** The version of the store at {@code root} by its root metadata; null when it has none. */
+  static Version detect(Path root) {
+    if (Files.isRegularFile(root.resolve(".zgroup")) || Files.isRegularFile(root.resolve(".zarray"))) {
+      return Version.V2;
+    }
+    if (Files.isRegularFile(root.resolve("zarr.json"))) {
+      return Version.V3;
+    }
+    return null;
   }
 
   /** Every file of the store is read through this: inside the store, regular files only. */
@@ -46,6 +73,10 @@ final class ZarrTree {
 
   ChunkCache cache() {
     return cache;
+  }
+
+  Version version() {
+    return version;
   }
 
   static String join(String parent, String child) {
@@ -64,42 +95,56 @@ final class ZarrTree {
     return root.resolve(element);
   }
 
-  boolean isGroup(String element) {
-    return Files.isRegularFile(dir(element).resolve(".zgroup"));
+  /** The node at an element path; null when there is none. */
+  NodeMeta node(String element) {
+    return version == Version.V2 ? nodeV2(element) : nodeV3(element);
   }
 
-  boolean isArray(String element) {
-    return Files.isRegularFile(dir(element).resolve(".zarray"));
-  }
-
-  boolean exists(String element) {
-    return isGroup(element) || isArray(element);
-  }
-
-  /** The {@code .zattrs} object of an element; an empty object when it has none. */
-  JsonNode attrs(String element) {
-    JsonNode attrs = readJson(element, ".zattrs", false);
-    if (attrs.isMissingNode()) {
-      return JSON.createObjectNode();
+  private NodeMeta nodeV2(String element) {
+    JsonNode group = readJson(element, ".zgroup");
+    JsonNode array = group.isMissingNode() ? readJson(element, ".zarray") : MissingNode.getInstance();
+    if (group.isMissingNode() && array.isMissingNode()) {
+      return null;
     }
-    if (!attrs.isObject()) {
+    JsonNode attrs = readJson(element, ".zattrs");
+    if (!attrs.isMissingNode() && !attrs.isObject()) {
       throw new MalformedStoreException(root, element, ".zattrs is not a JSON object");
     }
-    return attrs;
+    ObjectNode a = attrs.isObject() ? (ObjectNode) attrs : JSON.createObjectNode();
+    return new NodeMeta(!group.isMissingNode(), a, group.isMissingNode() ? array : null);
   }
 
-  /** The {@code encoding-type} attribute, or "" when absent (anndata < 0.8 arrays). */
-  String encodingType(String element) {
-    return attrs(element).path("encoding-type").asText("");
+  private NodeMeta nodeV3(String element) {
+    JsonNode meta = readJson(element, "zarr.json");
+    if (meta.isMissingNode()) {
+      return null;
+    }
+    if (!meta.isObject()) {
+      throw new MalformedStoreException(root, element, "zarr.json is not a JSON object");
+    }
+    if (meta.path("zarr_format").asInt(-1) != 3) {
+      throw new UnsupportedLayoutException(root, element, "zarr.json says zarr_format "
+          + meta.path("zarr_format") + " in a Zarr v3 store, expected 3");
+    }
+    String type = meta.path("node_type").asText("");
+    JsonNode attrs = meta.path("attributes");
+    if (!attrs.isMissingNode() && !attrs.isObject()) {
+      throw new MalformedStoreException(root, element, "zarr.json 'attributes' is not an object");
+    }
+    ObjectNode a = attrs.isObject() ? (ObjectNode) attrs : JSON.createObjectNode();
+    return switch (type) {
+      case "group" -> new NodeMeta(true, a, null);
+      case "array" -> new NodeMeta(false, a, meta);
+      default -> throw new MalformedStoreException(root, element, "zarr.json has node_type '"
+          + type + "', expected group or array");
+    };
   }
 
-  /** Reads a metadata file; missing -> MissingNode unless required. */
-  JsonNode readJson(String element, String file, boolean required) {
-    byte[] bytes = files.readIfExists(dir(element).resolve(file), element, file);
+  /** Reads a metadata file; a missing node when there is none. */
+  JsonNode readJson(String element, String file) {
+    byte[] bytes = files.readIfExists(dir(element).resolve(file), element, file, 0, -1,
+        MAX_METADATA_BYTES);
     if (bytes == null) {
-      if (required) {
-        throw new StoreNotFoundException(root, element, "expected " + file + " but there is none");
-      }
       return MissingNode.getInstance();
     }
     try {
@@ -124,8 +169,7 @@ final class ZarrTree {
       return names;
     }
     try (Stream<Path> s = Files.list(d)) {
-      s.filter(
-              p -> Files.isRegularFile(p.resolve(".zgroup")) || Files.isRegularFile(p.resolve(".zarray")))
+      s.filter(this::isNodeDir)
           .map(p -> p.getFileName().toString())
           .sorted()
           .forEach(names::add);
@@ -135,11 +179,17 @@ final class ZarrTree {
     return names;
   }
 
-  ZarrArray array(String element) {
-    if (!isArray(element)) {
-      String what = isGroup(element) ? "is a group" : "does not exist";
-      throw new StoreNotFoundException(root, element, "expected a Zarr array but it " + what);
+  private boolean isNodeDir(Path p) {
+    if (version == Version.V2) {
+      return Files.isRegularFile(p.resolve(".zgroup")) || Files.isRegularFile(p.resolve(".zarray"));
     }
-    return new ZarrArray(this, element, ZarrArrayMeta.parse(root, element, readJson(element, ".zarray", true)));
+    return Files.isRegularFile(p.resolve("zarr.json"));
+  }
+
+  ZarrArray array(String element, JsonNode arrayJson) {
+    ZarrArrayMeta meta = version == Version.V2
+        ? ZarrArrayMeta.parseV2(root, element, arrayJson)
+        : ZarrV3Metadata.parse(root, element, arrayJson);
+    return new ZarrArray(this, element, meta);
   }
 }

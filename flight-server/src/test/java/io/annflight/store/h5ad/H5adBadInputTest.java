@@ -1,5 +1,6 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,7 +33,7 @@ class H5adBadInputTest {
   @Test
   void missingFile() {
     Path p = dir.resolve("nope.h5ad");
-    assertThatThrownBy(() -> H5adStore.open(p))
+    assertThatThrownBy(() -> AnnDataStores.open(p))
         .isInstanceOf(StoreNotFoundException.class)
         .hasMessageContaining(p.toString()).hasMessageContaining("no such file");
   }
@@ -41,7 +42,7 @@ class H5adBadInputTest {
   void notAnHdf5File() throws IOException {
     Path p = dir.resolve("text.h5ad");
     Files.writeString(p, "obs,var\n1,2\n".repeat(200));
-    assertThatThrownBy(() -> H5adStore.open(p))
+    assertThatThrownBy(() -> AnnDataStores.open(p))
         .isInstanceOf(MalformedStoreException.class)
         .hasMessageContaining(p.toString()).hasMessageContaining("HDF5");
   }
@@ -49,7 +50,7 @@ class H5adBadInputTest {
   @Test
   void emptyFile() throws IOException {
     Path p = Files.createFile(dir.resolve("empty.h5ad"));
-    assertThatThrownBy(() -> H5adStore.open(p)).isInstanceOf(MalformedStoreException.class);
+    assertThatThrownBy(() -> AnnDataStores.open(p)).isInstanceOf(MalformedStoreException.class);
   }
 
   @ParameterizedTest
@@ -83,7 +84,7 @@ class H5adBadInputTest {
       file[at + i] = (byte) 0xA5; // keep the zlib header, ruin the deflate stream
     }
     Files.write(p, file);
-    try (H5adStore store = H5adStore.open(p)) {
+    try (AnnDataStore store = AnnDataStores.open(p)) {
       MatrixReader x = store.matrix("X").orElseThrow();
       assertThat(x.readRows(0, 16).nRows()).isEqualTo(16); // untouched chunks still read
       assertThatThrownBy(() -> x.readRows(20, 21))
@@ -96,7 +97,7 @@ class H5adBadInputTest {
   @Test
   void unknownMatrixEncoding() throws IOException {
     Path p = patch("csr.h5ad", "csr_matrix", "abc_matrix");
-    try (H5adStore store = H5adStore.open(p)) {
+    try (AnnDataStore store = AnnDataStores.open(p)) {
       assertThatThrownBy(() -> store.matrix("X"))
           .isInstanceOf(UnsupportedLayoutException.class)
           .hasMessageContaining(p.toString()).hasMessageContaining("at 'X'")
@@ -107,7 +108,7 @@ class H5adBadInputTest {
   @Test
   void unknownColumnEncoding() throws IOException {
     Path p = patch("dense.h5ad", "categorical", "categorixal");
-    try (H5adStore store = H5adStore.open(p)) {
+    try (AnnDataStore store = AnnDataStores.open(p)) {
       assertThatThrownBy(() -> store.obs().column("cell_type"))
           .isInstanceOf(UnsupportedLayoutException.class)
           .hasMessageContaining("at 'obs/cell_type'").hasMessageContaining("categorixal");
@@ -118,7 +119,7 @@ class H5adBadInputTest {
   @Test
   void missingSparsePart() throws IOException {
     Path p = patch("csr.h5ad", "indptr", "indpxx");
-    try (H5adStore store = H5adStore.open(p)) {
+    try (AnnDataStore store = AnnDataStores.open(p)) {
       assertThatThrownBy(() -> store.matrix("X"))
           .isInstanceOf(StoreNotFoundException.class)
           .hasMessageContaining(p.toString()).hasMessageContaining("at 'X/indptr'")
@@ -129,14 +130,14 @@ class H5adBadInputTest {
   @Test
   void missingIndex() throws IOException {
     Path p = patch("dense.h5ad", "_index", "_indey");
-    assertThatThrownBy(() -> H5adStore.open(p))
+    assertThatThrownBy(() -> AnnDataStores.open(p))
         .isInstanceOf(StoreNotFoundException.class)
         .hasMessageContaining("at 'obs/_index'").hasMessageContaining("index");
   }
 
   @Test
   void missingColumn() {
-    try (H5adStore store = H5adStore.open(Fixtures.store("dense.h5ad"))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store("dense.h5ad"))) {
       assertThatThrownBy(() -> store.obs().column("no_such_column"))
           .isInstanceOf(StoreNotFoundException.class)
           .hasMessageContaining("at 'obs/no_such_column'");
@@ -169,7 +170,7 @@ class H5adBadInputTest {
   private static Throwable catchFromReadingEverything(Path p) {
     // No timeout: reads are bounded by the file's size by construction (BoundedFileChannel).
     {
-      try (AnnDataStore store = H5adStore.open(p)) {
+      try (AnnDataStore store = AnnDataStores.open(p)) {
         for (String c : store.obs().columnNames()) {
           store.obs().column(c);
         }

@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +29,7 @@ class H5adConcurrencyTest {
   void eightThreadsShareOneStore() throws Exception {
     for (String name : new String[] {"dense", "csr", "csc"}) {
       JsonNode exp = Fixtures.expected(name + ".h5ad");
-      try (H5adStore store = H5adStore.open(Fixtures.store(name + ".h5ad"))) {
+      try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name + ".h5ad"))) {
         List<String> elements = new ArrayList<>();
         List<double[][]> want = new ArrayList<>();
         for (String e : ELEMENTS) {
@@ -55,7 +57,7 @@ class H5adConcurrencyTest {
     }
   }
 
-  private static Callable<Integer> reader(H5adStore store, List<String> elements,
+  private static Callable<Integer> reader(AnnDataStore store, List<String> elements,
       List<double[][]> want, int seed) {
     return () -> {
       Random random = new Random(seed);

@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +25,7 @@ class H5adFixtureTest {
   @ValueSource(strings = {"dense", "csr", "csc", "empty", "legacy", "dtypes", "f_same_var"})
   void storeMatchesAnndata(String name) {
     JsonNode exp = Fixtures.expected(name + ".h5ad");
-    try (H5adStore store = H5adStore.open(Fixtures.store(name + ".h5ad"))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name + ".h5ad"))) {
       assertThat(store.format()).isEqualTo("h5ad");
       assertThat(store.nObs()).isEqualTo(exp.get("n_obs").asLong());
       assertThat(store.var().length()).isEqualTo(exp.get("n_vars").asLong());

@@ -1,5 +1,7 @@
 package io.annflight.store.h5ad;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,7 +24,7 @@ class H5adRowAccessTest {
   @ValueSource(strings = {"dense", "csr", "csc", "dtypes", "legacy", "f_same_var"})
   void rangesAndSortedListsMatchAnndata(String name) {
     JsonNode exp = Fixtures.expected(name + ".h5ad");
-    try (H5adStore store = H5adStore.open(Fixtures.store(name + ".h5ad"))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name + ".h5ad"))) {
       for (Iterator<Map.Entry<String, JsonNode>> it = exp.get("matrices").fields();
           it.hasNext(); ) {
         Map.Entry<String, JsonNode> m = it.next();
@@ -85,7 +87,7 @@ class H5adRowAccessTest {
   @ParameterizedTest
   @ValueSource(strings = {"X", "layers/counts", "obsm/X_pca"})
   void emptyStoreGivesEmptyBlocks(String element) {
-    try (H5adStore store = H5adStore.open(Fixtures.store("empty.h5ad"))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store("empty.h5ad"))) {
       store.matrix(element).ifPresent(reader -> {
         assertThat(reader.nRows()).isZero();
         assertThat(reader.readRows(0, 0).nRows()).isZero();
@@ -98,7 +100,7 @@ class H5adRowAccessTest {
   @ParameterizedTest
   @ValueSource(strings = {"X", "layers/counts"})
   void badRequestsAreRejected(String element) {
-    try (H5adStore store = H5adStore.open(Fixtures.store("csr.h5ad"))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store("csr.h5ad"))) {
       MatrixReader reader = store.matrix(element).orElseThrow();
       long n = reader.nRows();
       assertThatThrownBy(() -> reader.readRows(-1, 2))

@@ -1,5 +1,7 @@
 package io.annflight.store.zarr;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -50,7 +52,7 @@ class ZarrBadInputTest {
   @Test
   void missingPath() {
     Path p = tmp.resolve("nope.zarr");
-    assertThatThrownBy(() -> ZarrStore.open(p))
+    assertThatThrownBy(() -> AnnDataStores.open(p))
         .isInstanceOf(StoreNotFoundException.class)
         .hasMessageContaining(p.toString());
   }
@@ -59,7 +61,7 @@ class ZarrBadInputTest {
   void directoryThatIsNotAZarrGroup() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("plain"));
     Files.writeString(dir.resolve("hello.txt"), "hi");
-    assertThatThrownBy(() -> ZarrStore.open(dir))
+    assertThatThrownBy(() -> AnnDataStores.open(dir))
         .isInstanceOf(MalformedStoreException.class)
         .hasMessageContaining(dir.toString())
         .hasMessageContaining(".zgroup");
@@ -68,14 +70,14 @@ class ZarrBadInputTest {
   @Test
   void fileInsteadOfDirectory() throws IOException {
     Path file = Files.writeString(tmp.resolve("x.zarr"), "not a directory");
-    assertThatThrownBy(() -> ZarrStore.open(file)).isInstanceOf(MalformedStoreException.class);
+    assertThatThrownBy(() -> AnnDataStores.open(file)).isInstanceOf(MalformedStoreException.class);
   }
 
   @Test
   void invalidJsonInRootGroup() throws IOException {
     Path store = copy("dense.zarr");
     Files.writeString(store.resolve(".zgroup"), "{\"zarr_format\": 2,");
-    assertThatThrownBy(() -> ZarrStore.open(store))
+    assertThatThrownBy(() -> AnnDataStores.open(store))
         .isInstanceOf(MalformedStoreException.class)
         .hasMessageContaining(".zgroup is not valid JSON");
   }
@@ -84,7 +86,7 @@ class ZarrBadInputTest {
   void invalidJsonInArrayMetadata() throws IOException {
     Path store = copy("dense.zarr");
     Files.writeString(store.resolve("X/.zarray"), "{ shape: [60, 24] }");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.matrix("X"))
           .isInstanceOf(MalformedStoreException.class)
           .hasMessageContaining(store.toString())
@@ -97,7 +99,7 @@ class ZarrBadInputTest {
   void invalidJsonInDataFrameAttributes() throws IOException {
     Path store = copy("dense.zarr");
     Files.writeString(store.resolve("obs/.zattrs"), "[1, 2");
-    assertThatThrownBy(() -> ZarrStore.open(store))
+    assertThatThrownBy(() -> AnnDataStores.open(store))
         .isInstanceOf(MalformedStoreException.class)
         .hasMessageContaining("at 'obs'")
         .hasMessageContaining(".zattrs");
@@ -109,7 +111,7 @@ class ZarrBadInputTest {
     Path chunk = store.resolve("X/1.1");
     byte[] bytes = Files.readAllBytes(chunk);
     Files.write(chunk, Arrays.copyOf(bytes, bytes.length / 2));
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       var x = s.matrix("X").orElseThrow();
       assertThat(x.readRows(0, 16).nRows()).isEqualTo(16); // chunk row 0 is intact
       assertThatThrownBy(() -> x.readRows(10, 20))
@@ -134,7 +136,7 @@ class ZarrBadInputTest {
         : new byte[][] {Arrays.copyOf(bytes, bytes.length - 3), garbage(bytes.length)};
     for (byte[] broken : variants) {
       Files.write(chunk, broken);
-      try (ZarrStore s = ZarrStore.open(store)) {
+      try (AnnDataStore s = AnnDataStores.open(store)) {
         var m = s.matrix("layers/" + layer).orElseThrow();
         assertThatThrownBy(() -> m.readRows(0, 3))
             .as(layer)
@@ -158,7 +160,7 @@ class ZarrBadInputTest {
     Path chunk = store.resolve("obs/donor/0");
     byte[] bytes = Files.readAllBytes(chunk);
     Files.write(chunk, Arrays.copyOf(bytes, 20));
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.obs().column("donor"))
           .isInstanceOf(MalformedStoreException.class)
           .hasMessageContaining("obs/donor");
@@ -169,7 +171,7 @@ class ZarrBadInputTest {
   void unknownColumnEncoding() throws IOException {
     Path store = copy("dense.zarr");
     edit(store.resolve("obs/cell_type/.zattrs"), "\"categorical\"", "\"awkward-array\"");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThat(s.obs().column("tissue").length()).isEqualTo(60);
       assertThatThrownBy(() -> s.obs().column("cell_type"))
           .isInstanceOf(UnsupportedLayoutException.class)
@@ -182,7 +184,7 @@ class ZarrBadInputTest {
   void unknownMatrixEncoding() throws IOException {
     Path store = copy("csr.zarr");
     edit(store.resolve("X/.zattrs"), "csr_matrix", "coo_matrix");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.matrix("X"))
           .isInstanceOf(UnsupportedLayoutException.class)
           .hasMessageContaining("coo_matrix");
@@ -193,7 +195,7 @@ class ZarrBadInputTest {
   void unknownCompressor() throws IOException {
     Path store = copy("dense.zarr");
     edit(store.resolve("layers/counts/.zarray"), "\"zlib\"", "\"bz2\"");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.matrix("layers/counts"))
           .isInstanceOf(UnsupportedLayoutException.class)
           .hasMessageContaining("layers/counts")
@@ -205,7 +207,7 @@ class ZarrBadInputTest {
   void unknownFilter() throws IOException {
     Path store = copy("dense.zarr");
     edit(store.resolve("layers/counts/.zarray"), "\"filters\": null", "\"filters\": [{\"id\": \"delta\", \"dtype\": \"<i4\"}]");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.matrix("layers/counts"))
           .isInstanceOf(UnsupportedLayoutException.class)
           .hasMessageContaining("delta");
@@ -216,7 +218,7 @@ class ZarrBadInputTest {
   void missingIndexColumn() throws IOException {
     Path store = copy("dense.zarr");
     deleteTree(store.resolve("obs/_index"));
-    assertThatThrownBy(() -> ZarrStore.open(store))
+    assertThatThrownBy(() -> AnnDataStores.open(store))
         .isInstanceOf(StoreNotFoundException.class)
         .hasMessageContaining("obs/_index");
   }
@@ -225,7 +227,7 @@ class ZarrBadInputTest {
   void missingObs() throws IOException {
     Path store = copy("dense.zarr");
     deleteTree(store.resolve("obs"));
-    assertThatThrownBy(() -> ZarrStore.open(store))
+    assertThatThrownBy(() -> AnnDataStores.open(store))
         .isInstanceOf(StoreNotFoundException.class)
         .hasMessageContaining("at 'obs'");
   }
@@ -234,7 +236,7 @@ class ZarrBadInputTest {
   void missingSparseArray() throws IOException {
     Path store = copy("csr.zarr");
     deleteTree(store.resolve("X/indptr"));
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.matrix("X"))
           .isInstanceOf(StoreNotFoundException.class)
           .hasMessageContaining("X/indptr");
@@ -245,7 +247,7 @@ class ZarrBadInputTest {
   void missingCategoriesOfACategorical() throws IOException {
     Path store = copy("dense.zarr");
     deleteTree(store.resolve("obs/cell_type/categories"));
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.obs().column("cell_type"))
           .isInstanceOf(StoreNotFoundException.class)
           .hasMessageContaining("obs/cell_type/categories");
@@ -256,7 +258,7 @@ class ZarrBadInputTest {
   void missingLegacyCategoriesArray() throws IOException {
     Path store = copy("legacy.zarr");
     deleteTree(store.resolve("obs/__categories/cell_type"));
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.obs().column("cell_type"))
           .isInstanceOf(StoreNotFoundException.class)
           .hasMessageContaining("obs/__categories/cell_type");
@@ -267,7 +269,7 @@ class ZarrBadInputTest {
   void indptrInconsistentWithData() throws IOException {
     Path store = copy("csr.zarr");
     edit(store.resolve("X/.zattrs"), "50,", "49,");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.matrix("X"))
           .isInstanceOf(MalformedStoreException.class)
           .hasMessageContaining("X/indptr");
@@ -278,7 +280,7 @@ class ZarrBadInputTest {
   void everyFailureIsAStoreException() throws IOException {
     Path store = copy("dense.zarr");
     Files.writeString(store.resolve("obs/n_genes/.zarray"), "");
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.obs().column("n_genes")).isInstanceOf(StoreException.class).hasMessageContaining("obs/n_genes");
     }
   }

@@ -1,5 +1,7 @@
 package io.annflight.store.zarr;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,7 +39,7 @@ class ZarrLayoutVariantsTest {
 
   @Test
   void framesMatchAnndata() {
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       ZarrStoreFixtureTest.assertFrame(s.obs(), expected.get("obs"));
       ZarrStoreFixtureTest.assertFrame(s.var(), expected.get("var"));
       assertThat(s.layerNames()).containsExactlyElementsOf(ZarrStoreFixtureTest.texts(expected.get("layers")));
@@ -46,7 +48,7 @@ class ZarrLayoutVariantsTest {
 
   @Test
   void everyMatrixAndRowRangeMatchesAnndata() {
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       Iterator<Map.Entry<String, JsonNode>> it = expected.get("matrices").fields();
       while (it.hasNext()) {
         Map.Entry<String, JsonNode> e = it.next();
@@ -70,7 +72,7 @@ class ZarrLayoutVariantsTest {
 
   @Test
   void bigEndianValuesAreHandedOutLittleEndian() {
-    try (ZarrStore s = ZarrStore.open(store)) {
+    try (AnnDataStore s = AnnDataStores.open(store)) {
       RowBlock.Dense block = (RowBlock.Dense) s.matrix("layers/big_endian_i4").orElseThrow().readRows(0, 2);
       assertThat(block.values().isLittleEndian()).isTrue();
       JsonNode row0 = expected.get("matrices").get("layers/big_endian_i4").get("dense").get(0);

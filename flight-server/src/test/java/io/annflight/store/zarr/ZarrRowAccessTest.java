@@ -1,5 +1,7 @@
 package io.annflight.store.zarr;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,7 +38,7 @@ class ZarrRowAccessTest {
   @MethodSource("matrices")
   void everyRowRangeMatches(String store, String element) {
     double[][] expected = Fixtures.expectedDense(Fixtures.expected(store).get("matrices").get(element));
-    try (ZarrStore s = ZarrStore.open(Fixtures.store(store))) {
+    try (AnnDataStore s = AnnDataStores.open(Fixtures.store(store))) {
       MatrixReader m = s.matrix(element).orElseThrow();
       int n = (int) m.nRows();
       // Every start/stop pair: covers ranges inside one chunk, across chunk boundaries, to the
@@ -58,7 +60,7 @@ class ZarrRowAccessTest {
   void sortedRowListsWithDuplicatesMatch(String store, String element) {
     double[][] expected = Fixtures.expectedDense(Fixtures.expected(store).get("matrices").get(element));
     Random random = new Random(7);
-    try (ZarrStore s = ZarrStore.open(Fixtures.store(store))) {
+    try (AnnDataStore s = AnnDataStores.open(Fixtures.store(store))) {
       MatrixReader m = s.matrix(element).orElseThrow();
       int n = (int) m.nRows();
       for (int trial = 0; trial < 200; trial++) {
@@ -81,7 +83,7 @@ class ZarrRowAccessTest {
   void sparseBlocksKeepStoredColumnOrderAndEmptyRows() {
     JsonNode exp = Fixtures.expected("csr.zarr").get("matrices").get("X");
     double[][] expected = Fixtures.expectedDense(exp);
-    try (ZarrStore s = ZarrStore.open(Fixtures.store("csr.zarr"))) {
+    try (AnnDataStore s = AnnDataStores.open(Fixtures.store("csr.zarr"))) {
       RowBlock.Sparse block = (RowBlock.Sparse) s.matrix("X").orElseThrow().readRows(0, 50);
       int emptyRows = 0;
       for (int r = 0; r < 50; r++) {
@@ -98,7 +100,7 @@ class ZarrRowAccessTest {
 
   @Test
   void zeroRowStoreReadsEmptyBlocks() {
-    try (ZarrStore s = ZarrStore.open(Fixtures.store("empty.zarr"))) {
+    try (AnnDataStore s = AnnDataStores.open(Fixtures.store("empty.zarr"))) {
       assertThat(s.nObs()).isZero();
       assertThat(s.obs().index()).isEmpty();
       MatrixReader x = s.matrix("X").orElseThrow();
@@ -112,7 +114,7 @@ class ZarrRowAccessTest {
 
   @Test
   void rejectsRowsOutsideTheMatrixOrUnsorted() {
-    try (ZarrStore s = ZarrStore.open(Fixtures.store("dense.zarr"))) {
+    try (AnnDataStore s = AnnDataStores.open(Fixtures.store("dense.zarr"))) {
       MatrixReader x = s.matrix("X").orElseThrow();
       assertThatThrownBy(() -> x.readRows(5, 61)).isInstanceOf(IndexOutOfBoundsException.class);
       assertThatThrownBy(() -> x.readRows(6, 5)).isInstanceOf(IndexOutOfBoundsException.class);
@@ -129,7 +131,7 @@ class ZarrRowAccessTest {
         new String[] {"csc.zarr", "X"}, new String[] {"dtypes.zarr", "layers/X_lz4"});
     for (String[] t : targets) {
       double[][] expected = Fixtures.expectedDense(Fixtures.expected(t[0]).get("matrices").get(t[1]));
-      try (ZarrStore s = ZarrStore.open(Fixtures.store(t[0]))) {
+      try (AnnDataStore s = AnnDataStores.open(Fixtures.store(t[0]))) {
         MatrixReader m = s.matrix(t[1]).orElseThrow();
         int n = (int) m.nRows();
         ExecutorService pool = Executors.newFixedThreadPool(8);

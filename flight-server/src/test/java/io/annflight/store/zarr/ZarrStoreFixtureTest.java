@@ -1,5 +1,7 @@
 package io.annflight.store.zarr;
 
+import io.annflight.store.AnnDataStore;
+import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,7 +31,7 @@ class ZarrStoreFixtureTest {
   @FieldSource("STORES")
   void storeShapeAndElementsMatchAnndata(String name) {
     JsonNode exp = Fixtures.expected(name);
-    try (ZarrStore store = ZarrStore.open(Fixtures.store(name))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name))) {
       assertThat(store.format()).isEqualTo("zarr");
       assertThat(store.nObs()).isEqualTo(exp.get("n_obs").asLong());
       assertThat(store.var().length()).isEqualTo(exp.get("n_vars").asLong());
@@ -45,7 +47,7 @@ class ZarrStoreFixtureTest {
   @FieldSource("STORES")
   void dataFramesMatchAnndata(String name) {
     JsonNode exp = Fixtures.expected(name);
-    try (ZarrStore store = ZarrStore.open(Fixtures.store(name))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name))) {
       assertFrame(store.obs(), exp.get("obs"));
       assertFrame(store.var(), exp.get("var"));
       if (!exp.get("raw_var").isNull()) {
@@ -58,7 +60,7 @@ class ZarrStoreFixtureTest {
   @FieldSource("STORES")
   void everyMatrixMatchesAnndata(String name) {
     JsonNode exp = Fixtures.expected(name);
-    try (ZarrStore store = ZarrStore.open(Fixtures.store(name))) {
+    try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name))) {
       Iterator<Map.Entry<String, JsonNode>> it = exp.get("matrices").fields();
       int checked = 0;
       while (it.hasNext()) {

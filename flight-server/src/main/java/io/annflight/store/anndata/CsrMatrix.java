@@ -1,4 +1,4 @@
-package io.annflight.store.h5ad;
+package io.annflight.store.anndata;
 
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.RowBlock;
@@ -16,13 +16,13 @@ final class CsrMatrix extends SparseMatrix {
 
   /**
    * Runs of non-zeros closer than this (in elements) are read as one span. Chunks are cached
-   * (see ChunkedArray), so a span costs little more than its copy: merging across wide gaps
+   * (by the containers), so a span costs little more than its copy: merging across wide gaps
    * would only convert elements nobody asked for.
    */
   private static final long MERGE_GAP = 512;
 
 
-  CsrMatrix(SparseGroup group) {
+  CsrMatrix(SparseArrays group) {
     super(group);
   }
 
@@ -33,7 +33,7 @@ final class CsrMatrix extends SparseMatrix {
 
   @Override
   public RowBlock readRows(long start, long stop) {
-    Rows.checkRange(g.file.path(), elementPath(), start, stop, nRows());
+    Rows.checkRange(g.file, elementPath(), start, stop, nRows());
     int n = (int) (stop - start);
     long[] p = g.pointers(start, n + 1L);
     long lo = p[0];
@@ -47,7 +47,7 @@ final class CsrMatrix extends SparseMatrix {
 
   @Override
   public RowBlock readRows(long[] sortedRows) {
-    Rows.checkSorted(g.file.path(), elementPath(), sortedRows, nRows());
+    Rows.checkSorted(g.file, elementPath(), sortedRows, nRows());
     long[] rows = Rows.distinct(sortedRows);
     // indptr entries r and r + 1 of every distinct row, in one pass over indptr.
     long[] positions = pointerPositions(rows);
@@ -94,7 +94,7 @@ final class CsrMatrix extends SparseMatrix {
     }
     // Values are copied as stored bytes, so the block keeps the stored byte order.
     TypedBuffer ordered = new TypedBuffer(elementType(),
-        out.order(g.data.stored.order()), total);
+        out.order(g.valueOrder()), total);
     return new RowBlock.Sparse(sortedRows.length, (int) nCols(), offsets, columns, ordered);
   }
 

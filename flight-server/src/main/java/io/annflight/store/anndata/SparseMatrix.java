@@ -1,14 +1,14 @@
-package io.annflight.store.h5ad;
+package io.annflight.store.anndata;
 
 import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixReader;
 
-/** What CSR and CSC groups share: the group and its shape and type. */
+/** What CSR and CSC groups share: the group's arrays, shape and type. */
 abstract class SparseMatrix implements MatrixReader {
-  protected final SparseGroup g;
+  protected final SparseArrays g;
 
-  SparseMatrix(SparseGroup group) {
-    this.g = group;
+  SparseMatrix(SparseArrays arrays) {
+    this.g = arrays;
   }
 
   @Override
@@ -28,6 +28,6 @@ abstract class SparseMatrix implements MatrixReader {
 
   @Override
   public ElementType elementType() {
-    return g.data.type();
+    return g.elementType();
   }
 }

@@ -1,4 +1,4 @@
-package io.annflight.store.h5ad;
+package io.annflight.store.anndata;
 
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.RowBlock;
@@ -7,19 +7,48 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * A {@code csc_matrix} group. Rows are spread over every column, so each call scans all
- * non-zeros in batches of whole columns and keeps the entries of the requested rows; this
- * costs a full pass over indices (and over data for the batches that hold any hit).
+ * A {@code csc_matrix} group. Rows are spread over every column: the first read builds a
+ * {@link CscRowIndex} (one pass over indices, kept for the matrix's life, shared by all
+ * streams), after which a read costs what its rows hold. A matrix whose index would take more
+ * than {@link #ROW_INDEX_BUDGET} bytes is read without one: each call then scans all non-zeros
+ * in batches of whole columns and keeps the entries of the requested rows.
  */
 final class CscMatrix extends SparseMatrix {
 
   /** Non-zeros read per batch: bounds memory while keeping reads large. */
   private static final long BATCH = 1 << 20;
 
-  private volatile long[] columnPointers;
+  /** Most memory one matrix's row index may take: an eighth of the heap, at least 64 MiB. */
+  static final long ROW_INDEX_BUDGET =
+      Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8);
 
-  CscMatrix(SparseGroup group) {
+  private volatile long[] columnPointers;
+  private volatile CscRowIndex rowIndex;
+  private final boolean indexed;
+
+  CscMatrix(SparseArrays group) {
     super(group);
+    this.indexed = CscRowIndex.buildBytes(group) <= ROW_INDEX_BUDGET
+        && group.nnz < Integer.MAX_VALUE - 8 && group.nRows < Integer.MAX_VALUE - 8;
+  }
+
+  /** Whether reads go through a row index (false: they scan the matrix). */
+  boolean indexed() {
+    return indexed;
+  }
+
+  private CscRowIndex rowIndex() {
+    CscRowIndex index = rowIndex;
+    if (index == null) {
+      synchronized (this) {
+        index = rowIndex;
+        if (index == null) {
+          index = CscRowIndex.build(g);
+          rowIndex = index;
+        }
+      }
+    }
+    return index;
   }
 
   @Override
@@ -29,8 +58,13 @@ final class CscMatrix extends SparseMatrix {
 
   @Override
   public RowBlock readRows(long start, long stop) {
-    Rows.checkRange(g.file.path(), elementPath(), start, stop, nRows());
+    Rows.checkRange(g.file, elementPath(), start, stop, nRows());
     int n = (int) (stop - start);
+    if (indexed) {
+      long[] rows = new long[n];
+      Arrays.setAll(rows, i -> start + i);
+      return rowIndex().read(rows);
+    }
     int[] outToDistinct = new int[n];
     Arrays.setAll(outToDistinct, i -> i);
     return collect(new RowSet(start, stop, null), outToDistinct);
@@ -38,7 +72,10 @@ final class CscMatrix extends SparseMatrix {
 
   @Override
   public RowBlock readRows(long[] sortedRows) {
-    Rows.checkSorted(g.file.path(), elementPath(), sortedRows, nRows());
+    Rows.checkSorted(g.file, elementPath(), sortedRows, nRows());
+    if (indexed) {
+      return rowIndex().read(sortedRows);
+    }
     long[] distinct = Rows.distinct(sortedRows);
     int[] outToDistinct = new int[sortedRows.length];
     for (int i = 0, d = -1; i < sortedRows.length; i++) {
@@ -121,7 +158,7 @@ final class CscMatrix extends SparseMatrix {
       System.arraycopy(vals, distinctStart[d] * width, outVals.bytes().array(), offsets[i] * width,
           len * width);
     }
-    outVals.bytes().order(g.data.stored.order());
+    outVals.bytes().order(g.valueOrder());
     return new RowBlock.Sparse(nOut, (int) nCols(), offsets, outCols, outVals);
   }
 

@@ -1,4 +1,4 @@
-package io.annflight.store.h5ad;
+package io.annflight.store.anndata;
 
 import java.nio.file.Path;
 

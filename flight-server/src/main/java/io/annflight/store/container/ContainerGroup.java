@@ -1,0 +1,10 @@
+package io.annflight.store.container;
+
+import java.util.List;
+
+/** A group: named children. */
+public interface ContainerGroup extends ContainerNode {
+
+  /** Names of the children (groups and arrays), sorted by code point. */
+  List<String> children();
+}

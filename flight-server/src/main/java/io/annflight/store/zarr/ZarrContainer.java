@@ -1,0 +1,105 @@
+package io.annflight.store.zarr;
+
+import io.annflight.store.ChunkCache;
+import io.annflight.store.MalformedStoreException;
+import io.annflight.store.StoreNotFoundException;
+import io.annflight.store.container.Attributes;
+import io.annflight.store.container.Container;
+import io.annflight.store.container.ContainerNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A Zarr directory store, v2 or v3, as a {@link Container}, read with annflight's own reader
+ * (JSON metadata, chunk and shard files, numcodecs compressors; see the README for why not
+ * zarr-java). Nodes are opened once and kept; decoded chunks share one small cache per store.
+ */
+public final class ZarrContainer implements Container {
+
+  /** Decoded-chunk cache per store; small, it mainly keeps indptr/codes/random-row chunks warm. */
+  private static final long CACHE_BYTES = 64L << 20;
+
+  private final ZarrTree tree;
+  private final ConcurrentHashMap<String, Optional<ContainerNode>> nodes =
+      new ConcurrentHashMap<>();
+
+  private ZarrContainer(ZarrTree tree) {
+    this.tree = tree;
+  }
+
+  /**
+   * Opens the store at {@code path}: a directory with a root {@code .zgroup} (v2) or
+   * {@code zarr.json} (v3).
+   *
+   * @throws StoreNotFoundException when there is nothing at the path
+   * @throws MalformedStoreException when the directory is not a Zarr group
+   */
+  public static ZarrContainer open(Path path) {
+    if (!Files.exists(path)) {
+      throw new StoreNotFoundException(path, "", "no such file or directory");
+    }
+    if (!Files.isDirectory(path)) {
+      throw new MalformedStoreException(path, "", "expected a Zarr directory store, found a file");
+    }
+    ZarrTree.Version version = ZarrTree.detect(path);
+    if (version == null) {
+      throw new MalformedStoreException(path, "", "not a Zarr group: expected a .zgroup (Zarr"
+          + " v2) or zarr.json (Zarr v3) file at the top of the directory");
+    }
+    ZarrContainer c = new ZarrContainer(new ZarrTree(path, new ChunkCache(CACHE_BYTES), version));
+    ContainerNode root = c.find("").orElseThrow(() -> new MalformedStoreException(path, "",
+        "the root metadata names no group"));
+    if (!(root instanceof ZarrGroupNode)) {
+      throw new MalformedStoreException(path, "", "the root is an array, expected a group");
+    }
+    if (version == ZarrTree.Version.V2
+        && tree(c).readJson("", ".zgroup").path("zarr_format").asInt(-1) != 2) {
+      throw new io.annflight.store.UnsupportedLayoutException(path, "",
+          "expected zarr_format 2 in .zgroup");
+    }
+    return c;
+  }
+
+  private static ZarrTree tree(ZarrContainer c) {
+    return c.tree;
+  }
+
+  @Override
+  public Path path() {
+    return tree.root();
+  }
+
+  @Override
+  public String format() {
+    return "zarr";
+  }
+
+  @Override
+  public Optional<ContainerNode> find(String path) {
+    Optional<ContainerNode> n = nodes.get(path);
+    if (n == null) {
+      n = Optional.ofNullable(load(path));
+      nodes.putIfAbsent(path, n);
+    }
+    return n;
+  }
+
+  private ContainerNode load(String path) {
+    ZarrTree.NodeMeta meta = tree.node(path);
+    if (meta == null) {
+      return null;
+    }
+    Attributes attrs = new Attributes(tree.root(), path, meta.attributes());
+    if (meta.group()) {
+      return new ZarrGroupNode(tree, path, attrs);
+    }
+    return new ZarrArrayNode(tree.array(path, meta.arrayJson()), attrs);
+  }
+
+  @Override
+  public void close() {
+    // Chunk files are opened and closed per read; nothing stays open.
+  }
+}
