@@ -39,11 +39,19 @@ public final class RequestJson {
   static final String ROWS_PER_BATCH = "rows_per_batch";
   static final String COMPRESSION = "compression";
   static final String RETURN_INDEX = "return_index";
+  /**
+   * MappedCollection's {@code cache_categories} and {@code parallel}: accepted (booleans) so
+   * code ported from it runs unchanged. On a server they change nothing: categories are
+   * always computed once per collection plan and kept, and stores are always read in parallel.
+   */
+  static final String CACHE_CATEGORIES = "cache_categories";
+  static final String PARALLEL = "parallel";
 
   public static final Set<String> KEYS =
       Set.of(COLLECTION, PATHS, LAYERS_KEYS, OBS_KEYS, OBSM_KEYS, OBS_FILTER, JOIN,
           ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, COMPRESSION,
-          EpochJson.SAMPLER, EpochJson.SPLIT, EpochJson.EQUAL_PARTS, RETURN_INDEX);
+          EpochJson.SAMPLER, EpochJson.SPLIT, EpochJson.EQUAL_PARTS, RETURN_INDEX,
+          CACHE_CATEGORIES, PARALLEL);
 
   private RequestJson() {}
 
@@ -81,6 +89,11 @@ public final class RequestJson {
       if (!KEYS.contains(key) && !extraKeys.contains(key)) {
         throw new RequestException(
             "unknown request key \"" + key + "\"; allowed keys are " + sortedKeys(extraKeys));
+      }
+    }
+    for (String accepted : List.of(CACHE_CATEGORIES, PARALLEL)) {
+      if (node.has(accepted)) {
+        bool(node.get(accepted), accepted); // a typo'd value is still an error
       }
     }
     boolean hasCollection = node.hasNonNull(COLLECTION);
@@ -262,12 +275,9 @@ public final class RequestJson {
     return n.isNull() ? List.of() : stringList(n, key);
   }
 
+  /** null is ["X"]; [] reads no matrix (obs and obsm only), as MappedCollection allows. */
   private static List<String> layersKeys(JsonNode n) {
-    List<String> keys = n.isNull() ? List.of("X") : stringList(n, LAYERS_KEYS);
-    if (keys.isEmpty()) {
-      throw new RequestException("\"layers_keys\" must not be empty (use null for [\"X\"])");
-    }
-    return keys;
+    return n.isNull() ? List.of("X") : stringList(n, LAYERS_KEYS);
   }
 
   private static Map<String, List<Object>> obsFilter(JsonNode n) {
