@@ -57,8 +57,7 @@ final class Columns {
   private ColumnData decodeGroup(ContainerGroup group, String name, String enc) {
     return switch (enc) {
       case "categorical" -> {
-        ColumnData categories = plain(part(group, name, "categories", "the categories"),
-            name + "/categories");
+        ColumnData categories = categories(group, name);
         int[] codes = codes(part(group, name, "codes", "the codes"), name + "/codes",
             categories.length());
         // anndataR and some R writers leave 'ordered' out: pandas' default is unordered.
@@ -102,6 +101,18 @@ final class Columns {
               + "', expected a column: categorical, nullable-integer, nullable-boolean or "
               + "nullable-string-array");
     };
+  }
+
+  /**
+   * A categorical's categories: a plain array, or (anndata 0.11 with nullable strings) a
+   * {@code nullable-string-array} group.
+   */
+  private ColumnData categories(ContainerGroup group, String name) {
+    String p = join(group.path(), "categories");
+    ContainerNode node = container.find(p).orElseThrow(() -> new StoreNotFoundException(file,
+        name + "/categories", "missing (expected the categories)"));
+    return node instanceof ContainerArray a ? plain(a, name + "/categories")
+        : decode(group.path(), node, name + "/categories");
   }
 
   private ContainerArray part(ContainerGroup group, String name, String child, String what) {
