@@ -43,7 +43,7 @@ public final class CollectionQueries {
     for (StoreHandle s : plan.storeHandles()) {
       List<String> v = s.varIndex();
       for (int i = 1; i < v.size(); i++) {
-        int cmp = v.get(i - 1).compareTo(v.get(i));
+        int cmp = PythonOrder.compareStrings(v.get(i - 1), v.get(i));
         if (ascending ? cmp > 0 : cmp < 0) {
           return false;
         }

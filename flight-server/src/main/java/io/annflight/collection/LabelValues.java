@@ -112,12 +112,10 @@ public record LabelValues(LabelType type, List<Object> values) {
     return out;
   }
 
-  /** Sorted as Python's {@code sorted()} orders these values. */
-  @SuppressWarnings("unchecked")
+  /** Sorted as Python's {@code sorted()} orders these values (see {@link PythonOrder}). */
   public static List<Object> sorted(Collection<Object> values) {
-    // Values of one key share one wire type (String, Long, Double or Boolean): all Comparable.
     List<Object> out = new ArrayList<>(values);
-    out.sort((a, b) -> ((Comparable<Object>) a).compareTo(b));
+    out.sort(PythonOrder.VALUES);
     return out;
   }
 

@@ -30,6 +30,23 @@ public final class Fixtures {
     return resourceDir("fixtures");
   }
 
+  /**
+   * The directory of the layouts anndata 0.8 cannot write (Zarr v3, pre-0.7 h5ad, MuData, HDF5
+   * string filters), written by tools/fixtures/make_format_fixtures.py.
+   */
+  public static Path formats() {
+    return resourceDir("formats");
+  }
+
+  /** The expected values of a formats fixture ({@code <name>.expected.json}). */
+  public static JsonNode formatExpected(String name) {
+    try {
+      return JSON.readTree(formats().resolve(name + ".expected.json").toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** The directory holding the engine parity cases (tools/fixtures/expected_engine.py). */
   public static Path engineCases() {
     return resourceDir("engine-cases");

@@ -125,6 +125,10 @@ final class H5Dataset implements ContainerArray {
       if (ds.getSize() == 0) {
         return new String[0];
       }
+      if (ds instanceof io.jhdf.api.dataset.ChunkedDataset chunked && shape.length == 1
+          && ds.getDataType() instanceof VariableLength) {
+        return H5VlenStrings.read(file, path, chunked, shape[0]);
+      }
       Object data = ds.getData();
       if (data instanceof String s) {
         return new String[] {s};

@@ -40,9 +40,9 @@ class ZarrLayoutVariantsTest {
   @Test
   void framesMatchAnndata() {
     try (AnnDataStore s = AnnDataStores.open(store)) {
-      ZarrStoreFixtureTest.assertFrame(s.obs(), expected.get("obs"));
-      ZarrStoreFixtureTest.assertFrame(s.var(), expected.get("var"));
-      assertThat(s.layerNames()).containsExactlyElementsOf(ZarrStoreFixtureTest.texts(expected.get("layers")));
+      io.annflight.testing.StoreAssertions.assertFrame(s.obs(), expected.get("obs"));
+      io.annflight.testing.StoreAssertions.assertFrame(s.var(), expected.get("var"));
+      assertThat(s.layerNames()).containsExactlyElementsOf(io.annflight.testing.StoreAssertions.texts(expected.get("layers")));
     }
   }
 

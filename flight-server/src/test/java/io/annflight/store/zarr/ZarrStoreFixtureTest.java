@@ -3,6 +3,7 @@ package io.annflight.store.zarr;
 import io.annflight.store.AnnDataStore;
 import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
+import io.annflight.testing.StoreAssertions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,8 +36,8 @@ class ZarrStoreFixtureTest {
       assertThat(store.format()).isEqualTo("zarr");
       assertThat(store.nObs()).isEqualTo(exp.get("n_obs").asLong());
       assertThat(store.var().length()).isEqualTo(exp.get("n_vars").asLong());
-      assertThat(store.layerNames()).containsExactlyElementsOf(texts(exp.get("layers")));
-      assertThat(store.obsmNames()).containsExactlyElementsOf(texts(exp.get("obsm")));
+      assertThat(store.layerNames()).containsExactlyElementsOf(StoreAssertions.texts(exp.get("layers")));
+      assertThat(store.obsmNames()).containsExactlyElementsOf(StoreAssertions.texts(exp.get("obsm")));
       assertThat(store.hasRaw()).isEqualTo(exp.get("has_raw").asBoolean());
       assertThat(store.rawVar().isPresent()).isEqualTo(!exp.get("raw_var").isNull());
       assertThat(store.matrix("layers/not_there")).isEmpty();
@@ -48,10 +49,10 @@ class ZarrStoreFixtureTest {
   void dataFramesMatchAnndata(String name) {
     JsonNode exp = Fixtures.expected(name);
     try (AnnDataStore store = AnnDataStores.open(Fixtures.store(name))) {
-      assertFrame(store.obs(), exp.get("obs"));
-      assertFrame(store.var(), exp.get("var"));
+      StoreAssertions.assertFrame(store.obs(), exp.get("obs"));
+      StoreAssertions.assertFrame(store.var(), exp.get("var"));
       if (!exp.get("raw_var").isNull()) {
-        assertFrame(store.rawVar().orElseThrow(), exp.get("raw_var"));
+        StoreAssertions.assertFrame(store.rawVar().orElseThrow(), exp.get("raw_var"));
       }
     }
   }
@@ -82,70 +83,4 @@ class ZarrStoreFixtureTest {
     }
   }
 
-  static void assertFrame(DataFrameReader frame, JsonNode exp) {
-    String at = frame.elementPath();
-    assertThat(frame.index()).as(at + " index").containsExactlyElementsOf(texts(exp.get("index")));
-    assertThat(frame.length()).isEqualTo(exp.get("index").size());
-    assertThat(frame.columnNames()).as(at + " columns").containsExactlyElementsOf(texts(exp.get("column_order")));
-    Iterator<Map.Entry<String, JsonNode>> it = exp.get("columns").fields();
-    while (it.hasNext()) {
-      Map.Entry<String, JsonNode> e = it.next();
-      assertColumn(at + "/" + e.getKey(), frame.column(e.getKey()), e.getValue());
-    }
-  }
-
-  static void assertColumn(String at, ColumnData col, JsonNode exp) {
-    String kind = exp.get("kind").asText();
-    JsonNode values = exp.get("values");
-    assertThat(col.length()).as(at).isEqualTo(values.size());
-    for (int i = 0; i < values.size(); i++) {
-      assertThat(col.isMissing(i)).as(at + " missing at " + i).isEqualTo(values.get(i).isNull());
-    }
-    switch (kind) {
-      case "categorical" -> {
-        assertThat(col).as(at).isInstanceOf(ColumnData.Categorical.class);
-        ColumnData.Categorical c = (ColumnData.Categorical) col;
-        assertThat(c.ordered()).as(at).isEqualTo(exp.get("ordered").asBoolean());
-        List<Integer> codes = new ArrayList<>();
-        exp.get("codes").forEach(n -> codes.add(n.asInt()));
-        assertThat(c.codes()).as(at + " codes").containsExactly(codes.stream().mapToInt(Integer::intValue).toArray());
-        assertValues(at + " categories", c.categories(), exp.get("categories"), exp.get("dtype").asText());
-      }
-      case "string", "int", "float", "bool" -> assertValues(at, col, values, exp.get("dtype").asText());
-      default -> throw new AssertionError(at + ": unknown expected kind " + kind);
-    }
-  }
-
-  /** Non-categorical values (nulls are checked through isMissing above). */
-  static void assertValues(String at, ColumnData col, JsonNode values, String dtype) {
-    assertThat(col.length()).as(at).isEqualTo(values.size());
-    for (int i = 0; i < values.size(); i++) {
-      JsonNode v = values.get(i);
-      if (v.isNull()) {
-        assertThat(col.isMissing(i)).as(at + " at " + i).isTrue();
-        continue;
-      }
-      if (col instanceof ColumnData.Strings s) {
-        assertThat(dtype).as(at).isIn("str", "object");
-        assertThat(s.values()[i]).as(at + " at " + i).isEqualTo(v.asText());
-      } else if (col instanceof ColumnData.Integers n) {
-        assertThat(n.type().numpyName()).as(at).isEqualTo(dtype);
-        assertThat(n.values()[i]).as(at + " at " + i).isEqualTo(v.asLong());
-      } else if (col instanceof ColumnData.Floats f) {
-        assertThat(f.type().numpyName()).as(at).isEqualTo(dtype);
-        assertThat(f.values()[i]).as(at + " at " + i).isEqualTo(v.asDouble());
-      } else if (col instanceof ColumnData.Booleans b) {
-        assertThat(dtype).as(at).isEqualTo("bool");
-        assertThat(b.values()[i]).as(at + " at " + i).isEqualTo(v.asBoolean());
-      } else {
-        throw new AssertionError(at + ": unexpected column type " + col);
-      }
-    }
-  }
-
-  static List<String> texts(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.forEach(n -> out.add(n.asText()));
-    return out;
-  }
 }
