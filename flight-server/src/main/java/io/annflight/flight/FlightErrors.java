@@ -2,6 +2,7 @@ package io.annflight.flight;
 
 import io.annflight.collection.StoreOpenTimeoutException;
 import io.annflight.schema.RequestException;
+import io.annflight.store.NotAMatrixException;
 import io.annflight.store.StoreAccessException;
 import io.annflight.store.StoreException;
 import io.annflight.store.StoreNotFoundException;
@@ -36,7 +37,7 @@ public final class FlightErrors {
 
   /** The status code for an exception, without its message. */
   public static CallStatus status(Throwable t) {
-    if (t instanceof RequestException) {
+    if (t instanceof RequestException || t instanceof NotAMatrixException) {
       return CallStatus.INVALID_ARGUMENT;
     }
     if (t instanceof UnknownCollectionException || t instanceof StoreNotFoundException) {

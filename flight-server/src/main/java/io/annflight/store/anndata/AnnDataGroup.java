@@ -4,6 +4,7 @@ import io.annflight.store.AnnDataStore;
 import io.annflight.store.DataFrameReader;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.MatrixReader;
+import io.annflight.store.NotAMatrixException;
 import io.annflight.store.StoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.UnsupportedLayoutException;
@@ -255,8 +256,8 @@ public final class AnnDataGroup implements AnnDataStore {
     Path file = container.path();
     if (node instanceof ContainerArray a) {
       if (a.kind() != ContainerArray.Kind.NUMERIC) {
-        throw new UnsupportedLayoutException(file, where, "is a " + a.kind().name()
-            .toLowerCase(java.util.Locale.ROOT) + " array, expected a numeric matrix");
+        throw new NotAMatrixException(file, where, "is a " + a.kind().name()
+            .toLowerCase(java.util.Locale.ROOT) + " array, not a numeric matrix");
       }
       int rank = a.shape().length;
       boolean obsm = elementPath.startsWith("obsm/");
@@ -279,7 +280,7 @@ public final class AnnDataGroup implements AnnDataStore {
           new SparseArrays(container, where, group, true)));
       case "csc_matrix" -> Optional.of(new CscMatrix(
           new SparseArrays(container, where, group, false)));
-      case "dataframe" -> throw new UnsupportedLayoutException(file, where,
+      case "dataframe" -> throw new NotAMatrixException(file, where,
           "is a data frame (anndata 0.7 wrote obsm data frames), not an array; request an "
               + "array element instead");
       default -> throw new UnsupportedLayoutException(file, where,

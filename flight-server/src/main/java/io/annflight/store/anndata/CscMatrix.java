@@ -27,8 +27,13 @@ final class CscMatrix extends SparseMatrix {
   private final boolean indexed;
 
   CscMatrix(SparseArrays group) {
+    this(group, ROW_INDEX_BUDGET);
+  }
+
+  /** @param indexBudget the most the row index may take (0: always scan) */
+  CscMatrix(SparseArrays group, long indexBudget) {
     super(group);
-    this.indexed = CscRowIndex.buildBytes(group) <= ROW_INDEX_BUDGET
+    this.indexed = CscRowIndex.buildBytes(group) <= indexBudget
         && group.nnz < Integer.MAX_VALUE - 8 && group.nRows < Integer.MAX_VALUE - 8;
   }
 

@@ -38,6 +38,7 @@ final class CsrMatrix extends SparseMatrix {
     long[] p = g.pointers(start, n + 1L);
     long lo = p[0];
     long hi = p[n];
+    g.checkBlock(hi - lo, start, n);
     int[] offsets = new int[n + 1];
     for (int i = 0; i <= n; i++) {
       offsets[i] = Math.toIntExact(p[i] - lo);
@@ -63,6 +64,11 @@ final class CsrMatrix extends SparseMatrix {
     }
     List<Span> spans = spans(rowLo, rowHi);
 
+    long totalValues = 0;
+    for (int d = 0; d < rows.length; d++) {
+      totalValues += rowHi[d] - rowLo[d];
+    }
+    g.checkBlock(totalValues, sortedRows.length == 0 ? 0 : sortedRows[0], sortedRows.length);
     int[] offsets = new int[sortedRows.length + 1];
     for (int i = 0, d = -1; i < sortedRows.length; i++) {
       if (i == 0 || sortedRows[i] != sortedRows[i - 1]) {

@@ -113,6 +113,18 @@ final class SparseArrays {
     }
   }
 
+  /** Most stored values one read returns: a block is indexed by int, 8 bytes a value. */
+  static final long MAX_BLOCK_VALUES = Integer.MAX_VALUE / 8;
+
+  /** Checks that the rows of one read hold few enough values for one block. */
+  void checkBlock(long values, long firstRow, long rows) {
+    if (values > MAX_BLOCK_VALUES) {
+      throw new IllegalArgumentException(file + " at '" + elementPath + "': " + rows
+          + " rows from row " + firstRow + " hold " + values + " stored values, more than one"
+          + " read returns (" + MAX_BLOCK_VALUES + "); ask for fewer rows per batch");
+    }
+  }
+
   int[] minorIndices(long lo, long hi) {
     return IntegerColumns.toIndices(indices.readRange(lo, hi), nMinor, file,
         elementPath + "/indices");

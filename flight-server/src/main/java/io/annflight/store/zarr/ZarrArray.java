@@ -84,8 +84,13 @@ final class ZarrArray {
     return this;
   }
 
-  /** Most a string chunk may decode to: its size is not in the metadata. */
-  static final int MAX_STRING_CHUNK_BYTES = 256 << 20;
+  /**
+   * Most a string chunk may decode to (its size is not in the metadata): 256 bytes per element,
+   * at least 64 MiB, at most 1 GiB.
+   */
+  private int maxStringChunkBytes() {
+    return (int) Math.min(1L << 30, Math.max(64L << 20, 256L * meta.chunkElements()));
+  }
 
   /** Decoded numeric chunk (little-endian, full padded chunk). */
   byte[] numericChunk(long... index) {
@@ -124,7 +129,7 @@ final class ZarrArray {
    */
   private long maxEncodedBytes() {
     int decoded = decodedBytes();
-    return decoded < 0 ? MAX_STRING_CHUNK_BYTES : decoded + decoded / 2 + (1 << 20);
+    return decoded < 0 ? maxStringChunkBytes() : decoded + decoded / 2 + (1 << 20);
   }
 
   private Object load(long[] index) {
@@ -163,7 +168,7 @@ final class ZarrArray {
       for (int i = codecs.size() - 1; i >= 0; i--) {
         bytes = codecs.get(i).decode(bytes, i == 0 ? expected : -1,
             expected >= 0 ? (int) Math.min(Integer.MAX_VALUE - 64, maxEncodedBytes())
-                : MAX_STRING_CHUNK_BYTES);
+                : maxStringChunkBytes());
       }
     } catch (ChunkCodec.CodecException e) {
       throw new MalformedStoreException(
@@ -197,6 +202,9 @@ final class ZarrArray {
     int n = meta.chunkElements();
     if (count != n) {
       throw vlenError(what, "holds " + count + " items, expected " + n);
+    }
+    if ((long) n * 4 > bytes.length - 4) {
+      throw vlenError(what, "is " + bytes.length + " bytes, too short for " + n + " items");
     }
     String[] out = new String[n];
     for (int i = 0; i < n; i++) {

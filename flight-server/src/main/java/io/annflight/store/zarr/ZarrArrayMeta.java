@@ -60,17 +60,23 @@ record ZarrArrayMeta(
     return (int) n;
   }
 
-  /** The most a decoded chunk may take: Java arrays end at 2 GiB. */
-  static final long MAX_CHUNK_BYTES = Integer.MAX_VALUE - 64;
+  /**
+   * The most a decoded numeric chunk may take. Zarr writers aim at chunks of a few MiB; a
+   * chunk claiming more is refused when the array is opened rather than allocated on a read.
+   */
+  static final long MAX_CHUNK_BYTES = 256L << 20;
 
   /** Checks that a chunk shape's element count and bytes fit one decoded chunk. */
   static void checkChunkSize(Path store, String element, int[] chunks, int width) {
+    // A variable-length string element takes at least a reference once decoded.
+    int bytesPerElement = width > 0 ? width : 8;
     long n = 1;
     for (int c : chunks) {
       n *= c;
-      if (n * Math.max(width, 1) > MAX_CHUNK_BYTES) {
+      if (n * bytesPerElement > MAX_CHUNK_BYTES) {
         throw new UnsupportedLayoutException(store, element, "chunk shape "
-            + java.util.Arrays.toString(chunks) + " exceeds 2 GiB per chunk");
+            + java.util.Arrays.toString(chunks) + " holds more than " + (MAX_CHUNK_BYTES >> 20)
+            + " MiB per chunk, more than annflight decodes at once");
       }
     }
   }
