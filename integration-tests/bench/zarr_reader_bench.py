@@ -1,12 +1,18 @@
 #!/usr/bin/python3
-"""Zarr-python baseline for io.annflight.bench.ZarrReaderBenchmark.
+"""Zarr reader benchmark: zarr-python 2 beside io.annflight.bench.ZarrReaderBenchmark.
 
-Writes (once) a 50,000 x 2,000 CSR store (5% density) and the same matrix dense, both with
-anndata's default Zarr compressor (Blosc lz4), then reads X in 4,096-row blocks materialised as
-dense float32 -- in order over all rows, and as sorted random row lists -- and prints rows/s.
-Run with Debian's /usr/bin/python3 (anndata 0.8, zarr 2.13):
+Writes (once) a 50,000 x 2,000 CSR store (5% density), the same matrix dense and CSC, all with
+anndata's default Zarr v2 compressor (Blosc lz4), and the dense matrix again as a Zarr v3
+sharded store (shards of 8,192 rows holding the v2 store's chunks, blosc lz4 inner chunks,
+crc32c index; written by tools/formats/zarr3.py). Reads X in 4,096-row blocks materialised as
+dense float32 -- in order over all rows, and as sorted random row lists -- with zarr-python 2
+(v2 stores; no zarr-python 3 is installable here, so the v3 figure has Java's v2 figure as its
+peer), then runs the Java benchmark on every store in the same run, the CSC store twice: with
+its row index and without (-Dannflight.csc.rowIndexBytes=0, the reader before the index).
+Run with Debian's /usr/bin/python3 (anndata 0.8, zarr 2.13) after `mvn -B -q package -DskipTests`:
     /usr/bin/python3 integration-tests/bench/zarr_reader_bench.py /tmp/zbench
 """
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,18 +24,46 @@ import zarr
 
 import synthetic
 
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools/formats"))
+import zarr3  # noqa: E402
+
 N, M, DENSITY, BLOCK = 50_000, 2_000, 0.05, 4096
+SHARD_ROWS = 8192
 
 
 def make(out: Path):
-    if (out / "csr.zarr").exists() and (out / "dense.zarr").exists():
-        return
     rng = np.random.default_rng(0)
-    x = synthetic.random_csr(N, M, DENSITY, rng)
+    x = None
     obs = pd.DataFrame(index=[f"c{i}" for i in range(N)])
     var = pd.DataFrame(index=[f"g{j}" for j in range(M)])
-    synthetic.write_store(out / "csr.zarr", x, obs, var, fmt="zarr")
-    synthetic.write_store(out / "dense.zarr", x.toarray(), obs, var, fmt="zarr")
+    for name, convert in (("csr.zarr", lambda m: m), ("dense.zarr", lambda m: m.toarray()),
+                          ("csc.zarr", lambda m: m.tocsc())):
+        if not (out / name).exists():
+            x = synthetic.random_csr(N, M, DENSITY, np.random.default_rng(0)) if x is None else x
+            synthetic.write_store(out / name, convert(x), obs, var, fmt="zarr")
+    if not (out / "dense_v3_sharded.zarr").exists():
+        write_v3_sharded(out / "dense.zarr", out / "dense_v3_sharded.zarr")
+
+
+def write_v3_sharded(v2: Path, v3: Path):
+    """The v2 dense store's X, obs and var index as Zarr v3, X sharded over the same chunks."""
+    src = zarr.open(str(v2), mode="r")
+    chunks = list(src["X"].chunks)
+    shard = [max(chunks[0], SHARD_ROWS // chunks[0] * chunks[0]), chunks[1] * ((M + chunks[1] - 1) // chunks[1])]
+    blosc = {"name": "blosc", "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle",
+                                                "typesize": 4, "blocksize": 0}}
+    le = {"name": "bytes", "configuration": {"endian": "little"}}
+    zarr3.write_group(v3, {"encoding-type": "anndata", "encoding-version": "0.1.0"})
+    for frame, names in (("obs", src["obs/_index"][:]), ("var", src["var/_index"][:])):
+        zarr3.write_group(v3 / frame, {"_index": "_index", "column-order": [],
+                                       "encoding-type": "dataframe", "encoding-version": "0.2.0"})
+        zarr3.write_array(v3 / frame / "_index", np.asarray(names, dtype=object),
+                          codecs=[{"name": "vlen-utf8"}, {"name": "zstd", "configuration": {"level": 3}}],
+                          attributes={"encoding-type": "string-array", "encoding-version": "0.2.0"})
+    zarr3.write_array(v3 / "X", src["X"][:], chunks=chunks, shard=shard, codecs=[le, blosc],
+                      attributes={"encoding-type": "array", "encoding-version": "0.2.0"})
+    print(f"wrote {v3}: X chunks {chunks} in shards {shard}")
 
 
 class Csr:
@@ -80,6 +114,18 @@ def main():
           lambda rows: dense.get_orthogonal_selection((rows, slice(None))))
     csr = Csr(zarr.open(str(out / "csr.zarr"), mode="r")["X"])
     bench("csr.zarr", csr, csr.shape[0], csr.rows, csr.take)
+    java(out)
+
+
+def java(out: Path):
+    """The Java reader on the same stores, in this run (the CSC store with and without index)."""
+    cp = f"{REPO}/flight-server/target/test-classes:{REPO}/flight-server/target/annflight-server.jar"
+    stores = [str(out / n) for n in ("dense.zarr", "dense_v3_sharded.zarr", "csr.zarr", "csc.zarr")]
+    main = "io.annflight.bench.ZarrReaderBenchmark"
+    subprocess.run(["java", "-Xmx2g", "-cp", cp, main] + stores, check=True)
+    print("csc.zarr without its row index (the reader before it):", flush=True)
+    subprocess.run(["java", "-Xmx2g", "-Dannflight.csc.rowIndexBytes=0", "-Dpasses=1", "-cp", cp,
+                    main, str(out / "csc.zarr")], check=True)
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ public final class AnnDataGroup implements AnnDataStore {
 
   private DataFrameReader frame(String element, ContainerNode node) {
     if (node instanceof ContainerGroup g) {
-      return new DataFrameGroup(container, inRoot(element), g);
+      return DataFrameGroup.open(container, inRoot(element), g);
     }
     ContainerArray a = (ContainerArray) node;
     if (a.kind() != ContainerArray.Kind.COMPOUND) {
@@ -105,7 +105,7 @@ public final class AnnDataGroup implements AnnDataStore {
           "is a " + a.kind() + " array, expected a data frame (a group, or a compound dataset"
               + " as anndata <= 0.6 wrote)");
     }
-    return new CompoundFrame(container, inRoot(element), a, inRoot("uns"));
+    return CompoundFrame.open(container, inRoot(element), a, inRoot("uns"));
   }
 
   @Override

@@ -1,13 +1,11 @@
 package io.annflight.store.anndata;
 
 import io.annflight.store.ColumnData;
-import io.annflight.store.DataFrameReader;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.container.Container;
 import io.annflight.store.container.ContainerArray;
 import io.annflight.store.container.ContainerNode;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -18,67 +16,48 @@ import java.util.Optional;
  * when {@code uns/<column>_categories} holds its categories (its values are then the codes), as
  * anndata 0.8 reads these files.
  */
-final class CompoundFrame implements DataFrameReader {
+final class CompoundFrame extends IndexedFrame {
 
   static final String INDEX_FIELD = "index";
 
   private final Container container;
-  private final Path file;
-  private final String elementPath;
   private final String unsPath;
   private final ContainerArray records;
-  private final List<String> index;
-  private final List<String> columnNames;
   private final Columns columns;
+
+  private CompoundFrame(Container container, String elementPath, ContainerArray records,
+      String unsPath, List<String> index, List<String> columnNames) {
+    super(elementPath, index, columnNames);
+    this.container = container;
+    this.records = records;
+    this.unsPath = unsPath;
+    this.columns = new Columns(container);
+  }
 
   /**
    * @param unsPath the {@code uns} group that holds {@code <column>_categories}
    */
-  CompoundFrame(Container container, String elementPath, ContainerArray records, String unsPath) {
-    this.container = container;
-    this.file = container.path();
-    this.elementPath = elementPath;
-    this.records = records;
-    this.unsPath = unsPath;
-    this.columns = new Columns(container);
+  static CompoundFrame open(Container container, String elementPath, ContainerArray records,
+      String unsPath) {
     List<String> fields = records.fieldNames();
     if (!fields.contains(INDEX_FIELD)) {
-      throw new MalformedStoreException(file, elementPath, "is a compound dataset without an '"
-          + INDEX_FIELD + "' field (fields: " + fields + "), expected an anndata <= 0.6 frame");
+      throw new MalformedStoreException(container.path(), elementPath, "is a compound dataset"
+          + " without an '" + INDEX_FIELD + "' field (fields: " + fields + "), expected an"
+          + " anndata <= 0.6 frame");
     }
-    this.index = List.of(Labels.asStrings(columns.plain(records.field(INDEX_FIELD),
-        elementPath + "." + INDEX_FIELD)));
+    List<String> index = List.of(Labels.asStrings(new Columns(container)
+        .plain(records.field(INDEX_FIELD), elementPath + "." + INDEX_FIELD)));
     List<String> names = new ArrayList<>(fields);
     names.remove(INDEX_FIELD);
-    this.columnNames = List.copyOf(names);
-  }
-
-  @Override
-  public String elementPath() {
-    return elementPath;
-  }
-
-  @Override
-  public long length() {
-    return index.size();
-  }
-
-  @Override
-  public List<String> index() {
-    return index;
-  }
-
-  @Override
-  public List<String> columnNames() {
-    return columnNames;
+    return new CompoundFrame(container, elementPath, records, unsPath, index, names);
   }
 
   @Override
   public ColumnData column(String name) {
-    String path = elementPath + "." + name;
-    if (!columnNames.contains(name)) {
-      throw new StoreNotFoundException(file, elementPath + "/" + name,
-          "no such column (expected one of " + columnNames + ")");
+    String path = elementPath() + "." + name;
+    if (!columnNames().contains(name)) {
+      throw new StoreNotFoundException(container.path(), elementPath() + "/" + name,
+          "no such column (expected one of " + columnNames() + ")");
     }
     ContainerArray field = records.field(name);
     Optional<ContainerNode> categories = container.find(Columns.join(unsPath,

@@ -18,9 +18,13 @@ final class CscMatrix extends SparseMatrix {
   /** Non-zeros read per batch: bounds memory while keeping reads large. */
   private static final long BATCH = 1 << 20;
 
-  /** Most memory one matrix's row index may take: an eighth of the heap, at least 64 MiB. */
-  static final long ROW_INDEX_BUDGET =
-      Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8);
+  /**
+   * Most memory one matrix's row index may take: an eighth of the heap, at least 64 MiB; the
+   * system property {@code annflight.csc.rowIndexBytes} sets it (0 turns the index off, as the
+   * reader benchmark does for its "before" figure).
+   */
+  static final long ROW_INDEX_BUDGET = Long.getLong("annflight.csc.rowIndexBytes",
+      Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8));
 
   private volatile long[] columnPointers;
   private volatile CscRowIndex rowIndex;

@@ -1,7 +1,6 @@
 package io.annflight.store.anndata;
 
 import io.annflight.store.ColumnData;
-import io.annflight.store.DataFrameReader;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.UnsupportedLayoutException;
@@ -19,44 +18,46 @@ import java.util.List;
  * {@code nullable-string-array} included); columns are decoded on request, in
  * {@code column-order}.
  */
-final class DataFrameGroup implements DataFrameReader {
+final class DataFrameGroup extends IndexedFrame {
 
   private final Container container;
-  private final Path file;
-  private final String elementPath;
   private final ContainerGroup group;
-  private final List<String> index;
-  private final List<String> columnNames;
   private final Columns columns;
 
-  DataFrameGroup(Container container, String elementPath, ContainerGroup group) {
+  private DataFrameGroup(Container container, String elementPath, ContainerGroup group,
+      List<String> index, List<String> columnNames) {
+    super(elementPath, index, columnNames);
     this.container = container;
-    this.file = container.path();
-    this.elementPath = elementPath;
     this.group = group;
     this.columns = new Columns(container);
+  }
+
+  static DataFrameGroup open(Container container, String elementPath, ContainerGroup group) {
     Attributes attrs = group.attributes();
     String enc = attrs.encodingType().orElse("dataframe");
     if (!enc.equals("dataframe")) {
-      throw new UnsupportedLayoutException(file, elementPath,
+      throw new UnsupportedLayoutException(container.path(), elementPath,
           "has encoding-type '" + enc + "', expected dataframe");
     }
     String indexName = attrs.string("_index").orElse("_index");
-    ContainerNode indexNode = child(indexName, "the data frame's index");
-    this.index = List.of(Labels.asStrings(
-        columns.decode(group.path(), indexNode, elementPath + "/" + indexName)));
-    this.columnNames = List.copyOf(attrs.strings("column-order")
-        .orElseGet(() -> childColumns(indexName)));
+    ContainerNode indexNode = child(container, group, elementPath, indexName,
+        "the data frame's index");
+    List<String> index = List.of(Labels.asStrings(new Columns(container)
+        .decode(group.path(), indexNode, elementPath + "/" + indexName)));
+    List<String> columnNames = attrs.strings("column-order")
+        .orElseGet(() -> childColumns(group, indexName));
+    return new DataFrameGroup(container, elementPath, group, index, columnNames);
   }
 
-  private ContainerNode child(String name, String what) {
+  private static ContainerNode child(Container container, ContainerGroup group,
+      String elementPath, String name, String what) {
     return container.find(Columns.join(group.path(), name)).orElseThrow(
-        () -> new StoreNotFoundException(file, elementPath + "/" + name,
+        () -> new StoreNotFoundException(container.path(), elementPath + "/" + name,
             "missing (expected " + what + ")"));
   }
 
   /** Without column-order (anndata before 0.7), every child but the index is a column. */
-  private List<String> childColumns(String indexName) {
+  private static List<String> childColumns(ContainerGroup group, String indexName) {
     List<String> names = new ArrayList<>();
     for (String name : group.children()) {
       if (!name.equals(indexName) && !name.equals("__categories")) {
@@ -67,37 +68,18 @@ final class DataFrameGroup implements DataFrameReader {
   }
 
   @Override
-  public String elementPath() {
-    return elementPath;
-  }
-
-  @Override
-  public long length() {
-    return index.size();
-  }
-
-  @Override
-  public List<String> index() {
-    return index;
-  }
-
-  @Override
-  public List<String> columnNames() {
-    return columnNames;
-  }
-
-  @Override
   public ColumnData column(String name) {
-    String path = elementPath + "/" + name;
-    if (!columnNames.contains(name)) {
+    Path file = container.path();
+    String path = elementPath() + "/" + name;
+    if (!columnNames().contains(name)) {
       throw new StoreNotFoundException(file, path,
-          "no such column (expected one of " + columnNames + ")");
+          "no such column (expected one of " + columnNames() + ")");
     }
-    ColumnData data = columns.decode(group.path(), child(name, "the column listed in "
-        + "column-order"), path);
-    if (data.length() != index.size()) {
+    ColumnData data = columns.decode(group.path(), child(container, group, elementPath(), name,
+        "the column listed in column-order"), path);
+    if (data.length() != length()) {
       throw new MalformedStoreException(file, path,
-          "has " + data.length() + " values, expected " + index.size() + " (the index length)");
+          "has " + data.length() + " values, expected " + length() + " (the index length)");
     }
     return data;
   }

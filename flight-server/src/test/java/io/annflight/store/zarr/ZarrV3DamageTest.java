@@ -119,12 +119,7 @@ class ZarrV3DamageTest {
     // The obs index (vlen-utf8 + zstd) replaced by a zstd stream of 80 MiB without a declared
     // size: more than a string chunk of 10 elements may decode to (64 MiB).
     Path chunk = store.resolve("obs/_index/c/0");
-    try (OutputStream out = new com.github.luben.zstd.ZstdOutputStream(Files.newOutputStream(chunk))) {
-      byte[] zeros = new byte[1 << 20];
-      for (int i = 0; i < 80; i++) {
-        out.write(zeros);
-      }
-    }
+    writeZeros(new com.github.luben.zstd.ZstdOutputStream(Files.newOutputStream(chunk)), 80);
     assertThatThrownBy(() -> AnnDataStores.open(store))
         .isInstanceOf(MalformedStoreException.class)
         .hasMessageContaining("obs/_index")
@@ -137,13 +132,8 @@ class ZarrV3DamageTest {
     Path meta = store.resolve("obs/label/categories/zarr.json");
     Files.writeString(meta, Files.readString(meta).replace("\"zstd\"", "\"gzip\"")
         .replace("\"checksum\": false", "\"level\": 1"));
-    try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(
-        store.resolve("obs/label/categories/c/0")))) {
-      byte[] zeros = new byte[1 << 20];
-      for (int i = 0; i < 80; i++) {
-        out.write(zeros);
-      }
-    }
+    writeZeros(new GZIPOutputStream(Files.newOutputStream(
+        store.resolve("obs/label/categories/c/0"))), 80);
     try (AnnDataStore s = AnnDataStores.open(store)) {
       assertThatThrownBy(() -> s.obs().column("label"))
           .isInstanceOf(MalformedStoreException.class)
@@ -192,6 +182,16 @@ class ZarrV3DamageTest {
           .isInstanceOf(StoreException.class)
           .hasMessageContaining("obsm/X_pca")
           .hasMessageContaining("numcodecs.bz2");
+    }
+  }
+
+  /** Streams {@code mib} MiB of zeros through a compressor (a bomb, small on disk), closing it. */
+  private static void writeZeros(OutputStream compressor, int mib) throws IOException {
+    try (OutputStream out = compressor) {
+      byte[] zeros = new byte[1 << 20];
+      for (int i = 0; i < mib; i++) {
+        out.write(zeros);
+      }
     }
   }
 
