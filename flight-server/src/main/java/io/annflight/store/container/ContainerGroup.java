@@ -5,6 +5,6 @@ import java.util.List;
 /** A group: named children. */
 public interface ContainerGroup extends ContainerNode {
 
-  /** Names of the children (groups and arrays), sorted by code point. */
+  /** Names of the children (groups and arrays), sorted. */
   List<String> children();
 }
