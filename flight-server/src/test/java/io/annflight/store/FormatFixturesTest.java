@@ -23,6 +23,8 @@ class FormatFixturesTest {
       new String[] {"mudata.h5mu", "mudata.h5mu", "h5ad"},
       new String[] {"mudata.h5mu/mod/rna", "mudata.h5mu.rna", "h5ad"},
       new String[] {"mudata.h5mu/mod/atac", "mudata.h5mu.atac", "h5ad"},
+      new String[] {"mudata.zarr", "mudata.zarr", "zarr"},
+      new String[] {"mudata.zarr/mod/prot", "mudata.zarr.prot", "zarr"},
       new String[] {"h5_strings.h5ad", "h5_strings.h5ad", "h5ad"});
 
   @ParameterizedTest(name = "{0}")

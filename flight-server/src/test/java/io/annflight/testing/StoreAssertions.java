@@ -28,6 +28,9 @@ public final class StoreAssertions {
     if (exp.has("has_x")) {
       assertThat(store.hasX()).as(name).isEqualTo(exp.get("has_x").asBoolean());
     }
+    if (exp.has("modalities")) {
+      assertThat(store.modalities()).as(name).containsExactlyElementsOf(texts(exp.get("modalities")));
+    }
     assertFrame(store.obs(), exp.get("obs"));
     assertFrame(store.var(), exp.get("var"));
     if (!exp.get("raw_var").isNull()) {

@@ -17,15 +17,30 @@ final class ShardReader {
 
   private ShardReader() {}
 
+  /** The shard holding inner chunk {@code index}. */
+  static long[] shardOf(ZarrArrayMeta meta, long[] index) {
+    int[] perShard = meta.sharding().chunksPerShard();
+    long[] shard = new long[index.length];
+    for (int d = 0; d < index.length; d++) {
+      shard[d] = index[d] / perShard[d];
+    }
+    return shard;
+  }
+
+  /** An inner chunk as messages name it: {@code shard c/0/0, inner chunk [1, 0]}. */
+  static String describe(ZarrArrayMeta meta, long[] index) {
+    return "shard " + meta.keys().key(shardOf(meta, index)) + ", inner chunk "
+        + Arrays.toString(index);
+  }
+
   /** The encoded bytes of inner chunk {@code index}, or null when it holds the fill value. */
   static byte[] innerChunk(ZarrArray array, long[] index, long maxBytes) {
     ZarrArrayMeta meta = array.meta();
     ZarrArrayMeta.Sharding sharding = meta.sharding();
     int[] perShard = sharding.chunksPerShard();
-    long[] shard = new long[index.length];
+    long[] shard = shardOf(meta, index);
     int linear = 0;
     for (int d = 0; d < index.length; d++) {
-      shard[d] = index[d] / perShard[d];
       linear = linear * perShard[d] + (int) (index[d] % perShard[d]);
     }
     String key = meta.keys().key(shard);
@@ -39,7 +54,7 @@ final class ShardReader {
     if (offset == MISSING && length == MISSING) {
       return null;
     }
-    String what = "shard " + key + ", inner chunk " + Arrays.toString(index);
+    String what = describe(meta, index);
     if (offset < 0 || length < 0) {
       throw new MalformedStoreException(array.store(), array.element(), what + ": the shard"
           + " index gives offset " + Long.toUnsignedString(offset) + " and length "

@@ -133,8 +133,8 @@ final class ZarrArray {
   }
 
   private Object load(long[] index) {
-    String what = "chunk " + (meta.sharding() == null ? meta.keys().key(index)
-        : java.util.Arrays.toString(index));
+    String what = meta.sharding() == null ? "chunk " + meta.keys().key(index)
+        : ShardReader.describe(meta, index);
     byte[] raw = meta.sharding() == null
         ? tree.files().readIfExists(dir.resolve(meta.keys().key(index)), element, what, 0, -1,
             maxEncodedBytes())

@@ -70,6 +70,30 @@ class ZarrV3DamageTest {
   }
 
   @Test
+  void aReadDecodesOnlyTheInnerChunksItsRowsTouch() throws IOException {
+    Path store = copy("v3_sharded.zarr");
+    Path shard = store.resolve("X/c/0/0");
+    byte[] bytes = Files.readAllBytes(shard);
+    // Index: 2 x 2 inner chunks of 4 rows x 5 columns, row-major; entry 2 is rows 4-7, cols 0-4.
+    ByteBuffer index = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int at = bytes.length - (4 * 16 + 4);
+    long offset = index.getLong(at + 2 * 16);
+    long length = index.getLong(at + 2 * 16 + 8);
+    for (long i = offset; i < offset + length; i++) {
+      bytes[(int) i] = (byte) 0x5A; // no longer zstd
+    }
+    Files.write(shard, bytes);
+    try (AnnDataStore s = AnnDataStores.open(store)) {
+      var x = s.matrix("X").orElseThrow();
+      // Rows 0-3 and 8 live in other inner chunks (of this shard and the next): unaffected.
+      assertThat(x.readRows(new long[] {0, 3, 8}).nRows()).isEqualTo(3);
+      assertThatThrownBy(() -> x.readRows(new long[] {5}))
+          .isInstanceOf(MalformedStoreException.class)
+          .hasMessageContaining("inner chunk [1, 0]");
+    }
+  }
+
+  @Test
   void damagedShardIndexFailsItsChecksum() throws IOException {
     Path store = copy("v3_sharded.zarr");
     Path shard = store.resolve("X/c/1/0");
