@@ -51,13 +51,13 @@ public final class BatchStream implements AutoCloseable {
         fillers.add(new RowNumberFiller((BigIntVector) vectors.get(v++)));
       }
       for (MatrixColumnPlan m : plan.layers()) {
-        fillers.add(new MatrixFiller(m, vectors.get(v++)));
+        fillers.add(matrixFiller(m, vectors.get(v++)));
       }
       for (LabelColumnPlan l : plan.labels()) {
         fillers.add(new LabelFiller(l, vectors.get(v++)));
       }
       for (MatrixColumnPlan m : plan.obsm()) {
-        fillers.add(new MatrixFiller(m, vectors.get(v++)));
+        fillers.add(matrixFiller(m, vectors.get(v++)));
       }
     } catch (RuntimeException e) {
       if (r != null) {
@@ -109,6 +109,10 @@ public final class BatchStream implements AutoCloseable {
             + " is out of range: " + what);
       }
     }
+  }
+
+  private static ColumnFiller matrixFiller(MatrixColumnPlan m, FieldVector vector) {
+    return m.column().sparse() ? new SparseMatrixFiller(m, vector) : new MatrixFiller(m, vector);
   }
 
   public VectorSchemaRoot root() {

@@ -5,6 +5,7 @@ import io.annflight.schema.Compression;
 import io.annflight.schema.EpochSpec;
 import io.annflight.schema.ElementType;
 import io.annflight.schema.LabelType;
+import io.annflight.schema.MatrixOptions;
 import io.annflight.schema.OutputColumn;
 import io.annflight.schema.OutputSchema;
 import io.annflight.schema.RequestException;
@@ -81,7 +82,8 @@ public final class CollectionEngine {
   private static String cacheKey(CollectionRequest r, List<StoreHandle> stores) {
     CollectionRequest shape = new CollectionRequest(r.collection(), r.paths(), r.layersKeys(),
         r.obsKeys(), r.obsmKeys(), r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(),
-        r.dtype(), null, null, Compression.NONE, EpochSpec.COLLECTION_ORDER, r.returnIndex());
+        r.dtype(), null, null, Compression.NONE, EpochSpec.COLLECTION_ORDER, r.returnIndex(),
+        r.matrix());
     StringBuilder key = new StringBuilder();
     for (StoreHandle h : stores) {
       key.append(h.path()).append('#').append(h.id()).append('\u0000');
@@ -110,8 +112,13 @@ public final class CollectionEngine {
       nObs[s] = stores.get(s).nObs();
     }
     RowIndex rows = new RowIndex(selected, nObs);
-    VarJoin join = VarJoin.compute(request.join(),
-        stores.stream().map(StoreHandle::varIndex).toList(), storeNames);
+    MatrixOptions matrix = request.matrix();
+    VarJoin join = matrix.varNames() == null
+        ? VarJoin.compute(request.join(), stores.stream().map(StoreHandle::varIndex).toList(),
+            storeNames)
+        : VarJoin.onto(matrix.varNames(),
+            stores.stream().map(s -> s.varNames(matrix.varKey(), false)).toList(), storeNames,
+            matrix.varKey() == null ? "var index entry" : "var/" + matrix.varKey() + " value");
 
     List<OutputColumn> columns = new ArrayList<>();
     columns.add(new OutputColumn.StoreIndex());
@@ -120,7 +127,7 @@ public final class CollectionEngine {
     }
     List<MatrixColumnPlan> layers = new ArrayList<>();
     for (String key : request.layersKeys()) {
-      MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype());
+      MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype(), matrix, storeNames);
       layers.add(p);
       columns.add(p.column());
     }
@@ -133,7 +140,7 @@ public final class CollectionEngine {
     }
     List<MatrixColumnPlan> obsm = new ArrayList<>();
     for (String key : request.obsmKeys()) {
-      MatrixColumnPlan p = obsmPlan(key, stores, request.dtype());
+      MatrixColumnPlan p = obsmPlan(key, stores, request.dtype(), matrix.sparse());
       obsm.add(p);
       columns.add(p.column());
     }
@@ -158,11 +165,19 @@ public final class CollectionEngine {
   }
 
   private static MatrixColumnPlan layerPlan(String key, List<StoreHandle> stores, VarJoin join,
-      ElementType dtype) {
+      ElementType dtype, MatrixOptions matrix, List<String> storeNames) {
     boolean raw = key.equals("raw.X");
     String element = StoreHandle.layerElement(key);
     List<Optional<MatrixReader>> readers = readers(stores, element,
         s -> s.hasLayersKey(key), "layers_keys", key);
+    VarJoin rawJoin = null;
+    if (raw && matrix.varNames() != null) {
+      // var_names project raw.X too, through each store's own raw variables.
+      rawJoin = VarJoin.onto(matrix.varNames(), java.util.stream.IntStream.range(0, stores.size())
+          .mapToObj(s -> readers.get(s).isPresent()
+              ? stores.get(s).varNames(matrix.varKey(), true) : List.<String>of())
+          .toList(), storeNames, "raw var entry");
+    }
     int n = stores.size();
     int[][] maps = new int[n][];
     int[] widths = new int[n];
@@ -174,8 +189,11 @@ public final class CollectionEngine {
       }
       StoreHandle store = stores.get(s);
       checkRows(store, r.get());
-      if (raw) {
-        // raw.X is never joined: each store keeps its own raw variables.
+      if (raw && rawJoin != null) {
+        maps[s] = rawJoin.storeToJoint(s);
+        widths[s] = rawJoin.width();
+      } else if (raw) {
+        // raw.X is not joined: each store keeps its own raw variables.
         widths[s] = Math.toIntExact(r.get().nCols());
       } else {
         int nVars = store.varIndex().size();
@@ -190,12 +208,13 @@ public final class CollectionEngine {
     }
     Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
     ElementType type = dtype != null ? dtype : commonType(readers);
-    return new MatrixColumnPlan(new OutputColumn.Matrix(key, type, width), readers, maps,
-        widths);
+    return new MatrixColumnPlan(new OutputColumn.Matrix(key, type, width, matrix.sparse()),
+        readers, maps, widths);
   }
 
+  /** An obsm key; sent sparse in {@code matrix_format: "csr"} when every store keeps it so. */
   private static MatrixColumnPlan obsmPlan(String key, List<StoreHandle> stores,
-      ElementType dtype) {
+      ElementType dtype, boolean csr) {
     String element = StoreHandle.obsmElement(key);
     List<Optional<MatrixReader>> readers = readers(stores, element,
         s -> s.hasObsmKey(key), "obsm_keys", key);
@@ -210,8 +229,10 @@ public final class CollectionEngine {
     }
     Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
     ElementType type = dtype != null ? dtype : commonType(readers);
+    boolean sparse = csr && readers.stream().flatMap(Optional::stream)
+        .allMatch(r -> r.layout() != io.annflight.store.MatrixLayout.DENSE);
     return new MatrixColumnPlan(
-        new OutputColumn.Matrix(OutputColumn.OBSM_PREFIX + key, type, width), readers,
+        new OutputColumn.Matrix(OutputColumn.OBSM_PREFIX + key, type, width, sparse), readers,
         new int[stores.size()][], widths);
   }
 

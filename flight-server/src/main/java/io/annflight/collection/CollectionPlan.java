@@ -86,6 +86,11 @@ public final class CollectionPlan {
     return varJoin.joint();
   }
 
+  /** Names of {@code var_names} no store has (their columns are all zeros). */
+  public List<String> unmatchedVarNames() {
+    return varJoin.unmatched();
+  }
+
   public CollectionQueries queries() {
     return new CollectionQueries(this);
   }

@@ -3,6 +3,7 @@ package io.annflight.collection;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.annflight.schema.RequestException;
 import io.annflight.store.AnnDataStore;
 import io.annflight.store.ColumnData;
 import io.annflight.store.DataFrameReader;
@@ -100,6 +101,39 @@ public final class StoreHandle {
       varIndex = v;
     }
     return v;
+  }
+
+  private final Map<String, List<String>> varColumns = new ConcurrentHashMap<>();
+
+  /**
+   * The variables' names as {@code var_names} matches them: the var index (key null), the
+   * values of a var column (text labels of any column type), or {@code raw/var}'s index
+   * ({@code raw} true, key null).
+   *
+   * @throws RequestException when the store has no such column
+   */
+  public List<String> varNames(String key, boolean raw) {
+    String cacheKey = (raw ? "raw\u0000" : "") + (key == null ? "" : "col\u0000" + key);
+    return varColumns.computeIfAbsent(cacheKey, k -> {
+      DataFrameReader frame = raw ? store.rawVar().orElseThrow(() -> new RequestException(
+          "raw.X of " + path().getFileName() + " has no raw/var to match var_names against"))
+          : store.var();
+      if (key == null) {
+        return List.copyOf(frame.index());
+      }
+      if (!frame.hasColumn(key)) {
+        throw new RequestException("var_key \"" + key + "\": " + path().getFileName()
+            + " has no column " + frame.elementPath() + "/" + key + " (columns: "
+            + frame.columnNames() + ")");
+      }
+      ColumnData c = frame.column(key);
+      List<String> out = new java.util.ArrayList<>(c.length());
+      for (int i = 0; i < c.length(); i++) {
+        Object v = LabelValues.labelAt(c, i, LabelValues.typeOf(c));
+        out.add(v == null ? null : v.toString());
+      }
+      return java.util.Collections.unmodifiableList(out);
+    });
   }
 
   /** The obs column, or empty when the store has no such column. */

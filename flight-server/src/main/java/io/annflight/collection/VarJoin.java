@@ -20,12 +20,62 @@ public final class VarJoin {
   private final List<String> joint;
   private final int[][] storeToJoint;
   private final Integer width;
+  private final List<String> unmatched;
 
   private VarJoin(JoinMode effective, List<String> joint, int[][] storeToJoint, Integer width) {
+    this(effective, joint, storeToJoint, width, List.of());
+  }
+
+  private VarJoin(JoinMode effective, List<String> joint, int[][] storeToJoint, Integer width,
+      List<String> unmatched) {
     this.effective = effective;
     this.joint = joint;
     this.storeToJoint = storeToJoint;
     this.width = width;
+    this.unmatched = unmatched;
+  }
+
+  /**
+   * A fixed vocabulary ({@code var_names}): the output columns are exactly {@code vocabulary},
+   * in its order; a store's variable outside it is dropped, a name a store lacks is 0 for its
+   * rows. A store naming one variable twice is refused (its columns would land on one place).
+   */
+  public static VarJoin onto(List<String> vocabulary, List<List<String>> varLists,
+      List<String> storeNames, String what) {
+    Map<String, Integer> position = new HashMap<>();
+    for (int j = 0; j < vocabulary.size(); j++) {
+      position.put(vocabulary.get(j), j);
+    }
+    Set<String> matched = new HashSet<>();
+    int[][] maps = new int[varLists.size()][];
+    for (int s = 0; s < varLists.size(); s++) {
+      List<String> vars = varLists.get(s);
+      int[] map = new int[vars.size()];
+      boolean identity = vars.size() == vocabulary.size();
+      Set<String> seen = new HashSet<>();
+      for (int c = 0; c < map.length; c++) {
+        String name = vars.get(c);
+        Integer j = name == null ? null : position.get(name);
+        map[c] = j == null ? -1 : j;
+        identity &= map[c] == c;
+        if (j != null) {
+          if (!seen.add(name)) {
+            throw new RequestException("var_names: " + storeNames.get(s) + " has " + what
+                + " \"" + name + "\" twice; a variable must be named once to be selected");
+          }
+          matched.add(name);
+        }
+      }
+      maps[s] = identity ? null : map;
+    }
+    List<String> unmatched = vocabulary.stream().filter(v -> !matched.contains(v)).toList();
+    return new VarJoin(JoinMode.OUTER, List.copyOf(vocabulary), maps, vocabulary.size(),
+        unmatched);
+  }
+
+  /** Names of {@code var_names} that no store has (all zeros); empty for the joins. */
+  public List<String> unmatched() {
+    return unmatched;
   }
 
   /**

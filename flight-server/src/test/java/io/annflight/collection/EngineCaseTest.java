@@ -132,6 +132,18 @@ class EngineCaseTest {
     checkStream(plan, new RowSelection.Indices(
         shuffled.stream().mapToLong(Integer::longValue).toArray()), shuffled,
         exp.get("columns"), 5);
+
+    // The same rows with matrix_format csr: every matrix column, densified, equals the dense.
+    com.fasterxml.jackson.databind.node.ObjectNode csrRequest =
+        ((com.fasterxml.jackson.databind.node.ObjectNode) c.get("request")).deepCopy();
+    csrRequest.put("matrix_format", "csr");
+    CollectionRequest sparse = parse(csrRequest);
+    CollectionPlan csr = engine.plan(sparse, paths(sparse));
+    assertThat(csr.layers()).allSatisfy(m -> assertThat(m.column().sparse()).isTrue());
+    checkStream(csr, new RowSelection.Range(0, n), all, exp.get("columns"), 7);
+    checkStream(csr, new RowSelection.Indices(
+        shuffled.stream().mapToLong(Integer::longValue).toArray()), shuffled,
+        exp.get("columns"), 5);
   }
 
   private void checkWeights(CollectionQueries q, JsonNode w) {
@@ -178,7 +190,9 @@ class EngineCaseTest {
   private static List<Object> read(FieldVector v, BatchStream stream) {
     List<Object> out = new ArrayList<>();
     DictionaryEncoding enc = v.getField().getDictionary();
-    if (v.getField().getType() instanceof org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList
+    if (ArrowValues.isSparse(v)) {
+      out.addAll(ArrowValues.sparseRows(v));
+    } else if (v.getField().getType() instanceof org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList
         || v.getField().getType() instanceof org.apache.arrow.vector.types.pojo.ArrowType.List) {
       out.addAll(ArrowValues.rows(v));
     } else if (enc != null) {
@@ -204,20 +218,31 @@ class EngineCaseTest {
     }
     if (want.has("rows")) {
       Object width = want.get("width").isNull() ? null : want.get("width").asInt();
-      if (width == null) {
+      boolean sparse = field.getChildren().get(0).getType()
+          instanceof org.apache.arrow.vector.types.pojo.ArrowType.Struct;
+      if (sparse) {
+        assertThat(field.getType()).isInstanceOf(
+            org.apache.arrow.vector.types.pojo.ArrowType.List.class);
+        assertThat(field.getChildren().get(0).getChildren().get(1).getType())
+            .as("%s value type", name).isEqualTo(io.annflight.schema.ArrowTypes.of(
+                io.annflight.schema.ElementType.parseDtype(want.get("type").asText())));
+      } else if (width == null) {
         assertThat(field.getType()).isInstanceOf(
             org.apache.arrow.vector.types.pojo.ArrowType.List.class);
       } else {
         assertThat(field.getType()).isEqualTo(
             new org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList((Integer) width));
       }
-      assertThat(field.getChildren().get(0).getType()).as("%s item type", name).isEqualTo(
-          io.annflight.schema.ArrowTypes.of(
-              io.annflight.schema.ElementType.parseDtype(want.get("type").asText())));
+      if (!sparse) {
+        assertThat(field.getChildren().get(0).getType()).as("%s item type", name).isEqualTo(
+            io.annflight.schema.ArrowTypes.of(
+                io.annflight.schema.ElementType.parseDtype(want.get("type").asText())));
+      }
       boolean f32 = want.get("type").asText().equals("float32");
       for (int i = 0; i < order.size(); i++) {
         JsonNode wr = want.get("rows").get(order.get(i));
-        double[] gr = (double[]) got.get(i);
+        double[] gr = got.get(i) instanceof ArrowValues.SparseRow sr ? sr.dense(wr.size())
+            : (double[]) got.get(i);
         if (wr.isNull()) {
           assertThat(gr).as("%s row %d", name, order.get(i)).isNull();
           continue;

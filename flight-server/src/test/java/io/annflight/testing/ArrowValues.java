@@ -81,6 +81,53 @@ public final class ArrowValues {
     return out;
   }
 
+  /** One row of a {@code matrix_format: "csr"} column: its entries' indices and values. */
+  public record SparseRow(int[] index, double[] value) {
+    /** The row dense, {@code width} wide; fails on an index out of order or out of range. */
+    public double[] dense(int width) {
+      double[] out = new double[width];
+      for (int k = 0; k < index.length; k++) {
+        if (index[k] < 0 || index[k] >= width || (k > 0 && index[k] <= index[k - 1])) {
+          throw new AssertionError("entry " + k + " has index " + index[k]
+              + ": not ascending within [0, " + width + ")");
+        }
+        out[index[k]] = value[k];
+      }
+      return out;
+    }
+  }
+
+  /** Whether a column is {@code List<Struct<index, value>>} (matrix_format csr). */
+  public static boolean isSparse(FieldVector v) {
+    return v instanceof ListVector l
+        && l.getDataVector() instanceof org.apache.arrow.vector.complex.NonNullableStructVector;
+  }
+
+  /** Rows of a csr column: null rows stay null. */
+  public static List<SparseRow> sparseRows(FieldVector v) {
+    ListVector l = (ListVector) v;
+    var struct = (org.apache.arrow.vector.complex.NonNullableStructVector) l.getDataVector();
+    IntVector index = (IntVector) struct.getChild("index");
+    ValueVector value = struct.getChild("value");
+    List<SparseRow> out = new ArrayList<>();
+    for (int i = 0; i < v.getValueCount(); i++) {
+      if (l.isNull(i)) {
+        out.add(null);
+        continue;
+      }
+      int start = l.getElementStartIndex(i);
+      int end = l.getElementEndIndex(i);
+      int[] idx = new int[end - start];
+      double[] val = new double[end - start];
+      for (int j = start; j < end; j++) {
+        idx[j - start] = index.get(j);
+        val[j - start] = number(value, j);
+      }
+      out.add(new SparseRow(idx, val));
+    }
+    return out;
+  }
+
   /** A plain (non-list) value as String/Long/Double/Boolean, or null. */
   public static Object scalar(ValueVector v, int i) {
     if (v.isNull(i)) {

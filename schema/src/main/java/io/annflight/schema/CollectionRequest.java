@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param compression how batches are compressed on the wire (how, not what: plans ignore it)
  * @param epoch which rows, in which order (split, sampler, equal parts)
  * @param returnIndex adds the {@code _row} column: each row's collection row number
+ * @param matrix the matrix columns' wire format and variable vocabulary
  */
 public record CollectionRequest(
     String collection,
@@ -33,9 +34,11 @@ public record CollectionRequest(
     Integer rowsPerBatch,
     Compression compression,
     EpochSpec epoch,
-    boolean returnIndex) {
+    boolean returnIndex,
+    MatrixOptions matrix) {
 
   public CollectionRequest {
+    Objects.requireNonNull(matrix, "matrix");
     paths = List.copyOf(paths);
     layersKeys = List.copyOf(layersKeys);
     obsKeys = List.copyOf(obsKeys);
@@ -66,13 +69,14 @@ public record CollectionRequest(
     return new CollectionRequest(
         null, paths, List.of("X"), List.of(), List.of(), Map.of(), JoinMode.INNER,
         EncodeLabels.ALL, UnknownLabel.NONE, null, null, null, Compression.NONE,
-        EpochSpec.COLLECTION_ORDER, false);
+        EpochSpec.COLLECTION_ORDER, false, MatrixOptions.DEFAULT);
   }
 
   public CollectionRequest withCollection(String name, List<String> resolvedPaths) {
     return new CollectionRequest(
         name, resolvedPaths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
-        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, compression, epoch, returnIndex);
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, compression, epoch, returnIndex,
+        matrix);
   }
 
   /** The obs keys whose labels are integer-encoded. */

@@ -52,11 +52,29 @@ public sealed interface OutputColumn
   /**
    * A layers key ({@code X}, {@code raw.X}, a layer) or an obsm key ({@code obsm_<key>}):
    * {@code FixedSizeList<T>[width]}, or {@code List<T>} when {@code width} is null (rows of
-   * different stores differ in length). Null where a store lacks the element.
+   * different stores differ in length). Sparse ({@code matrix_format: "csr"}):
+   * {@code List<Struct<index: int32, value: T>>}, a row's non-zero entries in ascending
+   * {@code index}. Null where a store lacks the element.
    */
-  record Matrix(String name, ElementType type, Integer width) implements OutputColumn {
+  record Matrix(String name, ElementType type, Integer width, boolean sparse)
+      implements OutputColumn {
+
+    public Matrix(String name, ElementType type, Integer width) {
+      this(name, type, width, false);
+    }
+
+    public static final String INDEX = "index";
+    public static final String VALUE = "value";
+
     @Override
     public Field field() {
+      if (sparse) {
+        Field index = new Field(INDEX, FieldType.notNullable(new ArrowType.Int(32, true)), null);
+        Field value = new Field(VALUE, FieldType.notNullable(ArrowTypes.of(type)), null);
+        Field entry = new Field(ITEM, FieldType.notNullable(ArrowType.Struct.INSTANCE),
+            List.of(index, value));
+        return new Field(name, FieldType.nullable(ArrowType.List.INSTANCE), List.of(entry));
+      }
       Field item = new Field(ITEM, FieldType.notNullable(ArrowTypes.of(type)), null);
       ArrowType listType =
           width == null ? ArrowType.List.INSTANCE : new ArrowType.FixedSizeList(width);

@@ -45,13 +45,16 @@ public final class RequestJson {
    * always computed once per collection plan and kept, and stores are always read in parallel.
    */
   static final String CACHE_CATEGORIES = "cache_categories";
+  static final String MATRIX_FORMAT = "matrix_format";
+  static final String VAR_NAMES = "var_names";
+  static final String VAR_KEY = "var_key";
   static final String PARALLEL = "parallel";
 
   public static final Set<String> KEYS =
       Set.of(COLLECTION, PATHS, LAYERS_KEYS, OBS_KEYS, OBSM_KEYS, OBS_FILTER, JOIN,
           ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, COMPRESSION,
           EpochJson.SAMPLER, EpochJson.SPLIT, EpochJson.EQUAL_PARTS, RETURN_INDEX,
-          CACHE_CATEGORIES, PARALLEL);
+          CACHE_CATEGORIES, PARALLEL, MATRIX_FORMAT, VAR_NAMES, VAR_KEY);
 
   private RequestJson() {}
 
@@ -134,7 +137,44 @@ public final class RequestJson {
         node.has(COMPRESSION) ? compression(node.get(COMPRESSION)) : base.compression(),
         epoch(node, base.epoch()),
         node.has(RETURN_INDEX) ? bool(node.get(RETURN_INDEX), RETURN_INDEX)
-            : base.returnIndex());
+            : base.returnIndex(),
+        matrix(node, base.matrix()));
+  }
+
+  /** matrix_format, var_names and var_key: each given or the base's. */
+  private static MatrixOptions matrix(JsonNode node, MatrixOptions base) {
+    MatrixFormat format = base.format();
+    if (node.has(MATRIX_FORMAT)) {
+      JsonNode f = node.get(MATRIX_FORMAT);
+      if (!f.isNull() && !f.isTextual()) {
+        throw new RequestException("\"matrix_format\" must be a string, got " + brief(f));
+      }
+      format = MatrixFormat.fromJson(f.isNull() ? null : f.asText());
+    }
+    List<String> names = base.varNames();
+    if (node.has(VAR_NAMES)) {
+      JsonNode v = node.get(VAR_NAMES);
+      if (v.isNull()) {
+        names = null;
+      } else {
+        if (!v.isArray()) {
+          throw new RequestException("\"var_names\" must be a list of strings, got " + brief(v));
+        }
+        RequestLimits.checkCount(VAR_NAMES, v.size(), RequestLimits.MAX_VAR_NAMES, "entries");
+        names = new ArrayList<>();
+        for (JsonNode e : v) {
+          if (!e.isTextual()) {
+            throw new RequestException("\"var_names\" must hold strings only, got " + brief(e));
+          }
+          names.add(boundedText(e.asText(), VAR_NAMES));
+        }
+      }
+    }
+    String key = base.varKey();
+    if (node.has(VAR_KEY)) {
+      key = node.get(VAR_KEY).isNull() ? null : text(node.get(VAR_KEY), VAR_KEY);
+    }
+    return new MatrixOptions(format, names, key);
   }
 
   /** The request's epoch: each of sampler, split and equal_parts given or the base's. */
@@ -211,6 +251,15 @@ public final class RequestJson {
     EpochJson.write(r.epoch(), o);
     if (r.returnIndex()) {
       o.put(RETURN_INDEX, true);
+    }
+    if (r.matrix().format() != MatrixFormat.DENSE) {
+      o.put(MATRIX_FORMAT, r.matrix().format().jsonName());
+    }
+    if (r.matrix().varNames() != null) {
+      o.set(VAR_NAMES, strings(r.matrix().varNames()));
+    }
+    if (r.matrix().varKey() != null) {
+      o.put(VAR_KEY, r.matrix().varKey());
     }
     return o;
   }

@@ -14,6 +14,8 @@ public final class RequestLimits {
   public static final int MAX_INDICES = 4_000_000;
   /** Entries of {@code paths}, {@code layers_keys}, {@code obs_keys}, {@code obsm_keys}. */
   public static final int MAX_LIST_LENGTH = 10_000;
+  /** Entries of {@code var_names}: a foundation model's whole gene vocabulary fits. */
+  public static final int MAX_VAR_NAMES = 200_000;
   /** Values of {@code obs_filter}, over all its keys. */
   public static final int MAX_FILTER_VALUES = 100_000;
   /** {@code rows_per_batch}; a batch must also fit {@code MAX_BATCH_BYTES} of the server. */

@@ -1,0 +1,251 @@
+package io.annflight.arrow;
+
+import io.annflight.collection.MatrixColumnPlan;
+import io.annflight.schema.ElementType;
+import io.annflight.schema.OutputColumn;
+import io.annflight.store.MatrixReader;
+import io.annflight.store.RowBlock;
+import io.annflight.store.TypedBuffer;
+import java.util.Arrays;
+import java.util.Optional;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.BaseFixedWidthVector;
+import org.apache.arrow.vector.BitVectorHelper;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.IntVector;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.complex.NonNullableStructVector;
+import org.apache.arrow.vector.complex.StructVector;
+
+/**
+ * A matrix column in {@code matrix_format: "csr"}: each row is the list of its non-zero entries
+ * {@code (index, value)} in ascending output index. CSR and CSC rows are copied as their stored
+ * entries (mapped through the plan's variable map, dropped where it says -1); dense rows are
+ * scanned for non-zeros. Two passes: count each row's entries, then write them in place, so the
+ * batch's buffers are allocated once at their exact size.
+ */
+final class SparseMatrixFiller implements ColumnFiller {
+  private final MatrixColumnPlan plan;
+  private final ListVector list;
+  private final ValueWriter[] writers;
+  /** Per store: whether its variable map keeps column order (then rows need no sorting). */
+  private final boolean[] ordered;
+
+  SparseMatrixFiller(MatrixColumnPlan plan, FieldVector vector) {
+    this.plan = plan;
+    this.list = (ListVector) vector;
+    int n = plan.readers().size();
+    this.writers = new ValueWriter[n];
+    this.ordered = new boolean[n];
+    for (int s = 0; s < n; s++) {
+      Optional<MatrixReader> r = plan.readers().get(s);
+      if (r.isPresent()) {
+        writers[s] = ValueWriter.of(r.get().elementType(), plan.outType());
+      }
+      ordered[s] = keepsOrder(plan.scatterMaps()[s]);
+    }
+  }
+
+  private static boolean keepsOrder(int[] map) {
+    if (map == null) {
+      return true;
+    }
+    int last = -1;
+    for (int j : map) {
+      if (j >= 0) {
+        if (j < last) {
+          return false;
+        }
+        last = j;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public void fill(BatchRows rows) {
+    int n = rows.size;
+    RowBlock[] blocks = new RowBlock[rows.positions.length];
+    int[] counts = new int[n];
+    boolean[] present = new boolean[n];
+    for (int s = 0; s < blocks.length; s++) {
+      long[] locals = rows.localRows[s];
+      Optional<MatrixReader> reader = plan.readers().get(s);
+      if (locals.length == 0 || reader.isEmpty()) {
+        continue;
+      }
+      RowBlock block = BatchRows.isRun(locals)
+          ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
+          : reader.get().readRows(locals);
+      blocks[s] = block;
+      int[] map = plan.scatterMaps()[s];
+      int[] positions = rows.positions[s];
+      for (int k = 0; k < positions.length; k++) {
+        present[positions[k]] = true;
+        counts[positions[k]] = count(block, k, map);
+      }
+    }
+    int[] offsets = new int[n + 1];
+    for (int i = 0; i < n; i++) {
+      offsets[i + 1] = Math.addExact(offsets[i], counts[i]);
+    }
+    int total = offsets[n];
+    Vectors v = allocate(n, total, offsets, present);
+    for (int s = 0; s < blocks.length; s++) {
+      if (blocks[s] == null) {
+        continue;
+      }
+      int[] positions = rows.positions[s];
+      for (int k = 0; k < positions.length; k++) {
+        write(blocks[s], k, plan.scatterMaps()[s], ordered[s], writers[s], v,
+            offsets[positions[k]]);
+      }
+    }
+  }
+
+  /** Entries row k of the block contributes after mapping. */
+  private static int count(RowBlock block, int k, int[] map) {
+    if (block instanceof RowBlock.Sparse sp) {
+      int from = sp.rowOffsets()[k];
+      int to = sp.rowOffsets()[k + 1];
+      if (map == null) {
+        return to - from;
+      }
+      int c = 0;
+      for (int e = from; e < to; e++) {
+        if (map[sp.columns()[e]] >= 0) {
+          c++;
+        }
+      }
+      return c;
+    }
+    RowBlock.Dense d = (RowBlock.Dense) block;
+    TypedBuffer values = d.values();
+    int cols = d.nCols();
+    int base = k * cols;
+    int c = 0;
+    for (int j = 0; j < cols; j++) {
+      if ((map == null || map[j] >= 0) && values.getDouble(base + j) != 0) {
+        c++;
+      }
+    }
+    return c;
+  }
+
+  /** Writes row k's entries from {@code at} on, in ascending output index. */
+  private static void write(RowBlock block, int k, int[] map, boolean ordered, ValueWriter w,
+      Vectors v, int at) {
+    int start = at;
+    TypedBuffer values;
+    if (block instanceof RowBlock.Sparse sp) {
+      values = sp.values();
+      for (int e = sp.rowOffsets()[k]; e < sp.rowOffsets()[k + 1]; e++) {
+        int j = map == null ? sp.columns()[e] : map[sp.columns()[e]];
+        if (j >= 0) {
+          v.index.setInt((long) at * 4, j);
+          w.write(values, e, v.values, at);
+          at++;
+        }
+      }
+    } else {
+      RowBlock.Dense d = (RowBlock.Dense) block;
+      values = d.values();
+      int cols = d.nCols();
+      int base = k * cols;
+      for (int c = 0; c < cols; c++) {
+        int j = map == null ? c : map[c];
+        if (j >= 0 && values.getDouble(base + c) != 0) {
+          v.index.setInt((long) at * 4, j);
+          w.write(values, base + c, v.values, at);
+          at++;
+        }
+      }
+    }
+    if (!(ordered && block instanceof RowBlock.Dense) && !ascending(v.index, start, at)) {
+      sortEntries(block, k, map, w, v, start, at, values);
+    }
+  }
+
+  private static boolean ascending(ArrowBuf index, int from, int to) {
+    for (int i = from + 1; i < to; i++) {
+      if (index.getInt((long) i * 4) <= index.getInt((long) (i - 1) * 4)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Rewrites a row whose entries came out of order (a join that reorders variables, or a
+   * store whose rows keep unsorted column indices) in ascending output index.
+   */
+  private static void sortEntries(RowBlock block, int k, int[] map, ValueWriter w, Vectors v,
+      int from, int to, TypedBuffer values) {
+    long[] keyed = new long[to - from];
+    int n = 0;
+    if (block instanceof RowBlock.Sparse sp) {
+      for (int e = sp.rowOffsets()[k]; e < sp.rowOffsets()[k + 1]; e++) {
+        int j = map == null ? sp.columns()[e] : map[sp.columns()[e]];
+        if (j >= 0) {
+          keyed[n++] = ((long) j << 32) | e;
+        }
+      }
+    } else {
+      RowBlock.Dense d = (RowBlock.Dense) block;
+      int base = k * d.nCols();
+      for (int c = 0; c < d.nCols(); c++) {
+        int j = map == null ? c : map[c];
+        if (j >= 0 && values.getDouble(base + c) != 0) {
+          keyed[n++] = ((long) j << 32) | (base + c);
+        }
+      }
+    }
+    Arrays.sort(keyed, 0, n);
+    for (int i = 0; i < n; i++) {
+      v.index.setInt((long) (from + i) * 4, (int) (keyed[i] >>> 32));
+      w.write(values, (int) keyed[i], v.values, from + i);
+    }
+  }
+
+  /** The batch's list, its struct child's index and value buffers. */
+  private record Vectors(ArrowBuf index, ArrowBuf values) {}
+
+  /**
+   * Fresh buffers for the batch (the previous batch's may still be on their way to the
+   * client): list offsets and validity (null rows for stores without the element), the struct's
+   * children sized exactly.
+   */
+  private Vectors allocate(int n, int total, int[] offsets, boolean[] present) {
+    list.clear();
+    list.setInitialCapacity(n);
+    list.allocateNew();
+    NonNullableStructVector struct = (NonNullableStructVector) list.getDataVector();
+    IntVector index = (IntVector) struct.getChild(OutputColumn.Matrix.INDEX);
+    BaseFixedWidthVector value = (BaseFixedWidthVector) struct.getChild(OutputColumn.Matrix.VALUE);
+    struct.setInitialCapacity(Math.max(total, 1));
+    struct.allocateNew();
+    ArrowBuf listOffsets = list.getOffsetBuffer();
+    for (int i = 0; i <= n; i++) {
+      listOffsets.setInt((long) i * ListVector.OFFSET_WIDTH, offsets[i]);
+    }
+    for (int i = 0; i < n; i++) {
+      BitVectorHelper.setValidityBit(list.getValidityBuffer(), i, present[i] ? 1 : 0);
+    }
+    list.setLastSet(n - 1);
+    if (struct instanceof StructVector nullable) {
+      for (int i = 0; i < total; i++) {
+        BitVectorHelper.setBit(nullable.getValidityBuffer(), i);
+      }
+    }
+    index.getValidityBuffer().setOne(0, (total + 7) / 8);
+    value.getValidityBuffer().setOne(0, (total + 7) / 8);
+    index.setValueCount(total);
+    value.setValueCount(total);
+    struct.setValueCount(total);
+    list.setValueCount(n);
+    if (plan.outType() == ElementType.BOOL) {
+      value.getDataBuffer().setZero(0, (total + 7) / 8);
+    }
+    return new Vectors(index.getDataBuffer(), value.getDataBuffer());
+  }
+}
