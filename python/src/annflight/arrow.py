@@ -14,3 +14,39 @@ def fixed_size_list_matrix(column: pa.FixedSizeListArray):
     matrix = np.array(values.to_numpy(zero_copy_only=False)).reshape(n, width)
     valid = column.is_valid().to_numpy(zero_copy_only=False) if column.null_count else None
     return matrix, valid
+
+
+N_COLS = b"annflight.n_cols"
+
+
+def csr_parts(column: pa.ListArray):
+    """A ``matrix_format: "csr"`` column (``List<Struct<index, value>>``) as the CSR triple
+    ``(indptr, indices, values)`` of numpy arrays, views of the Arrow buffers where the column
+    is not sliced (``indptr`` starts at 0 either way)."""
+    offsets = column.offsets.to_numpy()
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    entries = column.values.slice(lo, hi - lo)
+    indices = entries.field("index").to_numpy(zero_copy_only=False)
+    values = entries.field("value").to_numpy(zero_copy_only=False)
+    return offsets - lo if lo else offsets, indices, values
+
+
+def n_cols(field: pa.Field, column: pa.ListArray) -> int:
+    """A csr column's row width: from the field's metadata (the server sets it when every row
+    has the same variables), else one past the largest index seen."""
+    meta = field.metadata or {}
+    if N_COLS in meta:
+        return int(meta[N_COLS])
+    _, indices, _ = csr_parts(column)
+    return int(indices.max()) + 1 if len(indices) else 0
+
+
+def csr_matrix(column, field: pa.Field = None, shape=None):
+    """A csr column as a ``scipy.sparse.csr_matrix`` (needs scipy)."""
+    from scipy import sparse
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    indptr, indices, values = csr_parts(column)
+    width = shape[1] if shape else (n_cols(field, column) if field is not None
+                                    else (int(indices.max()) + 1 if len(indices) else 0))
+    return sparse.csr_matrix((values, indices, indptr), shape=(len(column), width))

@@ -30,7 +30,9 @@ class MappedCollection:
     labels), ``obsm_<key>`` rows, ``_store_idx``. ``mc.__getitems__(indices)`` fetches a whole
     minibatch in one request (torch's DataLoader uses it when present). ``cache_categories``
     and ``parallel`` are accepted for compatibility; the server computes categories once per
-    collection and reads in parallel whatever they say.
+    collection and reads in parallel whatever they say. Beyond lamindb: ``var_names`` fixes
+    the matrix columns to a vocabulary (names no store has are zeros; overrides ``join``),
+    matched against the var column ``var_key`` instead of the index when given.
     """
 
     def __init__(self, uri: str, path_list: Optional[Sequence[str]] = None, *,
@@ -40,7 +42,8 @@ class MappedCollection:
                  encode_labels: Union[bool, List[str]] = True,
                  unknown_label: Optional[Union[str, Dict[str, str]]] = None,
                  cache_categories: bool = True, parallel: bool = False,
-                 dtype: Optional[str] = None, token: Optional[str] = None):
+                 dtype: Optional[str] = None, token: Optional[str] = None,
+                 var_names: Optional[Sequence[str]] = None, var_key: Optional[str] = None):
         if (path_list is None) == (collection is None):
             raise ValueError("name the stores with either path_list or collection")
         self.uri, self._token = uri, token
@@ -55,6 +58,10 @@ class MappedCollection:
                         "dtype": dtype})
         if obs_filter is not None:
             request["obs_filter"] = obs_filter
+        if var_names is not None:
+            request["var_names"] = list(var_names)
+        if var_key is not None:
+            request["var_key"] = var_key
         self.request = request
         self.cache_categories, self.parallel = cache_categories, parallel
         self._client = None

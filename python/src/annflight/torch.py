@@ -28,7 +28,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
-from .arrow import fixed_size_list_matrix
+from .arrow import csr_parts, fixed_size_list_matrix, n_cols
 from .client import _READ_OPTIONS, _server_errors
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
@@ -38,7 +38,8 @@ _WORKER_SWITCH_INTERVAL_S = 0.0002
 
 class AnnflightDataset(IterableDataset):
     """Yields one dict per minibatch, with MappedCollection's keys: each layers key (``X``,
-    layers, ``raw.X``) as a float tensor ``[batch, n_vars]`` (the request's ``dtype``), each
+    layers, ``raw.X``) as a float tensor ``[batch, n_vars]`` (the request's ``dtype``; a torch
+    sparse CSR tensor with ``matrix_format: "csr"``), each
     obs key as int64 codes into the merged categories (-1 for the unknown label and missing
     labels; plain labels when the request does not encode the key are not supported here),
     each ``obsm_<key>`` as a tensor, ``_store_idx`` (int64) and, always, ``_row``: the
@@ -147,9 +148,17 @@ def _matrix(name: str, column: pa.FixedSizeListArray) -> np.ndarray:
 
 def _tensors(batch: pa.RecordBatch) -> Dict[str, torch.Tensor]:
     out = {}
-    for name, column in zip(batch.schema.names, batch.columns):
+    for field, column in zip(batch.schema, batch.columns):
+        name = field.name
         if pa.types.is_fixed_size_list(column.type):
             out[name] = torch.from_numpy(_matrix(name, column))
+        elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
+            indptr, indices, values = csr_parts(column)
+            out[name] = torch.sparse_csr_tensor(
+                torch.from_numpy(indptr.astype(np.int64)),
+                torch.from_numpy(indices.astype(np.int64)),
+                torch.from_numpy(np.array(values)),
+                size=(len(column), n_cols(field, column)), check_invariants=False)
         elif pa.types.is_dictionary(column.type):
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
             out[name] = torch.from_numpy(codes.astype(np.int64))

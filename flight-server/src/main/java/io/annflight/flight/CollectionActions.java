@@ -87,6 +87,10 @@ final class CollectionActions {
     long[] shape = plan.queries().shape();
     o.put("n_obs", plan.nObs());
     o.put("n_vars", shape[1]);
+    if (plan.request().matrix().varNames() != null) {
+      // Names of var_names that no store has: their columns are zeros.
+      o.set("var_names_unmatched", RequestJson.MAPPER.valueToTree(plan.unmatchedVarNames()));
+    }
     ArrayNode cols = o.putArray("columns");
     for (OutputColumn c : plan.outputSchema().columns()) {
       ObjectNode col = cols.addObject();

@@ -103,6 +103,9 @@ class EngineCaseTest {
       n.get("result").forEach(x -> want.add(x.asInt()));
       assertThat(q.checkVarsNonAligned(strings(n.get("vars")))).isEqualTo(want);
     }
+    if (exp.has("var_names_unmatched")) {
+      assertThat(plan.unmatchedVarNames()).isEqualTo(strings(exp.get("var_names_unmatched")));
+    }
     if (exp.has("merged_categories")) {
       exp.get("merged_categories").fields().forEachRemaining(e ->
           assertThat(q.getMergedCategories(e.getKey())).as("merged categories of %s",

@@ -65,6 +65,8 @@ public sealed interface OutputColumn
 
     public static final String INDEX = "index";
     public static final String VALUE = "value";
+    /** Field metadata of a sparse column: the row width (clients size their CSR matrices). */
+    public static final String N_COLS = "annflight.n_cols";
 
     @Override
     public Field field() {
@@ -73,7 +75,10 @@ public sealed interface OutputColumn
         Field value = new Field(VALUE, FieldType.notNullable(ArrowTypes.of(type)), null);
         Field entry = new Field(ITEM, FieldType.notNullable(ArrowType.Struct.INSTANCE),
             List.of(index, value));
-        return new Field(name, FieldType.nullable(ArrowType.List.INSTANCE), List.of(entry));
+        java.util.Map<String, String> metadata =
+            width == null ? null : java.util.Map.of(N_COLS, Integer.toString(width));
+        return new Field(name, new FieldType(true, ArrowType.List.INSTANCE, null, metadata),
+            List.of(entry));
       }
       Field item = new Field(ITEM, FieldType.notNullable(ArrowTypes.of(type)), null);
       ArrowType listType =

@@ -17,7 +17,7 @@ class RequestJsonTest {
       return new CollectionRequest("atlas", List.of("a.h5ad", "b.zarr"), List.of("counts"),
           List.of("cell_type"), List.of(), Map.of(), JoinMode.OUTER, EncodeLabels.ALL,
           UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null, Compression.NONE,
-          EpochSpec.COLLECTION_ORDER, false);
+          EpochSpec.COLLECTION_ORDER, false, MatrixOptions.DEFAULT);
     }
     throw new RequestException("unknown collection \"" + name + "\"");
   };
@@ -124,5 +124,23 @@ class RequestJsonTest {
     assertThatThrownBy(() -> TicketJson.read("{\"request\": {\"collection\": \"atlas\"}, "
         .concat("\"indices\": [1, -3]}").getBytes(StandardCharsets.UTF_8), COLLECTIONS))
         .hasMessageContaining("-3 at position 1");
+  }
+
+  @Test
+  void matrixFormatAndVocabularyRoundTripAndAreChecked() {
+    CollectionRequest r = parse("{\"paths\": [\"a.h5ad\"], \"matrix_format\": \"csr\","
+        + " \"var_names\": [\"G2\", \"G1\"], \"var_key\": \"symbol\"}");
+    assertThat(r.matrix()).isEqualTo(new MatrixOptions(MatrixFormat.CSR, List.of("G2", "G1"),
+        "symbol"));
+    assertThat(parse(RequestJson.toJson(r).toString()).matrix()).isEqualTo(r.matrix());
+    assertThat(parse("{\"paths\": [\"a.h5ad\"]}").matrix()).isEqualTo(MatrixOptions.DEFAULT);
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"matrix_format\": \"coo\"}"))
+        .isInstanceOf(RequestException.class).hasMessageContaining("matrix_format");
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"var_names\": [\"x\", \"x\"]}"))
+        .isInstanceOf(RequestException.class).hasMessageContaining("twice");
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"var_key\": \"symbol\"}"))
+        .isInstanceOf(RequestException.class).hasMessageContaining("var_names");
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"var_names\": []}"))
+        .isInstanceOf(RequestException.class).hasMessageContaining("at least one");
   }
 }
