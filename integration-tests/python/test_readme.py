@@ -67,6 +67,14 @@ def test_readme_python_snippets_run_and_compute_the_right_values(server):
     np.testing.assert_array_equal(ns["batch_X"], demo.X()[[42, 7, 7, 499]])
     assert ns["batch_codes"].tolist() == [-1 if codes[r] is None else codes[r]
                                           for r in [42, 7, 7, 499]]
+    # Sparse rows and a gene vocabulary.
+    np.testing.assert_array_equal(ns["X_csr"].toarray(), demo.X())
+    np.testing.assert_array_equal(ns["X_torch"].to_dense().numpy(), demo.X())
+    names = [str(v) for v in demo.var_joint]
+    picked = np.stack([demo.X()[:, names.index(g)] if g in names else np.zeros(demo.n_obs)
+                       for g in ["GENE005", "GENE001", "not_a_gene"]], axis=1)
+    np.testing.assert_array_equal(np.vstack(ns["X_genes"].to_numpy(zero_copy_only=False)),
+                                  picked)
     # PyTorch: the loop trained on real batches.
     assert ns["batch"]["X"].shape[1] == 100 and ns["batch"]["cell_type"].dtype == torch.int64
     assert torch.isfinite(ns["loss"])

@@ -96,11 +96,141 @@ final class SparseMatrixFiller implements ColumnFiller {
         continue;
       }
       int[] positions = rows.positions[s];
+      if (copiesAsStored(blocks[s], s, positions)) {
+        copyBlock((RowBlock.Sparse) blocks[s], v, offsets[positions[0]]);
+        continue;
+      }
+      if (projectsInOrder(blocks[s], s, positions)) {
+        projectBlock((RowBlock.Sparse) blocks[s], plan.scatterMaps()[s], v,
+            offsets[positions[0]]);
+        continue;
+      }
       for (int k = 0; k < positions.length; k++) {
         write(blocks[s], k, plan.scatterMaps()[s], ordered[s], writers[s], v,
             offsets[positions[k]]);
       }
     }
+  }
+
+  /**
+   * Whether a sparse block goes to the batch as it is: no variable map, values already of the
+   * output type, its rows at consecutive output positions and their columns ascending (scipy
+   * writes them so). Then its entries are two bulk copies.
+   */
+  private boolean copiesAsStored(RowBlock block, int s, int[] positions) {
+    if (!(block instanceof RowBlock.Sparse sp) || plan.scatterMaps()[s] != null
+        || sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())
+        || plan.outType() == ElementType.BOOL) {
+      return false;
+    }
+    for (int k = 1; k < positions.length; k++) {
+      if (positions[k] != positions[0] + k) {
+        return false;
+      }
+    }
+    int[] cols = sp.columns();
+    int[] off = sp.rowOffsets();
+    for (int r = 0; r < sp.nRows(); r++) {
+      for (int e = off[r] + 1; e < off[r + 1]; e++) {
+        if (cols[e] <= cols[e - 1]) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether a sparse block can be projected in one pass: a variable map that keeps column
+   * order (var_names in store order, an outer join), values of the output type, rows at
+   * consecutive output positions with ascending columns.
+   */
+  private boolean projectsInOrder(RowBlock block, int s, int[] positions) {
+    int[] map = plan.scatterMaps()[s];
+    if (map == null || !ordered[s] || !(block instanceof RowBlock.Sparse sp)
+        || sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())
+        || plan.outType().byteWidth() < 2) {
+      return false;
+    }
+    for (int k = 1; k < positions.length; k++) {
+      if (positions[k] != positions[0] + k) {
+        return false;
+      }
+    }
+    int[] cols = sp.columns();
+    int[] off = sp.rowOffsets();
+    for (int r = 0; r < sp.nRows(); r++) {
+      for (int e = off[r] + 1; e < off[r + 1]; e++) {
+        if (cols[e] <= cols[e - 1]) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The kept entries of a whole block, gathered into arrays (indices through the map, values
+   * as their stored bits) and written with two bulk copies: the per-entry work is one map
+   * lookup and two array stores, which is what a projection onto a few columns must cost.
+   */
+  private static void projectBlock(RowBlock.Sparse sp, int[] map, Vectors v, int at) {
+    int nnz = sp.nnz();
+    int[] cols = sp.columns();
+    int[] kept = new int[nnz];
+    int[] index = new int[nnz];
+    int n = 0;
+    for (int e = 0; e < nnz; e++) {
+      int j = map[cols[e]];
+      if (j >= 0) {
+        kept[n] = e;
+        index[n++] = j;
+      }
+    }
+    if (n == 0) {
+      return;
+    }
+    v.index.nioBuffer((long) at * 4, n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .asIntBuffer().put(index, 0, n);
+    java.nio.ByteBuffer src = sp.values().bytes().duplicate().order(sp.values().bytes().order());
+    java.nio.ByteBuffer dst = v.values.nioBuffer((long) at * sp.values().type().byteWidth(),
+        n * sp.values().type().byteWidth()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    switch (sp.values().type().byteWidth()) {
+      case 4 -> {
+        java.nio.IntBuffer in = src.asIntBuffer();
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) {
+          out[i] = in.get(kept[i]);
+        }
+        dst.asIntBuffer().put(out);
+      }
+      case 8 -> {
+        java.nio.LongBuffer in = src.asLongBuffer();
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+          out[i] = in.get(kept[i]);
+        }
+        dst.asLongBuffer().put(out);
+      }
+      default -> {
+        java.nio.ShortBuffer in = src.asShortBuffer();
+        short[] out = new short[n];
+        for (int i = 0; i < n; i++) {
+          out[i] = in.get(kept[i]);
+        }
+        dst.asShortBuffer().put(out);
+      }
+    }
+  }
+
+  private static void copyBlock(RowBlock.Sparse sp, Vectors v, int at) {
+    int nnz = sp.nnz();
+    if (nnz == 0) {
+      return;
+    }
+    v.index.nioBuffer((long) at * 4, nnz * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .asIntBuffer().put(sp.columns(), 0, nnz);
+    RawCopy.copy(sp.values(), 0, v.values, at, nnz);
   }
 
   /** Entries row k of the block contributes after mapping. */
