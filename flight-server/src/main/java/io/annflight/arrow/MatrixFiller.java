@@ -298,13 +298,14 @@ final class MatrixFiller implements ColumnFiller {
     int[] offsets = sp.rowOffsets();
     int[] columns = sp.columns();
     TypedBuffer values = sp.values();
-    boolean raw = values.type() == outType && RawCopy.applies(values);
+    if (values.type() == outType && RawCopy.applies(values)) {
+      RawCopy.scatterRows(values, columns, offsets, positions, rowStart, map, data, rowWidth);
+      return;
+    }
     for (int k = 0; k < positions.length; k++) {
       long base = rowStart[positions[k]];
       int end = offsets[k + 1];
-      if (raw) {
-        RawCopy.scatter(values, columns, offsets[k], end, map, data, base, rowWidth);
-      } else if (map == null) {
+      if (map == null) {
         for (int e = offsets[k]; e < end; e++) {
           w.write(values, e, data, base + columns[e]);
         }
