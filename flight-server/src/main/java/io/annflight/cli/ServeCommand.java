@@ -3,6 +3,7 @@ package io.annflight.cli;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
 import io.annflight.flight.AnnflightServer;
+import io.annflight.flight.Security;
 import io.annflight.flight.CollectionRegistry;
 import io.annflight.flight.ConfiguredCollection;
 import io.annflight.flight.DataRoot;
@@ -66,6 +67,26 @@ public final class ServeCommand implements Callable<Integer> {
           + "sets rows_per_endpoint (default: ${DEFAULT-VALUE}).")
   long maxRowsPerEndpoint;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "PEM certificate chain: serve grpc+tls (with --tls-key).")
+  Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM private key of --tls-cert.")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE",
+      description = "PEM CA certificate(s): clients must present a certificate it signed (mTLS).")
+  Path tlsClientCa;
+
+  @Option(names = "--auth-tokens", paramLabel = "FILE",
+      description = "YAML or JSON file of accepted bearer tokens (as SHA-256) and what each may"
+          + " read; re-read when it changes. See README, Running it for others.")
+  Path authTokens;
+
+  @Option(names = "--insecure",
+      description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
+  boolean insecure;
+
   @Option(names = {"-v", "--verbose"},
       description = "Log each stream's rows, bytes and time (debug level).")
   boolean verbose;
@@ -82,8 +103,10 @@ public final class ServeCommand implements Callable<Integer> {
     }
     boolean demo = paths.isEmpty() && config == null && dataRoot == null;
     Setup setup = demo ? demoSetup() : setup();
+    Security security = new Security(tlsCert, tlsKey, tlsClientCa, authTokens);
+    warnIfExposed(security);
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
-        new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint))) {
+        new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security))) {
       logCollections(server, setup.resolver().registry());
       LOG.info("annflight {} listening on {}", AnnflightCommand.version(), server.location()
           .getUri());
@@ -94,6 +117,26 @@ public final class ServeCommand implements Callable<Integer> {
       server.awaitTermination();
     }
     return 0;
+  }
+
+  /**
+   * Anyone who reaches a non-loopback port reads what the server serves unless TLS and tokens
+   * say otherwise: say so at startup, naming the flags, unless --insecure.
+   */
+  private void warnIfExposed(Security security) {
+    boolean loopback = host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1");
+    if (loopback || insecure) {
+      return;
+    }
+    if (!security.tls()) {
+      LOG.warn("listening on {} without TLS: tokens and data travel in clear text;"
+          + " use --tls-cert and --tls-key (or --insecure to silence this)", host);
+    }
+    if (security.tokens() == null) {
+      LOG.warn("listening on {} without --auth-tokens: anyone who reaches the port reads every"
+          + " collection{} (or --insecure to silence this)", host,
+          dataRoot != null ? " and every store under " + dataRoot : "");
+    }
   }
 
   private record Setup(RequestResolver resolver) {}

@@ -1,5 +1,7 @@
 package io.annflight.flight;
 
+import io.annflight.flight.access.Grants;
+
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
@@ -41,6 +43,7 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   private static final Logger LOG = LoggerFactory.getLogger(AnnflightProducer.class);
 
   private final RequestResolver resolver;
+  private final java.util.function.Function<String, Grants> access;
   private final CollectionEngine engine;
   private final EndpointPlanner endpoints;
   private final Supplier<List<Location>> locations;
@@ -54,10 +57,12 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   /**
    * @param locations where clients should fetch endpoints (known only once the server listens)
    * @param streams runs DoGet batch loops
+   * @param access the grants of an authenticated caller (its peer identity)
    */
   public AnnflightProducer(RequestResolver resolver, CollectionEngine engine,
       EndpointPlanner endpoints, Supplier<List<Location>> locations, BufferAllocator allocator,
-      ExecutorService streams) {
+      ExecutorService streams, java.util.function.Function<String, Grants> access) {
+    this.access = access;
     this.resolver = resolver;
     this.engine = engine;
     this.endpoints = endpoints;
@@ -67,7 +72,18 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
     this.streamServices = new StreamServices(allocator, FillAhead.perCore(streams),
         StreamMemoryBudget.forServer(allocator), new RetiredAllocators(), new AtomicInteger(),
         this::toFlight);
-    this.actions = new CollectionActions(resolver, this::lease, allocator);
+    this.actions = new CollectionActions(resolver, allocator);
+  }
+
+  /** The caller's grants, checked before any request is planned or read. */
+  private Grants grants(CallContext context) {
+    return access.apply(context.peerIdentity());
+  }
+
+  /** {@link #lease} for a caller: refused unless its grants cover the request. */
+  private CollectionPlan.Lease lease(Grants grants, CollectionRequest request) {
+    grants.check(request);
+    return lease(request);
   }
 
   /** A failure as the client sees it: its status, and a message without server directories. */
@@ -87,7 +103,11 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   public void listFlights(CallContext context, Criteria criteria,
       StreamListener<FlightInfo> listener) {
     try {
+      Grants grants = grants(context);
       for (ConfiguredCollection c : resolver.registry().all()) {
+        if (!grants.allows(c.name())) {
+          continue; // a caller sees only the collections it is granted
+        }
         FlightDescriptor d = FlightDescriptor.path(c.name());
         try {
           listener.onNext(info(d, c.request()));
@@ -105,7 +125,9 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   @Override
   public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
     try {
-      return info(descriptor, resolver.request(descriptor));
+      CollectionRequest request = resolver.request(descriptor);
+      grants(context).check(request);
+      return info(descriptor, request);
     } catch (RuntimeException e) {
       throw toFlight(e);
     }
@@ -115,7 +137,7 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   public SchemaResult getSchema(CallContext context, FlightDescriptor descriptor) {
     try {
       CollectionRequest request = resolver.request(descriptor);
-      try (CollectionPlan.Lease lease = lease(request)) {
+      try (CollectionPlan.Lease lease = lease(grants(context), request)) {
         return new SchemaResult(WireSchema.of(lease.plan().outputSchema()));
       }
     } catch (RuntimeException e) {
@@ -174,7 +196,8 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
     CollectionPlan.Lease lease = null;
     try {
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
-      lease = lease(t.request());
+      // A ticket is a request in the caller's hands: checked like any other.
+      lease = lease(grants(context), t.request());
       CollectionPlan plan = lease.plan();
       int rowsPerBatch = streamServices.budget().rowsPerBatch(plan.outputSchema(),
           t.request().rowsPerBatch(), t.rows().count());
@@ -208,8 +231,9 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   public void doAction(CallContext context, Action action, StreamListener<Result> listener) {
     byte[] result;
     try {
+      Grants grants = grants(context);
       result = ServerStatus.TYPE.equals(action.getType()) ? status().toJson()
-          : actions.run(action.getType(), action.getBody());
+          : actions.run(action.getType(), action.getBody(), r -> lease(grants, r));
     } catch (RuntimeException e) {
       listener.onError(toFlight(e));
       return;

@@ -1,5 +1,8 @@
 package io.annflight.flight;
 
+import io.annflight.flight.access.Grants;
+import io.annflight.flight.access.TokenAuthenticator;
+
 import io.annflight.schema.RequestLimits;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.StoreCatalog;
@@ -34,11 +37,17 @@ public final class AnnflightServer implements AutoCloseable {
   private volatile List<Location> advertised = List.of();
 
   /** What a server needs besides its collections. */
-  public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
+  public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+      Security security) {
     public Options {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
       }
+      java.util.Objects.requireNonNull(security, "security");
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, Security.NONE);
     }
 
     public static Options local(int port) {
@@ -54,14 +63,26 @@ public final class AnnflightServer implements AutoCloseable {
     GrpcLogFilter.install();
     this.catalog = new StoreCatalog(opener);
     this.streams = Executors.newCachedThreadPool(daemonThreads("annflight-stream-"));
+    Security security = options.security();
+    TokenAuthenticator tokens = security.tokens() == null ? null
+        : new TokenAuthenticator(security.tokens());
     this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
-        new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams);
-    this.server = FlightServer.builder(allocator,
-            Location.forGrpcInsecure(options.host(), options.port()), producer)
+        new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams,
+        tokens == null ? peer -> Grants.ALL : tokens::grants);
+    FlightServer.Builder builder = FlightServer.builder(allocator,
+            security.location(options.host(), options.port()), producer)
         // Above the largest ticket, so that one a little too large is refused by our check,
         // which names the bound, and a huge one by gRPC before it is buffered whole.
-        .maxInboundMessageSize(RequestLimits.MAX_TICKET_BYTES + (1 << 20))
-        .build();
+        .maxInboundMessageSize(RequestLimits.MAX_TICKET_BYTES + (1 << 20));
+    try {
+      security.configure(builder);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("TLS files cannot be read: " + e.getMessage(), e);
+    }
+    if (tokens != null) {
+      builder.headerAuthenticator(tokens);
+    }
+    this.server = builder.build();
   }
 
   /**
@@ -102,7 +123,7 @@ public final class AnnflightServer implements AutoCloseable {
     }
     String host = options.advertiseHost() != null ? options.advertiseHost()
         : isWildcard(options.host()) ? "127.0.0.1" : options.host();
-    s.advertised = List.of(Location.forGrpcInsecure(host, s.server.getPort()));
+    s.advertised = List.of(options.security().location(host, s.server.getPort()));
     return s;
   }
 

@@ -29,18 +29,15 @@ final class CollectionActions {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
   private final RequestResolver resolver;
-  private final Function<CollectionRequest, CollectionPlan.Lease> planner;
   private final BufferAllocator allocator;
 
-  CollectionActions(RequestResolver resolver,
-      Function<CollectionRequest, CollectionPlan.Lease> planner,
-      BufferAllocator allocator) {
+  CollectionActions(RequestResolver resolver, BufferAllocator allocator) {
     this.resolver = resolver;
-    this.planner = planner;
     this.allocator = allocator;
   }
 
-  byte[] run(String type, byte[] body) {
+  /** @param planner leases the plan of the action's request (checking the caller's grants) */
+  byte[] run(String type, byte[] body, Function<CollectionRequest, CollectionPlan.Lease> planner) {
     ActionKind kind = ActionKind.of(type);
     ObjectNode node = RequestJson.readObject(body, "action body");
     Args args = Args.of(kind, node.get("args"));

@@ -46,7 +46,8 @@ public final class FlightErrors {
     if (t instanceof StoreOpenTimeoutException) {
       return CallStatus.UNAVAILABLE;
     }
-    if (t instanceof StoreAccessException) {
+    if (t instanceof StoreAccessException
+        || t instanceof io.annflight.flight.access.AccessDeniedException) {
       return CallStatus.UNAUTHORIZED;
     }
     if (t instanceof UnsupportedLayoutException) {

@@ -1,0 +1,89 @@
+"""The server jar run for others: grpc+tls with a certificate made for the test (openssl) and
+bearer tokens with per-collection grants, through the annflight package (pyarrow underneath):
+a granted collection is served over TLS with its token; no token, a wrong one, or an ungranted
+collection is refused with the server's message; plaintext clients get nothing."""
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import threading
+
+import pytest
+
+import annflight
+from conftest import JAR, JAVA, STARTUP_TIMEOUT_S
+from expected import FIXTURES
+
+TOKEN = "integration-secret"
+
+
+@pytest.fixture(scope="module")
+def secure_server(tmp_path_factory):
+    d = tmp_path_factory.mktemp("secure")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    root = d / "root"
+    root.mkdir()
+    shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
+    (d / "config.json").write_text(json.dumps({"collections": {
+        "pbmc": {"paths": ["dense.h5ad"]}, "secret": {"paths": ["dense.h5ad"]}}}))
+    (d / "tokens.json").write_text(json.dumps({"tokens": [
+        {"name": "trainer", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(),
+         "collections": ["pbmc"], "paths": False}]}))
+    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0",
+           "--data-root", str(root), "--config", str(d / "config.json"),
+           "--tls-cert", str(d / "cert.pem"), "--tls-key", str(d / "key.pem"),
+           "--auth-tokens", str(d / "tokens.json")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    found, log, ready = {}, [], threading.Event()
+
+    def pump():
+        for line in proc.stdout:
+            log.append(line)
+            m = re.search(r"listening on (grpc\+tls://\S+)", line)
+            if m and not ready.is_set():
+                found["uri"] = m.group(1)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        if not ready.wait(STARTUP_TIMEOUT_S) or "uri" not in found:
+            pytest.fail("secure server did not start:\n" + "".join(log))
+        yield found["uri"], (d / "cert.pem").read_bytes(), log
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def test_a_granted_collection_is_served_over_tls_with_its_token(secure_server):
+    uri, ca, _ = secure_server
+    with annflight.connect(uri, token=TOKEN, tls_root_certs=ca) as af:
+        assert af.collections() == ["pbmc"]
+        assert af.read({"collection": "pbmc"}, progress=False).num_rows == 60
+
+
+def test_no_wrong_or_ungranted_tokens_are_refused(secure_server):
+    uri, ca, log = secure_server
+    with annflight.connect(uri, tls_root_certs=ca) as anonymous:
+        with pytest.raises(annflight.Unauthorized, match="bearer token"):
+            anonymous.shape({"collection": "pbmc"})
+    with annflight.connect(uri, token="guess", tls_root_certs=ca) as wrong:
+        with pytest.raises(annflight.Unauthorized, match="unknown or revoked"):
+            wrong.read({"collection": "pbmc"}, progress=False)
+    with annflight.connect(uri, token=TOKEN, tls_root_certs=ca) as af:
+        with pytest.raises(annflight.Unauthorized, match="not granted collection \"secret\""):
+            af.read({"collection": "secret"}, progress=False)
+        with pytest.raises(annflight.Unauthorized, match="may not name store paths"):
+            af.shape({"paths": ["dense.h5ad"]})
+    assert not any(TOKEN in line for line in log), "a token reached the server's log"
+
+
+def test_plaintext_clients_get_nothing(secure_server):
+    uri, _, _ = secure_server
+    with pytest.raises(annflight.AnnflightError):
+        with annflight.connect(uri.replace("grpc+tls", "grpc+tcp"), token=TOKEN) as af:
+            af.collections()
