@@ -4,6 +4,8 @@ import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
 import io.annflight.flight.AnnflightServer;
 import io.annflight.flight.Security;
+import java.time.Duration;
+import sun.misc.Signal;
 import io.annflight.flight.CollectionRegistry;
 import io.annflight.flight.ConfiguredCollection;
 import io.annflight.flight.DataRoot;
@@ -83,6 +85,11 @@ public final class ServeCommand implements Callable<Integer> {
           + " read; re-read when it changes. See README, Running it for others.")
   Path authTokens;
 
+  @Option(names = "--drain-seconds", paramLabel = "S", defaultValue = "30",
+      description = "On SIGTERM (or SIGINT): refuse new calls, let running streams finish for up"
+          + " to this long, then cancel them and exit 0 (default: ${DEFAULT-VALUE}).")
+  long drainSeconds;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -108,12 +115,25 @@ public final class ServeCommand implements Callable<Integer> {
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security))) {
       logCollections(server, setup.resolver().registry());
+      server.serving();
       LOG.info("annflight {} listening on {}", AnnflightCommand.version(), server.location()
           .getUri());
       if (demo) {
         System.out.println(demoHelp(server));
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(server::close, "annflight-shutdown"));
+      Duration drain = Duration.ofSeconds(Math.max(0, drainSeconds));
+      // Drains on a JVM shutdown too (SIGHUP, System.exit): close is idempotent.
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> server.drain(drain),
+          "annflight-shutdown"));
+      for (String name : new String[] {"TERM", "INT"}) {
+        // An orderly stop is a success: drain, then exit 0 rather than 128 + the signal.
+        Signal.handle(new Signal(name), sig -> new Thread(() -> {
+          LOG.info("SIG{}: draining for up to {} s", name, drain.toSeconds());
+          boolean finished = server.drain(drain);
+          LOG.info(finished ? "stopped" : "stopped; streams still running were cancelled");
+          System.exit(0);
+        }, "annflight-drain").start());
+      }
       server.awaitTermination();
     }
     return 0;

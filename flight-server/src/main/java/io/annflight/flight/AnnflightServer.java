@@ -16,6 +16,9 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
 import org.apache.arrow.flight.FlightServer;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.memory.BufferAllocator;
@@ -35,6 +38,10 @@ public final class AnnflightServer implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
   private volatile List<Location> advertised = List.of();
+  /** grpc.health.v1.Health on the Flight port: NOT_SERVING until {@link #serving()}. */
+  private final HealthStatusManager health = new HealthStatusManager();
+  /** The name clients probe: the Flight service's; "" is the whole server. */
+  static final String FLIGHT_SERVICE = "arrow.flight.protocol.FlightService";
 
   /** What a server needs besides its collections. */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
@@ -82,6 +89,11 @@ public final class AnnflightServer implements AutoCloseable {
     if (tokens != null) {
       builder.headerAuthenticator(tokens);
     }
+    setHealth(HealthCheckResponse.ServingStatus.NOT_SERVING);
+    // The health service beside Flight's on the same port (flight-core hands over its builder).
+    builder.transportHint("grpc.builderConsumer",
+        (java.util.function.Consumer<NettyServerBuilder>) b -> b.addService(
+            health.getHealthService()));
     this.server = builder.build();
   }
 
@@ -153,11 +165,42 @@ public final class AnnflightServer implements AutoCloseable {
     server.awaitTermination();
   }
 
+  /** Health says SERVING: call once the configured collections are open. */
+  public void serving() {
+    setHealth(HealthCheckResponse.ServingStatus.SERVING);
+  }
+
+  private void setHealth(HealthCheckResponse.ServingStatus status) {
+    health.setStatus("", status);
+    health.setStatus(FLIGHT_SERVICE, status);
+  }
+
+  /**
+   * Stops gracefully: health says NOT_SERVING, new calls are refused, running streams may
+   * finish for up to {@code drain}; then whatever still runs is cancelled and everything closed.
+   *
+   * @return whether every call finished within the drain time
+   */
+  public boolean drain(java.time.Duration drain) {
+    setHealth(HealthCheckResponse.ServingStatus.NOT_SERVING);
+    boolean finished = false;
+    try {
+      server.shutdown();
+      finished = server.awaitTermination(drain.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      close();
+    }
+    return finished;
+  }
+
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    health.enterTerminalState();
     try {
       server.close();
     } catch (InterruptedException e) {

@@ -1,0 +1,76 @@
+"""Health and a graceful stop of the server jar: the standard gRPC health service answers
+SERVING on the Flight port once the collections are open (probed with grpcio, the protobuf
+messages written by hand); SIGTERM while a stream runs lets it finish, and the process exits 0."""
+import json
+import re
+import shutil
+import signal
+import subprocess
+import threading
+
+import grpc
+import pyarrow as pa
+import pyarrow.flight as fl
+import pytest
+
+from conftest import JAR, JAVA, STARTUP_TIMEOUT_S
+from expected import FIXTURES
+
+SERVING = b"\x08\x01"  # HealthCheckResponse{status: SERVING}
+
+
+def start(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
+    (tmp_path / "config.json").write_text(json.dumps({"collections": {
+        "pbmc": {"paths": ["root/dense.h5ad"]}}}))
+    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0",
+           "--config", str(tmp_path / "config.json"), "--drain-seconds", "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    found, log, ready = {}, [], threading.Event()
+
+    def pump():
+        for line in proc.stdout:
+            log.append(line)
+            m = re.search(r"listening on grpc\+tcp://(\S+)", line)
+            if m and not ready.is_set():
+                found["addr"] = m.group(1)
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not ready.wait(STARTUP_TIMEOUT_S) or "addr" not in found:
+        proc.kill()
+        pytest.fail("server did not start:\n" + "".join(log))
+    return proc, found["addr"], log
+
+
+def health(addr: str, service: str = "") -> bytes:
+    request = b"" if not service else b"\x0a" + bytes([len(service)]) + service.encode()
+    with grpc.insecure_channel(addr) as channel:
+        check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                                    request_serializer=lambda b: b,
+                                    response_deserializer=lambda b: b)
+        return check(request, timeout=30)
+
+
+def test_health_then_sigterm_lets_the_running_stream_finish_and_exits_0(tmp_path):
+    proc, addr, log = start(tmp_path)
+    try:
+        assert health(addr) == SERVING
+        assert health(addr, "arrow.flight.protocol.FlightService") == SERVING
+        client = fl.connect(f"grpc+tcp://{addr}")
+        request = {"collection": "pbmc", "rows_per_batch": 4, "rows_per_endpoint": 60}
+        info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps(request)))
+        reader = client.do_get(info.endpoints[0].ticket)
+        first = reader.read_chunk().data
+        proc.send_signal(signal.SIGTERM)
+        rows = first.num_rows + sum(chunk.data.num_rows for chunk in reader)
+        assert rows == 60
+        assert proc.wait(timeout=90) == 0
+        assert any("draining" in line for line in log)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
