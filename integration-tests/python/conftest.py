@@ -64,42 +64,55 @@ def _copy_data(root: Path):
     (root / "annflight.json").write_text(json.dumps(config, indent=1))
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def start_jar(args: List[str]):
+    """Starts the server jar with `args` after `serve` and waits for its "listening on" line.
+    Returns (process, uri, log lines); the log keeps filling while the process runs. Fails the
+    test when the server does not start within STARTUP_TIMEOUT_S."""
     if not JAR.is_file():
         pytest.fail(f"server jar {JAR} not found: build it with `mvn -B -q package -DskipTests`")
-    root = tmp_path_factory.mktemp("data")
-    _copy_data(root)
-    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0",
-           "--data-root", str(root), "--config", str(root / "annflight.json"),
-           "--max-rows-per-endpoint", str(MAX_ROWS_PER_ENDPOINT)]
+    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0"] + list(args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log: List[str] = []
     found = {}
     ready = threading.Event()
 
-    def pump():  # keeps the pipe drained for the whole session
+    def pump():  # keeps the pipe drained while the server runs
         for line in proc.stdout:
             log.append(line.rstrip("\n"))
-            m = re.search(r"listening on (grpc\+tcp://\S+)", line)
+            m = re.search(r"listening on (grpc\+(?:tcp|tls)://\S+)", line)
             if m and not ready.is_set():
                 found["uri"] = m.group(1)
                 ready.set()
         ready.set()
 
     threading.Thread(target=pump, name="annflight-server-log", daemon=True).start()
-    try:
-        if not ready.wait(STARTUP_TIMEOUT_S) or "uri" not in found:
-            pytest.fail(f"server did not start within {STARTUP_TIMEOUT_S} s: {' '.join(cmd)}\n"
-                        + "\n".join(log))
-        yield Server(found["uri"], root, proc, log)
-    finally:
+    if not ready.wait(STARTUP_TIMEOUT_S) or "uri" not in found:
+        stop_jar(proc)
+        pytest.fail(f"server did not start within {STARTUP_TIMEOUT_S} s: {' '.join(cmd)}\n"
+                    + "\n".join(log))
+    return proc, found["uri"], log
+
+
+def stop_jar(proc):
+    if proc.poll() is None:
         proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    _copy_data(root)
+    proc, uri, log = start_jar(["--data-root", str(root), "--config", str(root / "annflight.json"),
+                                "--max-rows-per-endpoint", str(MAX_ROWS_PER_ENDPOINT)])
+    try:
+        yield Server(uri, root, proc, log)
+    finally:
+        stop_jar(proc)
 
 
 @pytest.fixture(scope="session")

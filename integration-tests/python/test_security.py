@@ -4,15 +4,13 @@ a granted collection is served over TLS with its token; no token, a wrong one, o
 collection is refused with the server's message; plaintext clients get nothing."""
 import hashlib
 import json
-import re
 import shutil
 import subprocess
-import threading
 
 import pytest
 
 import annflight
-from conftest import JAR, JAVA, STARTUP_TIMEOUT_S
+from conftest import start_jar, stop_jar
 from expected import FIXTURES
 
 TOKEN = "integration-secret"
@@ -33,30 +31,15 @@ def secure_server(tmp_path_factory):
     (d / "tokens.json").write_text(json.dumps({"tokens": [
         {"name": "trainer", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(),
          "collections": ["pbmc"], "paths": False}]}))
-    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0",
-           "--data-root", str(root), "--config", str(d / "config.json"),
-           "--tls-cert", str(d / "cert.pem"), "--tls-key", str(d / "key.pem"),
-           "--auth-tokens", str(d / "tokens.json")]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    found, log, ready = {}, [], threading.Event()
-
-    def pump():
-        for line in proc.stdout:
-            log.append(line)
-            m = re.search(r"listening on (grpc\+tls://\S+)", line)
-            if m and not ready.is_set():
-                found["uri"] = m.group(1)
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
+    proc, uri, log = start_jar([
+        "--data-root", str(root), "--config", str(d / "config.json"),
+        "--tls-cert", str(d / "cert.pem"), "--tls-key", str(d / "key.pem"),
+        "--auth-tokens", str(d / "tokens.json")])
     try:
-        if not ready.wait(STARTUP_TIMEOUT_S) or "uri" not in found:
-            pytest.fail("secure server did not start:\n" + "".join(log))
-        yield found["uri"], (d / "cert.pem").read_bytes(), log
+        assert uri.startswith("grpc+tls://")
+        yield uri, (d / "cert.pem").read_bytes(), log
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop_jar(proc)
 
 
 def test_a_granted_collection_is_served_over_tls_with_its_token(secure_server):

@@ -2,18 +2,14 @@
 SERVING on the Flight port once the collections are open (probed with grpcio, the protobuf
 messages written by hand); SIGTERM while a stream runs lets it finish, and the process exits 0."""
 import json
-import re
 import shutil
 import signal
-import subprocess
-import threading
 
 import grpc
-import pyarrow as pa
 import pyarrow.flight as fl
 import pytest
 
-from conftest import JAR, JAVA, STARTUP_TIMEOUT_S
+from conftest import start_jar, stop_jar
 from expected import FIXTURES
 
 SERVING = b"\x08\x01"  # HealthCheckResponse{status: SERVING}
@@ -25,25 +21,9 @@ def start(tmp_path):
     shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
     (tmp_path / "config.json").write_text(json.dumps({"collections": {
         "pbmc": {"paths": ["root/dense.h5ad"]}}}))
-    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0",
-           "--config", str(tmp_path / "config.json"), "--drain-seconds", "60"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    found, log, ready = {}, [], threading.Event()
-
-    def pump():
-        for line in proc.stdout:
-            log.append(line)
-            m = re.search(r"listening on grpc\+tcp://(\S+)", line)
-            if m and not ready.is_set():
-                found["addr"] = m.group(1)
-                ready.set()
-        ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    if not ready.wait(STARTUP_TIMEOUT_S) or "addr" not in found:
-        proc.kill()
-        pytest.fail("server did not start:\n" + "".join(log))
-    return proc, found["addr"], log
+    proc, uri, log = start_jar(["--config", str(tmp_path / "config.json"),
+                                "--drain-seconds", "60"])
+    return proc, uri.split("://", 1)[1], log
 
 
 def health(addr: str, service: str = "") -> bytes:
@@ -71,6 +51,4 @@ def test_health_then_sigterm_lets_the_running_stream_finish_and_exits_0(tmp_path
         assert proc.wait(timeout=90) == 0
         assert any("draining" in line for line in log)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_jar(proc)
