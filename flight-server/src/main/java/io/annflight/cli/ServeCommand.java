@@ -90,6 +90,10 @@ public final class ServeCommand implements Callable<Integer> {
           + " to this long, then cancel them and exit 0 (default: ${DEFAULT-VALUE}).")
   long drainSeconds;
 
+  @Option(names = "--metrics-port", paramLabel = "P",
+      description = "Serve Prometheus metrics as text at http://HOST:P/metrics (same --host).")
+  Integer metricsPort;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -113,9 +117,13 @@ public final class ServeCommand implements Callable<Integer> {
     Security security = new Security(tlsCert, tlsKey, tlsClientCa, authTokens);
     warnIfExposed(security);
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
-        new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security))) {
+        new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
+            metricsPort))) {
       logCollections(server, setup.resolver().registry());
       server.serving();
+      if (server.metricsPort() >= 0) {
+        LOG.info("metrics on http://{}:{}/metrics", host, server.metricsPort());
+      }
       LOG.info("annflight {} listening on {}", AnnflightCommand.version(), server.location()
           .getUri());
       if (demo) {

@@ -57,6 +57,11 @@ public final class StoreCatalog implements AutoCloseable {
    *
    * @throws StoreException what opening the store threw, or that it took longer than the timeout
    */
+  /** Stores open (or opening) now. */
+  public int size() {
+    return open.size();
+  }
+
   public StoreHandle get(Path path) {
     Path key = path.toAbsolutePath().normalize();
     FileIdentity identity = FileIdentity.of(key);

@@ -1,6 +1,7 @@
 package io.annflight.flight;
 
 import io.annflight.flight.access.Grants;
+import io.annflight.flight.metrics.ServerMetrics;
 
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
@@ -61,7 +62,8 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
    */
   public AnnflightProducer(RequestResolver resolver, CollectionEngine engine,
       EndpointPlanner endpoints, Supplier<List<Location>> locations, BufferAllocator allocator,
-      ExecutorService streams, java.util.function.Function<String, Grants> access) {
+      ExecutorService streams, java.util.function.Function<String, Grants> access,
+      java.util.function.Function<StreamServicesState, ServerMetrics> metrics) {
     this.access = access;
     this.resolver = resolver;
     this.engine = engine;
@@ -69,11 +71,17 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
     this.locations = locations;
     this.allocator = allocator;
     this.streams = streams;
-    this.streamServices = new StreamServices(allocator, FillAhead.perCore(streams),
-        StreamMemoryBudget.forServer(allocator), new RetiredAllocators(), new AtomicInteger(),
-        this::toFlight);
+    StreamMemoryBudget budget = StreamMemoryBudget.forServer(allocator);
+    AtomicInteger running = new AtomicInteger();
+    this.streamServices = new StreamServices(allocator, FillAhead.perCore(streams), budget,
+        new RetiredAllocators(), running, this::toFlight,
+        metrics.apply(new StreamServicesState(running::get, budget::budget)));
     this.actions = new CollectionActions(resolver, allocator);
   }
+
+  /** What the metrics gauges read of the streams' shared state. */
+  public record StreamServicesState(java.util.function.LongSupplier running,
+      java.util.function.LongSupplier budgetBytes) {}
 
   /** The caller's grants, checked before any request is planned or read. */
   private Grants grants(CallContext context) {
@@ -219,6 +227,10 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
       listener.error(CallStatus.UNAVAILABLE.withDescription("server is shutting down")
           .toRuntimeException());
     }
+  }
+
+  ServerMetrics metrics() {
+    return streamServices.metrics();
   }
 
   /** What {@link ServerStatus} reports: memory and streams right now. */

@@ -2,6 +2,7 @@ package io.annflight.flight;
 
 import io.annflight.flight.access.Grants;
 import io.annflight.flight.access.TokenAuthenticator;
+import io.annflight.flight.metrics.ServerMetrics;
 
 import io.annflight.schema.RequestLimits;
 import io.annflight.collection.CollectionEngine;
@@ -34,6 +35,8 @@ public final class AnnflightServer implements AutoCloseable {
   private final ExecutorService streams;
   private final FlightServer server;
   private final AnnflightProducer producer;
+  private final ServerMetrics metrics;
+  private volatile int metricsPort = -1;
   private final boolean ownsAllocator;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
@@ -44,8 +47,11 @@ public final class AnnflightServer implements AutoCloseable {
   static final String FLIGHT_SERVICE = "arrow.flight.protocol.FlightService";
 
   /** What a server needs besides its collections. */
+  /**
+   * @param metricsPort where {@code /metrics} is served (0 picks a port); null for none
+   */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
-      Security security) {
+      Security security, Integer metricsPort) {
     public Options {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
@@ -54,7 +60,12 @@ public final class AnnflightServer implements AutoCloseable {
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
-      this(host, port, advertiseHost, maxRowsPerEndpoint, Security.NONE);
+      this(host, port, advertiseHost, maxRowsPerEndpoint, Security.NONE, null);
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+        Security security) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, null);
     }
 
     public static Options local(int port) {
@@ -75,7 +86,10 @@ public final class AnnflightServer implements AutoCloseable {
         : new TokenAuthenticator(security.tokens());
     this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
         new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams,
-        tokens == null ? peer -> Grants.ALL : tokens::grants);
+        tokens == null ? peer -> Grants.ALL : tokens::grants,
+        state -> new ServerMetrics(new ServerMetrics.State(state.running(),
+            allocator::getAllocatedMemory, state.budgetBytes(), catalog::size)));
+    this.metrics = producer.metrics();
     FlightServer.Builder builder = FlightServer.builder(allocator,
             security.location(options.host(), options.port()), producer)
         // Above the largest ticket, so that one a little too large is refused by our check,
@@ -89,6 +103,7 @@ public final class AnnflightServer implements AutoCloseable {
     if (tokens != null) {
       builder.headerAuthenticator(tokens);
     }
+    builder.middleware(ServerMetrics.KEY, metrics.requestCounter());
     setHealth(HealthCheckResponse.ServingStatus.NOT_SERVING);
     // The health service beside Flight's on the same port (flight-core hands over its builder).
     builder.transportHint("grpc.builderConsumer",
@@ -129,6 +144,9 @@ public final class AnnflightServer implements AutoCloseable {
     }
     try {
       s.server.start();
+      if (options.metricsPort() != null) {
+        s.metricsPort = s.metrics.serve(options.host(), options.metricsPort());
+      }
     } catch (IOException | RuntimeException e) {
       s.close();
       throw e;
@@ -163,6 +181,11 @@ public final class AnnflightServer implements AutoCloseable {
   /** Blocks until the server shuts down. */
   public void awaitTermination() throws InterruptedException {
     server.awaitTermination();
+  }
+
+  /** The port {@code /metrics} is served on; -1 when it is not. */
+  public int metricsPort() {
+    return metricsPort;
   }
 
   /** Health says SERVING: call once the configured collections are open. */
@@ -213,6 +236,7 @@ public final class AnnflightServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       producer.close();
+      metrics.close();
       catalog.close();
       if (ownsAllocator) {
         allocator.close();

@@ -54,7 +54,7 @@ final class StreamMemoryBudget {
     }
   }
 
-  long budget() {
+  public long budget() {
     return budget;
   }
 

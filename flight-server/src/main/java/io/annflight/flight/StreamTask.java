@@ -88,6 +88,8 @@ final class StreamTask implements Runnable {
         }
         listener.putNext();
       }
+      services.metrics().streamEnded(collectionLabel(), stream.rowsSent(), stream.bytesSent(),
+          (System.nanoTime() - t0) / 1e9);
       if (listener.isCancelled()) {
         LOG.debug("{}: cancelled by the client after {} rows", label, stream.rowsSent());
       } else {
@@ -106,6 +108,12 @@ final class StreamTask implements Runnable {
     } finally {
       close(prefetch, stream, allocator);
     }
+  }
+
+  /** The metrics label of the stream's request: its collection, or "paths". */
+  private String collectionLabel() {
+    String c = plan.request().collection();
+    return c != null ? c : "paths";
   }
 
   /** Waits until the client can take another batch; false when it went away meanwhile. */

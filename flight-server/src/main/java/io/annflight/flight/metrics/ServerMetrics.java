@@ -1,0 +1,101 @@
+package io.annflight.flight.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.exporter.httpserver.HTTPServer;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.util.function.LongSupplier;
+import org.apache.arrow.flight.CallHeaders;
+import org.apache.arrow.flight.CallInfo;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.FlightServerMiddleware;
+import org.apache.arrow.flight.RequestContext;
+
+/**
+ * The server's Prometheus metrics, in a registry of its own (none static: two servers in one
+ * JVM count apart). Streams report what they sent; a Flight middleware counts every call by
+ * method and status; gauges read the server's state when scraped. {@link #serve} exposes them
+ * as Prometheus text at {@code /metrics}. The README lists every metric.
+ */
+public final class ServerMetrics implements AutoCloseable {
+
+  /** Where the gauges read the server's state. */
+  public record State(LongSupplier streamsRunning, LongSupplier arrowBytes,
+      LongSupplier budgetBytes, LongSupplier openStores) {}
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final Counter rows;
+  private final Counter bytes;
+  private final Counter requests;
+  private final Histogram streamSeconds;
+  private HTTPServer http;
+
+  public ServerMetrics(State state) {
+    rows = Counter.builder().name("annflight_rows_sent_total")
+        .help("Rows sent by DoGet streams").labelNames("collection").register(registry);
+    bytes = Counter.builder().name("annflight_bytes_sent_total")
+        .help("Arrow bytes of the record batches sent (before any IPC compression)")
+        .labelNames("collection").register(registry);
+    requests = Counter.builder().name("annflight_requests_total")
+        .help("Flight calls by method and final status").labelNames("method", "status")
+        .register(registry);
+    streamSeconds = Histogram.builder().name("annflight_stream_duration_seconds")
+        .help("Time from the start of a DoGet stream to its end").labelNames("collection")
+        .register(registry);
+    gauge("annflight_streams_running", "DoGet streams running now", state.streamsRunning());
+    gauge("annflight_arrow_allocated_bytes", "Arrow memory held by the server now",
+        state.arrowBytes());
+    gauge("annflight_memory_budget_bytes", "Memory the streams' budget allows in flight",
+        state.budgetBytes());
+    gauge("annflight_open_stores", "Stores the catalogue holds open", state.openStores());
+    JvmMetrics.builder().register(registry);
+  }
+
+  private void gauge(String name, String help, LongSupplier value) {
+    GaugeWithCallback.builder().name(name).help(help)
+        .callback(cb -> cb.call(value.getAsLong())).register(registry);
+  }
+
+  /** Serves {@code /metrics} on the given address and port (0 picks one). */
+  public int serve(String host, int port) throws IOException {
+    http = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+    return http.getPort();
+  }
+
+  /** A stream ended having sent these rows and bytes. */
+  public void streamEnded(String collection, long rowsSent, long bytesSent, double seconds) {
+    rows.labelValues(collection).inc(rowsSent);
+    bytes.labelValues(collection).inc(bytesSent);
+    streamSeconds.labelValues(collection).observe(seconds);
+  }
+
+  /** Counts every Flight call when it completes. */
+  public FlightServerMiddleware.Factory<FlightServerMiddleware> requestCounter() {
+    return (CallInfo info, CallHeaders headers, RequestContext context) ->
+        new FlightServerMiddleware() {
+          @Override
+          public void onBeforeSendingHeaders(CallHeaders outgoing) {}
+
+          @Override
+          public void onCallCompleted(CallStatus status) {
+            requests.labelValues(info.method().name(), status.code().name()).inc();
+          }
+
+          @Override
+          public void onCallErrored(Throwable err) {}
+        };
+  }
+
+  public static final FlightServerMiddleware.Key<FlightServerMiddleware> KEY =
+      FlightServerMiddleware.Key.of("annflight-metrics");
+
+  @Override
+  public void close() {
+    if (http != null) {
+      http.close();
+    }
+  }
+}

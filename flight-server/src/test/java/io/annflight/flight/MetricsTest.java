@@ -1,0 +1,101 @@
+package io.annflight.flight;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.annflight.cli.ServerConfig;
+import io.annflight.schema.RequestJson;
+import io.annflight.store.AnnDataStores;
+import io.annflight.testing.Fixtures;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code /metrics} read over HTTP and parsed as Prometheus text: the counters move by exactly
+ * the rows served and the calls made, by collection, method and status.
+ */
+class MetricsTest {
+
+  @TempDir Path tmp;
+
+  @Test
+  void countersMoveByWhatWasServed() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Fixtures.copyTree(Fixtures.dir().resolve("dense.h5ad"), root.resolve("dense.h5ad"));
+    ObjectNode options = RequestJson.MAPPER.createObjectNode();
+    options.putArray("paths").add("dense.h5ad");
+    RequestResolver resolver = new RequestResolver(new CollectionRegistry(List.of(
+        ServerConfig.collection(Path.of("test"), "test", options, root))), DataRoot.of(root));
+    try (BufferAllocator allocator = new RootAllocator();
+        AnnflightServer server = AnnflightServer.start(resolver, AnnDataStores::open,
+            new AnnflightServer.Options("127.0.0.1", 0, null, 50, Security.NONE, 0), allocator);
+        FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+      assertThat(server.metricsPort()).isPositive();
+      Map<String, Double> before = scrape(server.metricsPort());
+      FlightInfo info = client.getInfo(FlightDescriptor.path("test"));
+      for (FlightEndpoint e : info.getEndpoints()) {
+        try (FlightStream s = client.getStream(e.getTicket())) {
+          while (s.next()) {
+            s.getRoot().getRowCount();
+          }
+        }
+      }
+      assertThatThrownBy(() -> client.getInfo(FlightDescriptor.path("nope")))
+          .isInstanceOf(FlightRuntimeException.class);
+      Map<String, Double> after = scrape(server.metricsPort());
+      assertThat(delta(before, after, "annflight_rows_sent_total{collection=\"test\"}"))
+          .isEqualTo(60.0);
+      assertThat(delta(before, after, "annflight_bytes_sent_total{collection=\"test\"}"))
+          .isPositive();
+      assertThat(delta(before, after,
+          "annflight_requests_total{method=\"GET_FLIGHT_INFO\",status=\"OK\"}")).isEqualTo(1.0);
+      assertThat(delta(before, after,
+          "annflight_requests_total{method=\"GET_FLIGHT_INFO\",status=\"NOT_FOUND\"}"))
+          .isEqualTo(1.0);
+      assertThat(delta(before, after, "annflight_requests_total{method=\"DO_GET\",status=\"OK\"}"))
+          .isEqualTo(info.getEndpoints().size());
+      assertThat(after).containsKey("annflight_open_stores").containsKey("jvm_threads_current");
+      assertThat(after.get("annflight_open_stores")).isEqualTo(1.0);
+    }
+  }
+
+  private static double delta(Map<String, Double> before, Map<String, Double> after, String key) {
+    assertThat(after).as("metrics").containsKey(key);
+    return after.get(key) - before.getOrDefault(key, 0.0);
+  }
+
+  /** Samples of the text format: {@code name{labels} value}, comments skipped. */
+  private static Map<String, Double> scrape(int port) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    Map<String, Double> out = new HashMap<>();
+    for (String line : r.body().split("\n")) {
+      if (line.isBlank() || line.startsWith("#")) {
+        continue;
+      }
+      int space = line.lastIndexOf(' ');
+      out.put(line.substring(0, space), Double.parseDouble(line.substring(space + 1)));
+    }
+    return out;
+  }
+}
