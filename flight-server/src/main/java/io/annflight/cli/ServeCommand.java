@@ -4,6 +4,7 @@ import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
 import io.annflight.flight.AnnflightServer;
 import io.annflight.flight.Security;
+import io.annflight.flight.StreamLimits;
 import java.time.Duration;
 import sun.misc.Signal;
 import io.annflight.flight.CollectionRegistry;
@@ -94,6 +95,16 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Serve Prometheus metrics as text at http://HOST:P/metrics (same --host).")
   Integer metricsPort;
 
+  @Option(names = "--max-streams", paramLabel = "N", defaultValue = "0",
+      description = "DoGet streams the server runs at once; more are RESOURCE_EXHAUSTED"
+          + " (default: 0, no limit).")
+  int maxStreams;
+
+  @Option(names = "--max-streams-per-client", paramLabel = "N", defaultValue = "0",
+      description = "Streams one client (its token; all callers without tokens count as one)"
+          + " runs at once (default: 0, no limit).")
+  int maxStreamsPerClient;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -118,7 +129,7 @@ public final class ServeCommand implements Callable<Integer> {
     warnIfExposed(security);
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
-            metricsPort))) {
+            metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient)))) {
       logCollections(server, setup.resolver().registry());
       server.serving();
       if (server.metricsPort() >= 0) {

@@ -45,6 +45,7 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
 
   private final RequestResolver resolver;
   private final java.util.function.Function<String, Grants> access;
+  private final StreamLimits limits;
   private final CollectionEngine engine;
   private final EndpointPlanner endpoints;
   private final Supplier<List<Location>> locations;
@@ -63,7 +64,9 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   public AnnflightProducer(RequestResolver resolver, CollectionEngine engine,
       EndpointPlanner endpoints, Supplier<List<Location>> locations, BufferAllocator allocator,
       ExecutorService streams, java.util.function.Function<String, Grants> access,
-      java.util.function.Function<StreamServicesState, ServerMetrics> metrics) {
+      java.util.function.Function<StreamServicesState, ServerMetrics> metrics,
+      StreamLimits limits) {
+    this.limits = limits;
     this.access = access;
     this.resolver = resolver;
     this.engine = engine;
@@ -202,7 +205,9 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
       ServerStreamListener listener) {
     StreamTask task;
     CollectionPlan.Lease lease = null;
+    StreamLimits.Permit permit = null;
     try {
+      permit = limits.acquire(context.peerIdentity());
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
       // A ticket is a request in the caller's hands: checked like any other.
       lease = lease(grants(context), t.request());
@@ -212,10 +217,13 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
       EpochOrder order = epochOrders.of(plan, t.request().epoch());
       task = new StreamTask(lease, order, t.rows(), rowsPerBatch, t.request().compression(),
           streamServices, listener,
-          "stream-" + streamIds.incrementAndGet());
+          "stream-" + streamIds.incrementAndGet(), permit);
     } catch (RuntimeException e) {
       if (lease != null) {
         lease.close();
+      }
+      if (permit != null) {
+        permit.close();
       }
       listener.error(toFlight(e));
       return;
@@ -224,6 +232,7 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
       streams.execute(task);
     } catch (RejectedExecutionException e) {
       lease.close();
+      permit.close();
       listener.error(CallStatus.UNAVAILABLE.withDescription("server is shutting down")
           .toRuntimeException());
     }

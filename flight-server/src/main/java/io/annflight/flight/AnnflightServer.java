@@ -51,21 +51,23 @@ public final class AnnflightServer implements AutoCloseable {
    * @param metricsPort where {@code /metrics} is served (0 picks a port); null for none
    */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
-      Security security, Integer metricsPort) {
+      Security security, Integer metricsPort, StreamLimits limits) {
     public Options {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
       }
       java.util.Objects.requireNonNull(security, "security");
+      java.util.Objects.requireNonNull(limits, "limits");
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
-      this(host, port, advertiseHost, maxRowsPerEndpoint, Security.NONE, null);
+      this(host, port, advertiseHost, maxRowsPerEndpoint, Security.NONE, null,
+          StreamLimits.NONE);
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
         Security security) {
-      this(host, port, advertiseHost, maxRowsPerEndpoint, security, null);
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, null, StreamLimits.NONE);
     }
 
     public static Options local(int port) {
@@ -88,7 +90,8 @@ public final class AnnflightServer implements AutoCloseable {
         new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams,
         tokens == null ? peer -> Grants.ALL : tokens::grants,
         state -> new ServerMetrics(new ServerMetrics.State(state.running(),
-            allocator::getAllocatedMemory, state.budgetBytes(), catalog::size)));
+            allocator::getAllocatedMemory, state.budgetBytes(), catalog::size)),
+        options.limits());
     this.metrics = producer.metrics();
     FlightServer.Builder builder = FlightServer.builder(allocator,
             security.location(options.host(), options.port()), producer)

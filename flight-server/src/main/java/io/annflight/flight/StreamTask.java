@@ -37,9 +37,12 @@ final class StreamTask implements Runnable {
   private final Object readyLock = new Object();
 
   /** @param lease the plan, whose stores stay open until the stream ends; closed by the task */
+  private final StreamLimits.Permit permit;
+
   StreamTask(CollectionPlan.Lease lease, EpochOrder order, RowSelection rows, int rowsPerBatch,
       Compression compression, StreamServices services, ServerStreamListener listener,
-      String label) {
+      String label, StreamLimits.Permit permit) {
+    this.permit = permit;
     this.lease = lease;
     this.plan = lease.plan();
     this.order = order;
@@ -150,6 +153,7 @@ final class StreamTask implements Runnable {
       LOG.warn("{}: closing the batch stream failed", label, e);
     }
     lease.close();
+    permit.close();
     services.running().decrementAndGet();
     // gRPC may still hold the last batches (a slow consumer, or a client gone meanwhile).
     services.retired().retire(allocator, label);

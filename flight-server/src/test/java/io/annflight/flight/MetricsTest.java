@@ -46,7 +46,7 @@ class MetricsTest {
         ServerConfig.collection(Path.of("test"), "test", options, root))), DataRoot.of(root));
     try (BufferAllocator allocator = new RootAllocator();
         AnnflightServer server = AnnflightServer.start(resolver, AnnDataStores::open,
-            new AnnflightServer.Options("127.0.0.1", 0, null, 50, Security.NONE, 0), allocator);
+            new AnnflightServer.Options("127.0.0.1", 0, null, 50, Security.NONE, 0, StreamLimits.NONE), allocator);
         FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
       assertThat(server.metricsPort()).isPositive();
       Map<String, Double> before = scrape(server.metricsPort());
