@@ -34,7 +34,8 @@ class _EpochLoader(DataLoader):
 class AnnflightDataModule(L.LightningDataModule):
     def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
                  sampler: Optional[dict] = None, holdout: float = 0.1, seed: int = 0,
-                 num_workers: int = 0, compression: str = "lz4", token: Optional[str] = None):
+                 num_workers: int = 0, compression: str = "lz4", token: Optional[str] = None,
+                 tls_root_certs: Optional[bytes] = None):
         super().__init__()
         if not 0 < holdout < 1:
             raise ValueError(f"holdout must lie strictly between 0 and 1, got {holdout}")
@@ -42,6 +43,7 @@ class AnnflightDataModule(L.LightningDataModule):
         self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
         self.sampler = sampler if sampler is not None else {"kind": "block_shuffle"}
         self.holdout, self.compression, self.token = holdout, compression, token
+        self.tls_root_certs = tls_root_certs
 
     def _split(self, part: str) -> dict:
         return {**self.request, "split": {"holdout": self.holdout, "seed": self.seed,
@@ -54,9 +56,11 @@ class AnnflightDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         return self._loader(AnnflightDataset(
             self.uri, self._split("train"), batch_size=self.batch_size, sampler=self.sampler,
-            seed=self.seed, compression=self.compression, token=self.token))
+            seed=self.seed, compression=self.compression, token=self.token,
+            tls_root_certs=self.tls_root_certs))
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(AnnflightDataset(
             self.uri, self._split("holdout"), batch_size=self.batch_size, seed=self.seed,
-            compression=self.compression, token=self.token))
+            compression=self.compression, token=self.token,
+            tls_root_certs=self.tls_root_certs))

@@ -43,10 +43,11 @@ class MappedCollection:
                  unknown_label: Optional[Union[str, Dict[str, str]]] = None,
                  cache_categories: bool = True, parallel: bool = False,
                  dtype: Optional[str] = None, token: Optional[str] = None,
+                 tls_root_certs: Optional[bytes] = None,
                  var_names: Optional[Sequence[str]] = None, var_key: Optional[str] = None):
         if (path_list is None) == (collection is None):
             raise ValueError("name the stores with either path_list or collection")
-        self.uri, self._token = uri, token
+        self.uri, self._token, self._tls = uri, token, tls_root_certs
         request = {"collection": collection} if collection is not None else {
             "paths": list(path_list)}
         self.layers_keys = _listed(layers_keys) or ["X"]
@@ -76,7 +77,7 @@ class MappedCollection:
         if self._closed:
             raise RuntimeError("the MappedCollection is closed")
         if self._client is None or self._pid != os.getpid():
-            self._client = Client(self.uri, token=self._token)
+            self._client = Client(self.uri, token=self._token, tls_root_certs=self._tls)
             self._pid = os.getpid()
         return self._client
 

@@ -59,7 +59,8 @@ class AnnflightDataset(IterableDataset):
 
     def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
-                 compression: str = "lz4", token: Optional[str] = None):
+                 compression: str = "lz4", token: Optional[str] = None,
+                 tls_root_certs: Optional[bytes] = None):
         super().__init__()
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -71,6 +72,7 @@ class AnnflightDataset(IterableDataset):
         self._resume = 0
         self._delivered = 0
         self._headers = [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
+        self._connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
         base = {k: v for k, v in request.items() if k != "rows_per_endpoint"}
         if sampler is not None:
             base["sampler"] = sampler
@@ -105,7 +107,7 @@ class AnnflightDataset(IterableDataset):
         shard, n_shards = shard_of_this_process()
         request = self.epoch_request(n_shards)
         options = fl.FlightCallOptions(headers=self._headers, read_options=_READ_OPTIONS)
-        with _server_errors(), fl.connect(self.uri) as client:
+        with _server_errors(), fl.connect(self.uri, **self._connect_args) as client:
             info = client.get_flight_info(
                 fl.FlightDescriptor.for_command(json.dumps(request)), options)
             part = json.loads(info.endpoints[shard].ticket.ticket)
