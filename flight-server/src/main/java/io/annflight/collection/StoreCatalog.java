@@ -51,17 +51,17 @@ public final class StoreCatalog implements AutoCloseable {
     this.openTimeout = openTimeout;
   }
 
+  /** Stores open (or opening) now. */
+  public int size() {
+    return open.size();
+  }
+
   /**
    * The open store at {@code path}, opening it (again) when it was never opened or the file
    * changed since.
    *
    * @throws StoreException what opening the store threw, or that it took longer than the timeout
    */
-  /** Stores open (or opening) now. */
-  public int size() {
-    return open.size();
-  }
-
   public StoreHandle get(Path path) {
     Path key = path.toAbsolutePath().normalize();
     FileIdentity identity = FileIdentity.of(key);

@@ -3,21 +3,16 @@ package io.annflight.flight;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.annflight.cli.ServerConfig;
 import io.annflight.schema.RequestJson;
 import io.annflight.store.AnnDataStores;
-import io.annflight.testing.Fixtures;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.NettyChannelBuilder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightDescriptor;
@@ -40,12 +35,7 @@ class HealthAndDrainTest {
 
   @Test
   void healthFollowsTheServerAndADrainLetsRunningStreamsFinish() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
-    Fixtures.copyTree(Fixtures.dir().resolve("dense.h5ad"), root.resolve("dense.h5ad"));
-    ObjectNode options = RequestJson.MAPPER.createObjectNode();
-    options.putArray("paths").add("dense.h5ad");
-    RequestResolver resolver = new RequestResolver(new CollectionRegistry(List.of(
-        ServerConfig.collection(Path.of("test"), "test", options, root))), DataRoot.of(root));
+    RequestResolver resolver = TestCollections.overDense(tmp, "test");
     try (BufferAllocator allocator = new RootAllocator()) {
       AnnflightServer server = AnnflightServer.start(resolver, AnnDataStores::open,
           new AnnflightServer.Options("127.0.0.1", 0, null, 50), allocator);

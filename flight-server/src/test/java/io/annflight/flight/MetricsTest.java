@@ -3,19 +3,13 @@ package io.annflight.flight;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.annflight.cli.ServerConfig;
-import io.annflight.schema.RequestJson;
 import io.annflight.store.AnnDataStores;
-import io.annflight.testing.Fixtures;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.arrow.flight.FlightClient;
 import org.apache.arrow.flight.FlightDescriptor;
@@ -38,12 +32,7 @@ class MetricsTest {
 
   @Test
   void countersMoveByWhatWasServed() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("root"));
-    Fixtures.copyTree(Fixtures.dir().resolve("dense.h5ad"), root.resolve("dense.h5ad"));
-    ObjectNode options = RequestJson.MAPPER.createObjectNode();
-    options.putArray("paths").add("dense.h5ad");
-    RequestResolver resolver = new RequestResolver(new CollectionRegistry(List.of(
-        ServerConfig.collection(Path.of("test"), "test", options, root))), DataRoot.of(root));
+    RequestResolver resolver = TestCollections.overDense(tmp, "test");
     try (BufferAllocator allocator = new RootAllocator();
         AnnflightServer server = AnnflightServer.start(resolver, AnnDataStores::open,
             new AnnflightServer.Options("127.0.0.1", 0, null, 50, Security.NONE, 0, StreamLimits.NONE), allocator);

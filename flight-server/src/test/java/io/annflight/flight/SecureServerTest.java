@@ -3,12 +3,8 @@ package io.annflight.flight;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.annflight.cli.ServerConfig;
 import io.annflight.flight.access.TokenAuthenticator;
-import io.annflight.schema.RequestJson;
 import io.annflight.store.AnnDataStores;
-import io.annflight.testing.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -50,7 +46,6 @@ class SecureServerTest {
   @TempDir Path tmp;
   BufferAllocator allocator;
   AnnflightServer server;
-  Path root;
 
   @BeforeAll
   static void certificates() throws Exception {
@@ -74,9 +69,7 @@ class SecureServerTest {
   }
 
   @BeforeEach
-  void data() throws IOException {
-    root = Files.createDirectories(tmp.resolve("root"));
-    Fixtures.copyTree(Fixtures.dir().resolve("dense.h5ad"), root.resolve("dense.h5ad"));
+  void data() {
     allocator = new RootAllocator();
   }
 
@@ -90,11 +83,7 @@ class SecureServerTest {
   }
 
   private void start(Security security) throws IOException {
-    ObjectNode options = RequestJson.MAPPER.createObjectNode();
-    options.putArray("paths").add("dense.h5ad");
-    RequestResolver resolver = new RequestResolver(new CollectionRegistry(List.of(
-        ServerConfig.collection(Path.of("test"), "test", options, root),
-        ServerConfig.collection(Path.of("test"), "other", options, root))), DataRoot.of(root));
+    RequestResolver resolver = TestCollections.overDense(tmp, "test", "other");
     server = AnnflightServer.start(resolver, AnnDataStores::open,
         new AnnflightServer.Options("127.0.0.1", 0, null, 50, security), allocator);
   }

@@ -37,14 +37,7 @@ class StreamLimitsTest {
   @Test
   void aDoGetPastTheLimitIsResourceExhaustedAndTheOthersAreServed(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
-    java.nio.file.Path root = java.nio.file.Files.createDirectories(tmp.resolve("root"));
-    io.annflight.testing.Fixtures.copyTree(io.annflight.testing.Fixtures.dir()
-        .resolve("dense.h5ad"), root.resolve("dense.h5ad"));
-    var options = io.annflight.schema.RequestJson.MAPPER.createObjectNode();
-    options.putArray("paths").add("dense.h5ad");
-    RequestResolver resolver = new RequestResolver(new CollectionRegistry(java.util.List.of(
-        io.annflight.cli.ServerConfig.collection(java.nio.file.Path.of("t"), "test", options,
-            root))), DataRoot.of(root));
+    RequestResolver resolver = TestCollections.overDense(tmp, "test");
     StreamLimits limits = new StreamLimits(1, 0);
     try (var allocator = new org.apache.arrow.memory.RootAllocator();
         AnnflightServer server = AnnflightServer.start(resolver,
