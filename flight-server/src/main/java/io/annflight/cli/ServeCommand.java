@@ -105,6 +105,11 @@ public final class ServeCommand implements Callable<Integer> {
           + " runs at once (default: 0, no limit).")
   int maxStreamsPerClient;
 
+  @Option(names = "--max-open-stores", paramLabel = "N", defaultValue = "0",
+      description = "Stores kept open at most; the least recently used closes once no stream"
+          + " reads it (default: 0, no limit; keep it above the stores of the largest request).")
+  int maxOpenStores;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -129,7 +134,7 @@ public final class ServeCommand implements Callable<Integer> {
     warnIfExposed(security);
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
-            metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient)))) {
+            metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores))) {
       logCollections(server, setup.resolver().registry());
       server.serving();
       if (server.metricsPort() >= 0) {

@@ -38,6 +38,10 @@ public final class StoreCatalog implements AutoCloseable {
     return t;
   });
   private final Map<Path, Entry> open = new ConcurrentHashMap<>();
+  private final Map<Path, Long> lastUsed = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong clock =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final int maxOpen;
 
   /** One opening (or opened) store: the file it was opened from, and the handle to come. */
   private record Entry(FileIdentity identity, CompletableFuture<StoreHandle> handle) {}
@@ -47,8 +51,20 @@ public final class StoreCatalog implements AutoCloseable {
   }
 
   public StoreCatalog(Function<Path, AnnDataStore> opener, Duration openTimeout) {
+    this(opener, openTimeout, 0);
+  }
+
+  /**
+   * @param maxOpen the most stores kept open (0: no limit): past it the least recently used is
+   *     retired, closing once no stream uses it (a later request opens it again)
+   */
+  public StoreCatalog(Function<Path, AnnDataStore> opener, Duration openTimeout, int maxOpen) {
+    if (maxOpen < 0) {
+      throw new IllegalArgumentException("maxOpen must be 0 (no limit) or positive");
+    }
     this.opener = opener;
     this.openTimeout = openTimeout;
+    this.maxOpen = maxOpen;
   }
 
   /** Stores open (or opening) now. */
@@ -77,10 +93,40 @@ public final class StoreCatalog implements AutoCloseable {
       created[0] = new Entry(identity, new CompletableFuture<>());
       return created[0];
     });
+    lastUsed.put(key, clock.incrementAndGet());
     if (created[0] != null) {
       startOpening(key, created[0]);
+      evictBeyondLimit(key);
     }
     return await(key, entry);
+  }
+
+  /** Retires the least recently used stores (never {@code keep}) while more are open than allowed. */
+  private void evictBeyondLimit(Path keep) {
+    if (maxOpen == 0) {
+      return;
+    }
+    while (open.size() > maxOpen) {
+      Path oldest = null;
+      long oldestUse = Long.MAX_VALUE;
+      for (Map.Entry<Path, Long> e : lastUsed.entrySet()) {
+        if (!e.getKey().equals(keep) && open.containsKey(e.getKey())
+            && e.getValue() < oldestUse) {
+          oldest = e.getKey();
+          oldestUse = e.getValue();
+        }
+      }
+      if (oldest == null) {
+        return;
+      }
+      Entry evicted = open.remove(oldest);
+      lastUsed.remove(oldest);
+      if (evicted != null) {
+        evicted.handle().thenAccept(StoreHandle::retire);
+        LOG.info("closing {} once unused: more than {} stores open (--max-open-stores)",
+            oldest, maxOpen);
+      }
+    }
   }
 
   private void startOpening(Path key, Entry entry) {

@@ -49,9 +49,10 @@ public final class AnnflightServer implements AutoCloseable {
   /** What a server needs besides its collections. */
   /**
    * @param metricsPort where {@code /metrics} is served (0 picks a port); null for none
+   * @param maxOpenStores the most stores kept open, least recently used closed first (0: all)
    */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
-      Security security, Integer metricsPort, StreamLimits limits) {
+      Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores) {
     public Options {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
@@ -62,12 +63,17 @@ public final class AnnflightServer implements AutoCloseable {
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
       this(host, port, advertiseHost, maxRowsPerEndpoint, Security.NONE, null,
-          StreamLimits.NONE);
+          StreamLimits.NONE, 0);
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
         Security security) {
-      this(host, port, advertiseHost, maxRowsPerEndpoint, security, null, StreamLimits.NONE);
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, null, StreamLimits.NONE, 0);
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+        Security security, Integer metricsPort, StreamLimits limits) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, metricsPort, limits, 0);
     }
 
     public static Options local(int port) {
@@ -81,7 +87,8 @@ public final class AnnflightServer implements AutoCloseable {
     this.allocator = allocator;
     this.ownsAllocator = ownsAllocator;
     GrpcLogFilter.install();
-    this.catalog = new StoreCatalog(opener);
+    this.catalog = new StoreCatalog(opener, StoreCatalog.DEFAULT_OPEN_TIMEOUT,
+        options.maxOpenStores());
     this.streams = Executors.newCachedThreadPool(daemonThreads("annflight-stream-"));
     Security security = options.security();
     TokenAuthenticator tokens = security.tokens() == null ? null

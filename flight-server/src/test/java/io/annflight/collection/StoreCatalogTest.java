@@ -26,6 +26,29 @@ class StoreCatalogTest {
   @TempDir Path dir;
 
   @Test
+  void pastMaxOpenTheLeastRecentlyUsedStoreClosesOnceUnused() throws Exception {
+    Path a = Files.copy(Fixtures.store("dense.h5ad"), dir.resolve("a.h5ad"));
+    Path b = Files.copy(Fixtures.store("csr.h5ad"), dir.resolve("b.h5ad"));
+    Path c = Files.copy(Fixtures.store("csc.h5ad"), dir.resolve("c.h5ad"));
+    try (StoreCatalog catalog = new StoreCatalog(AnnDataStores::open, Duration.ofSeconds(30), 2)) {
+      StoreHandle ha = catalog.get(a);
+      assertThat(ha.acquire()).isTrue(); // a stream is reading a
+      StoreHandle hb = catalog.get(b);
+      catalog.get(a); // a is now more recent than b
+      StoreHandle hc = catalog.get(c);
+      assertThat(catalog.size()).isEqualTo(2);
+      assertThat(hb.isClosed()).as("least recently used, unleased: closed").isTrue();
+      assertThat(ha.isClosed()).isFalse();
+      catalog.get(b); // opened again; a is now the least recently used
+      assertThat(ha.isClosed()).as("retired but still leased").isFalse();
+      ha.release();
+      assertThat(ha.isClosed()).as("closed once its lease ended").isTrue();
+      assertThat(hc.isClosed()).isFalse();
+      assertThat(catalog.get(a)).isNotSameAs(ha);
+    }
+  }
+
+  @Test
   void aReplacedStoreServesNewPlansWhileLeasedOnesFinishOnTheOldFile() throws Exception {
     Path store = dir.resolve("s.h5ad");
     Files.copy(Fixtures.store("dense.h5ad"), store);
