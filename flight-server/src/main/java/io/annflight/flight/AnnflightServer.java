@@ -8,6 +8,7 @@ import io.annflight.schema.RequestLimits;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.StoreCatalog;
 import io.annflight.store.AnnDataStore;
+import io.annflight.store.StoreResources;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -32,6 +32,7 @@ import org.apache.arrow.memory.RootAllocator;
 public final class AnnflightServer implements AutoCloseable {
   private final BufferAllocator allocator;
   private final StoreCatalog catalog;
+  private final StoreResources resources;
   private final ExecutorService streams;
   private final FlightServer server;
   private final AnnflightProducer producer;
@@ -45,6 +46,11 @@ public final class AnnflightServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   /** The name clients probe: the Flight service's; "" is the whole server. */
   static final String FLIGHT_SERVICE = "arrow.flight.protocol.FlightService";
+
+  /** Opens a store with the server's shared reader resources ({@code AnnDataStores::open}). */
+  @FunctionalInterface
+  public interface Opener
+      extends java.util.function.BiFunction<Path, StoreResources, AnnDataStore> {}
 
   /** What a server needs besides its collections. */
   /**
@@ -82,13 +88,15 @@ public final class AnnflightServer implements AutoCloseable {
     }
   }
 
-  private AnnflightServer(RequestResolver resolver, Function<Path, AnnDataStore> opener,
+  private AnnflightServer(RequestResolver resolver, Opener opener,
       Options options, BufferAllocator allocator, boolean ownsAllocator) {
     this.allocator = allocator;
     this.ownsAllocator = ownsAllocator;
     GrpcLogFilter.install();
-    this.catalog = new StoreCatalog(opener, StoreCatalog.DEFAULT_OPEN_TIMEOUT,
-        options.maxOpenStores());
+    // Caches and decoder threads belong to this server and close with it.
+    this.resources = new StoreResources();
+    this.catalog = new StoreCatalog(p -> opener.apply(p, resources),
+        StoreCatalog.DEFAULT_OPEN_TIMEOUT, options.maxOpenStores());
     this.streams = Executors.newCachedThreadPool(daemonThreads("annflight-stream-"));
     Security security = options.security();
     TokenAuthenticator tokens = security.tokens() == null ? null
@@ -129,19 +137,19 @@ public final class AnnflightServer implements AutoCloseable {
    * @param allocator owned by the caller, who closes it after this server
    */
   public static AnnflightServer start(RequestResolver resolver,
-      Function<Path, AnnDataStore> opener, Options options, BufferAllocator allocator)
+      Opener opener, Options options, BufferAllocator allocator)
       throws IOException {
     return start(resolver, opener, options, allocator, false);
   }
 
   /** Starts with its own root allocator, closed with the server. */
   public static AnnflightServer start(RequestResolver resolver,
-      Function<Path, AnnDataStore> opener, Options options) throws IOException {
+      Opener opener, Options options) throws IOException {
     return start(resolver, opener, options, new RootAllocator(), true);
   }
 
   private static AnnflightServer start(RequestResolver resolver,
-      Function<Path, AnnDataStore> opener, Options options, BufferAllocator allocator,
+      Opener opener, Options options, BufferAllocator allocator,
       boolean owns) throws IOException {
     AnnflightServer s;
     try {
@@ -248,6 +256,7 @@ public final class AnnflightServer implements AutoCloseable {
       producer.close();
       metrics.close();
       catalog.close();
+      resources.close();
       if (ownsAllocator) {
         allocator.close();
       }

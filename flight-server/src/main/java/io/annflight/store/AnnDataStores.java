@@ -19,16 +19,22 @@ public final class AnnDataStores {
    * @throws MalformedStoreException when it is neither an HDF5 file nor a Zarr group
    */
   public static AnnDataStore open(Path path) {
-    StoreLocation location = StoreLocation.of(path);
-    return AnnDataGroup.open(container(location.container()), path, location.group());
+    return open(path, StoreResources.shared());
   }
 
-  private static Container container(Path path) {
+  /** Opens a store whose readers share a server's caches and decoder threads. */
+  public static AnnDataStore open(Path path, StoreResources resources) {
+    StoreLocation location = StoreLocation.of(path);
+    return AnnDataGroup.open(container(location.container(), resources), path,
+        location.group());
+  }
+
+  private static Container container(Path path, StoreResources resources) {
     if (Files.isDirectory(path)) {
-      return ZarrContainer.open(path);
+      return ZarrContainer.open(path, resources);
     }
     if (Files.isRegularFile(path)) {
-      return H5Container.open(path);
+      return H5Container.open(path, resources);
     }
     if (Files.exists(path)) {
       // A FIFO would block the opening thread until somebody writes to it: never open one.

@@ -3,7 +3,6 @@ package io.annflight.store.h5ad;
 import io.jhdf.api.dataset.ChunkedDataset;
 import io.jhdf.exceptions.HdfException;
 import java.nio.ByteBuffer;
-import io.annflight.store.ChunkCache;
 import java.util.Arrays;
 
 /**
@@ -11,14 +10,12 @@ import java.util.Arrays;
  * decompress every overlapping chunk per call, so rows are assembled here from
  * {@link ChunkedDataset#getDecompressedChunk}: each chunk a call touches is decompressed once,
  * and recently used chunks are kept across calls (and streams): decompressed chunks in one
- * byte-bounded cache shared by every file. Unfiltered chunks are copied out of the mapping
- * jhdf returns at once (inside the guard that turns a fault on a truncated file into an error),
+ * byte-bounded cache shared by every file the server opened ({@code StoreResources}).
+ * Unfiltered chunks are copied out of the mapping jhdf returns at once (inside the guard that turns a fault on a truncated file into an error),
  * so no mapped memory outlives the call that read it.
  */
 final class ChunkedArray extends H5Array {
 
-  /** Decompressed chunks of every filtered dataset; bounded so a small heap is enough. */
-  private static final ChunkCache DECOMPRESSED = new ChunkCache(64L << 20);
   private final ChunkedDataset ds;
   private final boolean twoDimensional;
   private final int chunkRows;
@@ -98,14 +95,14 @@ final class ChunkedArray extends H5Array {
   private ByteBuffer chunk(long r0, int cj) {
     long index = (r0 / chunkRows) * nColChunks + cj;
     String key = cacheKey + index;
-    byte[] cached = (byte[]) DECOMPRESSED.get(key);
+    byte[] cached = (byte[]) file.chunkCache().get(key);
     if (cached != null) {
       return ByteBuffer.wrap(cached);
     }
     ByteBuffer b = decompress(offset(r0, cj));
     if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0
         && b.array().length == chunkBytes) {
-      DECOMPRESSED.put(key, b.array());
+      file.chunkCache().put(key, b.array());
     }
     return b;
   }

@@ -30,7 +30,12 @@ public final class H5Container implements Container {
    * @throws io.annflight.store.MalformedStoreException when it is not a readable HDF5 file
    */
   public static H5Container open(Path path) {
-    return new H5Container(H5File.open(path));
+    return open(path, io.annflight.store.StoreResources.shared());
+  }
+
+  /** Opens the file, caching decompressed chunks in the given resources. */
+  public static H5Container open(Path path, io.annflight.store.StoreResources resources) {
+    return new H5Container(H5File.open(path, resources.hdf5Chunks()));
   }
 
   @Override

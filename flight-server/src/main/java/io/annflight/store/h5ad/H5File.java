@@ -31,7 +31,11 @@ final class H5File implements AutoCloseable {
   private final long userBlock;
   private final long fileSize;
 
-  private H5File(Path path, HdfFile hdf) throws IOException {
+  private final io.annflight.store.ChunkCache chunkCache;
+
+  private H5File(Path path, HdfFile hdf, io.annflight.store.ChunkCache chunkCache)
+      throws IOException {
+    this.chunkCache = chunkCache;
     this.path = path;
     this.hdf = hdf;
     this.channel = hdf.getHdfBackingStorage().getFileChannel();
@@ -39,7 +43,7 @@ final class H5File implements AutoCloseable {
     this.fileSize = channel.size();
   }
 
-  static H5File open(Path path) {
+  static H5File open(Path path, io.annflight.store.ChunkCache chunkCache) {
     if (!Files.exists(path)) {
       throw new StoreNotFoundException(path, "", "no such file (expected an .h5ad file)");
     }
@@ -65,7 +69,7 @@ final class H5File implements AutoCloseable {
           path, "", "not a readable HDF5 file (expected an .h5ad file): " + e.getMessage(), e);
     }
     try {
-      return new H5File(path, hdf);
+      return new H5File(path, hdf, chunkCache);
     } catch (IOException | RuntimeException e) {
       hdf.close();
       throw new MalformedStoreException(path, "", "cannot read the HDF5 file: " + e, e);
@@ -74,6 +78,11 @@ final class H5File implements AutoCloseable {
 
   Path path() {
     return path;
+  }
+
+  /** Decompressed chunks, shared with the other files of the server. */
+  io.annflight.store.ChunkCache chunkCache() {
+    return chunkCache;
   }
 
   HdfFile hdf() {

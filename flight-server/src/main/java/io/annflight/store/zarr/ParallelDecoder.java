@@ -2,7 +2,6 @@ package io.annflight.store.zarr;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
@@ -15,23 +14,17 @@ import java.util.function.IntFunction;
  */
 final class ParallelDecoder {
 
-  private static final int HELPERS = Math.max(0, Runtime.getRuntime().availableProcessors() - 1);
+  private final ExecutorService pool;
+  private final int helpersMax;
 
-  private static final ExecutorService POOL =
-      HELPERS == 0
-          ? null
-          : Executors.newFixedThreadPool(
-              HELPERS,
-              r -> {
-                Thread t = new Thread(r, "zarr-chunk-decoder");
-                t.setDaemon(true);
-                return t;
-              });
-
-  private ParallelDecoder() {}
+  /** @param pool the server's decoder threads (null: decode on the calling thread alone) */
+  ParallelDecoder(ExecutorService pool, int helpers) {
+    this.pool = pool;
+    this.helpersMax = pool == null ? 0 : helpers;
+  }
 
   /** Returns {@code task(0..n-1)}, computed in parallel; rethrows the first failure. */
-  static <T> T[] all(int n, IntFunction<T[]> newArray, IntFunction<T> task) {
+  <T> T[] all(int n, IntFunction<T[]> newArray, IntFunction<T> task) {
     T[] out = newArray.apply(n);
     if (n == 0) {
       return out;
@@ -54,9 +47,13 @@ final class ParallelDecoder {
             }
           }
         };
-    int helpers = POOL == null ? 0 : Math.min(HELPERS, n - 1);
+    int helpers = Math.min(helpersMax, n - 1);
     for (int h = 0; h < helpers; h++) {
-      POOL.execute(worker);
+      try {
+        pool.execute(worker);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        break; // the server is closing: this thread decodes what is left
+      }
     }
     worker.run();
     try {

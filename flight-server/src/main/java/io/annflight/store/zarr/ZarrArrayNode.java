@@ -135,7 +135,7 @@ final class ZarrArrayNode implements ContainerArray {
       while (j < n && sel.row(j) / chunkRows == chunkRow) {
         j++;
       }
-      byte[][] chunks = ParallelDecoder.all((int) chunkColCount, byte[][]::new,
+      byte[][] chunks = array.tree().decoder().all((int) chunkColCount, byte[][]::new,
           cc -> array.numericChunk(chunkRow, cc));
       for (int cc = 0; cc < chunkColCount; cc++) {
         byte[] chunk = chunks[cc];

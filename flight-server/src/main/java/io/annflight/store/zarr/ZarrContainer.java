@@ -37,6 +37,11 @@ public final class ZarrContainer implements Container {
    * @throws MalformedStoreException when the directory is not a Zarr group
    */
   public static ZarrContainer open(Path path) {
+    return open(path, io.annflight.store.StoreResources.shared());
+  }
+
+  /** Opens the store, decoding chunks with the given resources' threads. */
+  public static ZarrContainer open(Path path, io.annflight.store.StoreResources resources) {
     if (!Files.exists(path)) {
       throw new StoreNotFoundException(path, "", "no such file or directory");
     }
@@ -48,7 +53,8 @@ public final class ZarrContainer implements Container {
       throw new MalformedStoreException(path, "", "not a Zarr group: expected a .zgroup (Zarr"
           + " v2) or zarr.json (Zarr v3) file at the top of the directory");
     }
-    ZarrContainer c = new ZarrContainer(new ZarrTree(path, new ChunkCache(CACHE_BYTES), version));
+    ZarrContainer c = new ZarrContainer(new ZarrTree(path, new ChunkCache(CACHE_BYTES), version,
+        new ParallelDecoder(resources.decoders(), resources.decoderHelpers())));
     ContainerNode root = c.find("").orElseThrow(() -> new MalformedStoreException(path, "",
         "the root metadata names no group"));
     if (!(root instanceof ZarrGroupNode)) {

@@ -43,10 +43,12 @@ final class ZarrTree {
   private final ChunkCache cache;
   private final StoreFiles files;
   private final Version version;
+  private final ParallelDecoder decoder;
 
-  ZarrTree(Path root, ChunkCache cache, Version version) {
+  ZarrTree(Path root, ChunkCache cache, Version version, ParallelDecoder decoder) {
     this.root = root;
     this.cache = cache;
+    this.decoder = decoder;
     this.files = StoreFiles.of(root);
     this.version = version;
   }
@@ -77,6 +79,10 @@ final class ZarrTree {
 
   Version version() {
     return version;
+  }
+
+  ParallelDecoder decoder() {
+    return decoder;
   }
 
   static String join(String parent, String child) {
