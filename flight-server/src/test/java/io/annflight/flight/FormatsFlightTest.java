@@ -142,7 +142,8 @@ class FormatsFlightTest {
         .hasMessageContaining("outside the server's data root");
     assertThatThrownBy(() -> client.getInfo(command("{\"paths\": [\"mudata.h5mu/mod/nothing\"]}")))
         .isInstanceOf(FlightRuntimeException.class)
-        .hasMessageContaining("mod/nothing");
+        .hasMessageContaining("mod/nothing")
+        .hasMessageContaining("this file has [atac, rna]");
   }
 
   /** Every row of a request, the named column's values (or no column: just the row count). */

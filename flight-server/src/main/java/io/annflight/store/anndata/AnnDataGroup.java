@@ -77,8 +77,11 @@ public final class AnnDataGroup implements AnnDataStore {
     }
   }
 
+  /** The file's modalities (under the container's root, not the missing group's). */
   private String modalityHint() {
-    List<String> mods = children("mod");
+    Optional<ContainerNode> mod = container.find("mod");
+    List<String> mods = mod.isPresent() && mod.get() instanceof ContainerGroup g ? g.children()
+        : List.of();
     return mods.isEmpty() ? "" : "; this file has " + mods;
   }
 
