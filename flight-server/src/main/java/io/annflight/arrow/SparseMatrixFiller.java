@@ -118,26 +118,8 @@ final class SparseMatrixFiller implements ColumnFiller {
    * writes them so). Then its entries are two bulk copies.
    */
   private boolean copiesAsStored(RowBlock block, int s, int[] positions) {
-    if (!(block instanceof RowBlock.Sparse sp) || plan.scatterMaps()[s] != null
-        || sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())
-        || plan.outType() == ElementType.BOOL) {
-      return false;
-    }
-    for (int k = 1; k < positions.length; k++) {
-      if (positions[k] != positions[0] + k) {
-        return false;
-      }
-    }
-    int[] cols = sp.columns();
-    int[] off = sp.rowOffsets();
-    for (int r = 0; r < sp.nRows(); r++) {
-      for (int e = off[r] + 1; e < off[r + 1]; e++) {
-        if (cols[e] <= cols[e - 1]) {
-          return false;
-        }
-      }
-    }
-    return true;
+    return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] == null
+        && plan.outType() != ElementType.BOOL && inBulkOrder(sp, positions);
   }
 
   /**
@@ -146,10 +128,16 @@ final class SparseMatrixFiller implements ColumnFiller {
    * consecutive output positions with ascending columns.
    */
   private boolean projectsInOrder(RowBlock block, int s, int[] positions) {
-    int[] map = plan.scatterMaps()[s];
-    if (map == null || !ordered[s] || !(block instanceof RowBlock.Sparse sp)
-        || sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())
-        || plan.outType().byteWidth() < 2) {
+    return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] != null && ordered[s]
+        && plan.outType().byteWidth() >= 2 && inBulkOrder(sp, positions);
+  }
+
+  /**
+   * What both bulk paths need: values of the output type as raw bits, the block's rows at
+   * consecutive output positions, and each row's columns ascending (scipy writes them so).
+   */
+  private boolean inBulkOrder(RowBlock.Sparse sp, int[] positions) {
+    if (sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())) {
       return false;
     }
     for (int k = 1; k < positions.length; k++) {

@@ -113,6 +113,9 @@ public final class StoreHandle {
    * @throws RequestException when the store has no such column
    */
   public List<String> varNames(String key, boolean raw) {
+    if (key == null && !raw) {
+      return varIndex(); // read once, shared with the joins
+    }
     String cacheKey = (raw ? "raw\u0000" : "") + (key == null ? "" : "col\u0000" + key);
     return varColumns.computeIfAbsent(cacheKey, k -> {
       DataFrameReader frame = raw ? store.rawVar().orElseThrow(() -> new RequestException(

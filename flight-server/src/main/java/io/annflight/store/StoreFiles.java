@@ -81,6 +81,46 @@ public final class StoreFiles {
    */
   public byte[] readIfExists(Path file, String element, String what, long offset, long length,
       long maxBytes) {
+    Checked f = check(file, element, what);
+    if (f == null) {
+      return null;
+    }
+    long want = length < 0 ? f.size() - offset : length;
+    if (offset < 0 || want < 0 || offset + want > f.size()) {
+      throw new MalformedStoreException(store, element, what + ": bytes [" + offset + ", "
+          + (offset + want) + ") lie past the end of the file (" + f.size()
+          + " bytes; truncated?)");
+    }
+    long limit = Math.min(maxBytes, MAX_FILE_BYTES);
+    if (want > limit) {
+      throw new MalformedStoreException(store, element, what + " holds " + want
+          + " bytes, more than it can (at most " + limit + " for what it stores)");
+    }
+    try (SeekableByteChannel ch =
+        Files.newByteChannel(f.real(), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      ch.position(offset);
+      return readAll(ch, (int) want, element, what);
+    } catch (NoSuchFileException e) {
+      return null; // removed between the look and the open
+    } catch (IOException e) {
+      throw new StoreException(store, element, "cannot read " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The size of {@code file} in bytes (inside the store), or -1 when there is none. */
+  public long sizeIfExists(Path file, String element, String what) {
+    Checked f = check(file, element, what);
+    return f == null ? -1 : f.size();
+  }
+
+  /** A file of the store that passed the checks: where it really is, and its size then. */
+  private record Checked(Path real, long size) {}
+
+  /**
+   * The checks every file passes before it is opened: the store not replaced, the file inside
+   * it (links followed) and a regular file. Null when there is no such file.
+   */
+  private Checked check(Path file, String element, String what) {
     Path real;
     try {
       checkNotReplaced(element);
@@ -99,50 +139,20 @@ public final class StoreFiles {
       throw new StoreAccessException(store, element, what
           + " is a symbolic link leading outside the store; it is not read");
     }
+    BasicFileAttributes attrs;
     try {
-      BasicFileAttributes attrs =
-          Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!attrs.isRegularFile()) {
-        throw new StoreAccessException(store, element, what + " is not a regular file ("
-            + (attrs.isDirectory() ? "a directory" : "a FIFO, device or socket")
-            + "); it is not opened");
-      }
-      long size = attrs.size();
-      long want = length < 0 ? size - offset : length;
-      if (offset < 0 || want < 0 || offset + want > size) {
-        throw new MalformedStoreException(store, element, what + ": bytes [" + offset + ", "
-            + (offset + want) + ") lie past the end of the file (" + size + " bytes; truncated?)");
-      }
-      long limit = Math.min(maxBytes, MAX_FILE_BYTES);
-      if (want > limit) {
-        throw new MalformedStoreException(store, element, what + " holds " + want
-            + " bytes, more than it can (at most " + limit + " for what it stores)");
-      }
-      try (SeekableByteChannel ch =
-          Files.newByteChannel(real, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-        ch.position(offset);
-        return readAll(ch, (int) want, element, what);
-      }
+      attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
-      return null; // removed between the look and the open
+      return null; // removed between the look and the check
     } catch (IOException e) {
       throw new StoreException(store, element, "cannot read " + what + ": " + e.getMessage(), e);
     }
-  }
-
-  /** The size of {@code file} in bytes (inside the store), or -1 when there is none. */
-  public long sizeIfExists(Path file, String element, String what) {
-    byte[] none = readIfExists(file, element, what, 0, 0, 0);
-    if (none == null) {
-      return -1;
+    if (!attrs.isRegularFile()) {
+      throw new StoreAccessException(store, element, what + " is not a regular file ("
+          + (attrs.isDirectory() ? "a directory" : "a FIFO, device or socket")
+          + "); it is not opened");
     }
-    try {
-      return Files.size(file.toRealPath());
-    } catch (NoSuchFileException e) {
-      return -1;
-    } catch (IOException e) {
-      throw new StoreException(store, element, "cannot access " + what + ": " + e.getMessage(), e);
-    }
+    return new Checked(real, attrs.size());
   }
 
   /** Reads exactly the size seen when the file was checked: a file growing meanwhile is cut. */

@@ -31,6 +31,8 @@ final class SparseArrays {
   final long nMajor;
   final long nMinor;
   final long nnz;
+  /** Byte order of what {@link #values} returns (the container's, for this array). */
+  private final ByteOrder valueOrder;
 
   SparseArrays(Container container, String elementPath, ContainerGroup group, boolean rowMajor) {
     this.file = container.path();
@@ -61,6 +63,7 @@ final class SparseArrays {
       throw malformed("has " + indices.nRows() + " indices but " + data.nRows() + " data values");
     }
     this.nnz = data.nRows();
+    this.valueOrder = data.readRange(0, 0).bytes().order();
     if (nMinor > Integer.MAX_VALUE) {
       throw new UnsupportedLayoutException(file, elementPath, "has " + nMinor
           + " entries along its minor axis, more than annflight reads");
@@ -134,9 +137,8 @@ final class SparseArrays {
     return data.readRange(lo, hi);
   }
 
-  /** Byte order of what {@link #values} returns (the container's, for this array). */
   ByteOrder valueOrder() {
-    return data.readRange(0, 0).bytes().order();
+    return valueOrder;
   }
 
   MalformedStoreException malformed(String problem) {

@@ -23,23 +23,19 @@ import java.util.Map;
  * or cached chunks, nothing mapped); string and compound datasets are decoded by jhdf whole, up
  * to {@link #MAX_DECODED_BYTES}.
  */
-final class H5Dataset implements ContainerArray {
+final class H5Dataset extends H5Node implements ContainerArray {
 
   /** The most a string or compound dataset may take to decode (they are read whole). */
   static final long MAX_DECODED_BYTES = 1L << 30;
 
-  private final H5File file;
-  private final String path;
   private final Dataset ds;
   private final Kind kind;
   private final long[] shape;
-  private volatile Attributes attributes;
   private volatile H5Array rows;
   private volatile Map<String, MemoryArray> fields;
 
   H5Dataset(H5File file, String path, Dataset ds) {
-    this.file = file;
-    this.path = path;
+    super(file, path, ds);
     this.ds = ds;
     DataType dt = file.guard(path, "the datatype", ds::getDataType);
     this.kind = dt instanceof CompoundDataType ? Kind.COMPOUND
@@ -47,21 +43,6 @@ final class H5Dataset implements ContainerArray {
             ? Kind.STRING : Kind.NUMERIC;
     this.shape = file.guard(path, "the dataset shape",
         () -> ds.isScalar() ? new long[0] : ds.getDimensionsAsLong());
-  }
-
-  @Override
-  public String path() {
-    return path;
-  }
-
-  @Override
-  public Attributes attributes() {
-    Attributes a = attributes;
-    if (a == null) {
-      a = H5Attributes.of(file, path, ds);
-      attributes = a;
-    }
-    return a;
   }
 
   @Override

@@ -1,38 +1,18 @@
 package io.annflight.store.h5ad;
 
-import io.annflight.store.container.Attributes;
 import io.annflight.store.container.ContainerGroup;
 import io.jhdf.api.Group;
 import java.util.List;
 import java.util.TreeSet;
 
 /** An HDF5 group. */
-final class H5Group implements ContainerGroup {
+final class H5Group extends H5Node implements ContainerGroup {
 
-  private final H5File file;
-  private final String path;
   private final Group group;
-  private volatile Attributes attributes;
 
   H5Group(H5File file, String path, Group group) {
-    this.file = file;
-    this.path = path;
+    super(file, path, group);
     this.group = group;
-  }
-
-  @Override
-  public String path() {
-    return path;
-  }
-
-  @Override
-  public Attributes attributes() {
-    Attributes a = attributes;
-    if (a == null) {
-      a = H5Attributes.of(file, path, group);
-      attributes = a;
-    }
-    return a;
   }
 
   @Override

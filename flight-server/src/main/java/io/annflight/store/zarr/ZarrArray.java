@@ -103,23 +103,25 @@ final class ZarrArray {
   }
 
   private Object chunk(long[] index) {
-    String key = meta.keys().key(index);
-    String cacheKey = element + "\u0000" + (meta.sharding() == null ? key
-        : "inner " + java.util.Arrays.toString(index));
+    // The chunk's file, or for a sharded array its inner chunk: what messages name too.
+    String what = meta.sharding() == null ? "chunk " + meta.keys().key(index)
+        : ShardReader.describe(meta, index);
+    String cacheKey = element + "\u0000" + what;
     Object cached = tree.cache().get(cacheKey);
     if (cached != null) {
       return cached;
     }
-    Object decoded = load(index);
+    Object decoded = load(index, what);
     if (decoded != fillChunk) {
       tree.cache().put(cacheKey, decoded);
     }
     return decoded;
   }
 
-  /** Decoded bytes of one chunk when it holds numbers; -1 for strings. */
+  /** Decoded bytes of one chunk; -1 for variable-length strings (not in the metadata). */
   private int decodedBytes() {
-    return meta.dtype().isNumeric() ? meta.chunkElements() * meta.dtype().itemSize() : -1;
+    return meta.dtype().kind() == ZarrDtype.Kind.OBJECT ? -1
+        : meta.chunkElements() * meta.dtype().itemSize();
   }
 
   /**
@@ -132,9 +134,7 @@ final class ZarrArray {
     return decoded < 0 ? maxStringChunkBytes() : decoded + decoded / 2 + (1 << 20);
   }
 
-  private Object load(long[] index) {
-    String what = meta.sharding() == null ? "chunk " + meta.keys().key(index)
-        : ShardReader.describe(meta, index);
+  private Object load(long[] index, String what) {
     byte[] raw = meta.sharding() == null
         ? tree.files().readIfExists(dir.resolve(meta.keys().key(index)), element, what, 0, -1,
             maxEncodedBytes())
@@ -144,7 +144,7 @@ final class ZarrArray {
     }
     int n = meta.chunkElements();
     ZarrDtype dtype = meta.dtype();
-    int expected = dtype.kind() == ZarrDtype.Kind.OBJECT ? -1 : n * dtype.itemSize();
+    int expected = decodedBytes();
     byte[] bytes = decode(raw, expected, what);
     if (expected >= 0 && bytes.length != expected) {
       throw new MalformedStoreException(

@@ -61,15 +61,11 @@ public final class ZarrContainer implements Container {
       throw new MalformedStoreException(path, "", "the root is an array, expected a group");
     }
     if (version == ZarrTree.Version.V2
-        && tree(c).readJson("", ".zgroup").path("zarr_format").asInt(-1) != 2) {
+        && c.tree.readJson("", ".zgroup").path("zarr_format").asInt(-1) != 2) {
       throw new io.annflight.store.UnsupportedLayoutException(path, "",
           "expected zarr_format 2 in .zgroup");
     }
     return c;
-  }
-
-  private static ZarrTree tree(ZarrContainer c) {
-    return c.tree;
   }
 
   @Override
