@@ -4,7 +4,7 @@ import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
 import io.annflight.flight.AnnflightServer;
 import io.annflight.flight.Security;
-import io.annflight.flight.StreamLimits;
+import io.annflight.runtime.StreamLimits;
 import java.time.Duration;
 import sun.misc.Signal;
 import io.annflight.flight.CollectionRegistry;

@@ -1,8 +1,9 @@
 package io.annflight.flight;
 
 import io.annflight.flight.access.Grants;
-import io.annflight.flight.metrics.ServerMetrics;
-
+import io.annflight.runtime.StreamJob;
+import io.annflight.runtime.StreamLimits;
+import io.annflight.runtime.StreamRuntime;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreInfo;
@@ -14,14 +15,10 @@ import io.annflight.schema.Ticket;
 import io.annflight.schema.TicketJson;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.arrow.flight.Action;
 import org.apache.arrow.flight.ActionType;
-import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.Criteria;
 import org.apache.arrow.flight.FlightDescriptor;
 import org.apache.arrow.flight.FlightEndpoint;
@@ -32,59 +29,48 @@ import org.apache.arrow.flight.NoOpFlightProducer;
 import org.apache.arrow.flight.Result;
 import org.apache.arrow.flight.SchemaResult;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.util.AutoCloseables;
 import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Flight service: resolves what the client sent into a request and store paths, asks the
- * engine for a plan, and answers from it. Holds no per-call state.
+ * The Flight service, a thin adapter: resolves what the client sent into a request and store
+ * paths, checks the caller's grants, asks the engine for a plan, and answers from it; a DoGet
+ * is planned into a {@link StreamJob} and handed to the {@link StreamRuntime}. Holds no per-call
+ * state.
  */
-public final class AnnflightProducer extends NoOpFlightProducer implements AutoCloseable {
+public final class AnnflightProducer extends NoOpFlightProducer {
   private static final Logger LOG = LoggerFactory.getLogger(AnnflightProducer.class);
 
   private final RequestResolver resolver;
-  private final java.util.function.Function<String, Grants> access;
-  private final StreamLimits limits;
+  private final Function<String, Grants> access;
   private final CollectionEngine engine;
   private final EndpointPlanner endpoints;
   private final Supplier<List<Location>> locations;
   private final BufferAllocator allocator;
-  private final ExecutorService streams;
-  private final StreamServices streamServices;
+  private final StreamRuntime runtime;
   private final CollectionActions actions;
-  private final AtomicLong streamIds = new AtomicLong();
   private final EpochOrders epochOrders = new EpochOrders();
 
   /**
    * @param locations where clients should fetch endpoints (known only once the server listens)
-   * @param streams runs DoGet batch loops
+   * @param allocator the server's, for actions and for the status it reports
+   * @param runtime runs DoGet streams
    * @param access the grants of an authenticated caller (its peer identity)
    */
   public AnnflightProducer(RequestResolver resolver, CollectionEngine engine,
       EndpointPlanner endpoints, Supplier<List<Location>> locations, BufferAllocator allocator,
-      ExecutorService streams, java.util.function.Function<String, Grants> access,
-      java.util.function.Function<StreamServicesState, ServerMetrics> metrics,
-      StreamLimits limits) {
-    this.limits = limits;
-    this.access = access;
+      StreamRuntime runtime, Function<String, Grants> access) {
     this.resolver = resolver;
     this.engine = engine;
     this.endpoints = endpoints;
     this.locations = locations;
     this.allocator = allocator;
-    this.streams = streams;
-    StreamMemoryBudget budget = StreamMemoryBudget.forServer(allocator);
-    AtomicInteger running = new AtomicInteger();
-    this.streamServices = new StreamServices(allocator, FillAhead.perCore(streams), budget,
-        new RetiredAllocators(), running, this::toFlight,
-        metrics.apply(new StreamServicesState(running::get, budget::budget)));
+    this.runtime = runtime;
+    this.access = access;
     this.actions = new CollectionActions(resolver, allocator);
   }
-
-  /** What the metrics gauges read of the streams' shared state. */
-  public record StreamServicesState(java.util.function.LongSupplier running,
-      java.util.function.LongSupplier budgetBytes) {}
 
   /** The caller's grants, checked before any request is planned or read. */
   private Grants grants(CallContext context) {
@@ -166,8 +152,7 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
       CollectionPlan plan) {
     EpochOrder order = epochOrders.of(plan, request.epoch());
     // Refused here already, not only when the first stream starts.
-    streamServices.budget().rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(),
-        order.length());
+    runtime.rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(), order.length());
     Location[] where = locations.get().toArray(new Location[0]);
     List<FlightEndpoint> eps = new ArrayList<>();
     for (RowSelection.Range r : endpointRanges(plan, request, order)) {
@@ -203,49 +188,37 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
   @Override
   public void getStream(CallContext context, org.apache.arrow.flight.Ticket ticket,
       ServerStreamListener listener) {
-    StreamTask task;
-    CollectionPlan.Lease lease = null;
     StreamLimits.Permit permit = null;
+    CollectionPlan.Lease lease = null;
+    StreamJob job;
     try {
-      permit = limits.acquire(context.peerIdentity());
+      permit = runtime.admit(context.peerIdentity());
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
       // A ticket is a request in the caller's hands: checked like any other.
       lease = lease(grants(context), t.request());
       CollectionPlan plan = lease.plan();
-      int rowsPerBatch = streamServices.budget().rowsPerBatch(plan.outputSchema(),
-          t.request().rowsPerBatch(), t.rows().count());
-      EpochOrder order = epochOrders.of(plan, t.request().epoch());
-      task = new StreamTask(lease, order, t.rows(), rowsPerBatch, t.request().compression(),
-          streamServices, listener,
-          "stream-" + streamIds.incrementAndGet(), permit);
+      job = new StreamJob(lease, epochOrders.of(plan, t.request().epoch()), t.rows(),
+          runtime.rowsPerBatch(plan.outputSchema(), t.request().rowsPerBatch(),
+              t.rows().count()),
+          t.request().compression(), metricsLabel(t.request()), permit);
     } catch (RuntimeException e) {
-      if (lease != null) {
-        lease.close();
-      }
-      if (permit != null) {
-        permit.close();
-      }
+      AutoCloseables.closeNoChecked(lease);
+      AutoCloseables.closeNoChecked(permit);
       listener.error(toFlight(e));
       return;
     }
-    try {
-      streams.execute(task);
-    } catch (RejectedExecutionException e) {
-      lease.close();
-      permit.close();
-      listener.error(CallStatus.UNAVAILABLE.withDescription("server is shutting down")
-          .toRuntimeException());
-    }
+    runtime.start(job, listener);
   }
 
-  ServerMetrics metrics() {
-    return streamServices.metrics();
+  /** What the metrics count a stream under: its collection, or "paths". */
+  private static String metricsLabel(CollectionRequest request) {
+    return request.collection() != null ? request.collection() : "paths";
   }
 
   /** What {@link ServerStatus} reports: memory and streams right now. */
   ServerStatus status() {
     return new ServerStatus(allocator.getAllocatedMemory(), allocator.getPeakMemoryAllocation(),
-        streamServices.running().get(), streamServices.retired().draining());
+        runtime.running(), runtime.draining());
   }
 
   @Override
@@ -261,12 +234,6 @@ public final class AnnflightProducer extends NoOpFlightProducer implements AutoC
     }
     listener.onNext(new Result(result));
     listener.onCompleted();
-  }
-
-  /** Closes the allocators of ended streams that gRPC still held; after the gRPC server. */
-  @Override
-  public void close() {
-    streamServices.retired().close();
   }
 
   @Override

@@ -3,6 +3,8 @@ package io.annflight.flight;
 import io.annflight.flight.access.Grants;
 import io.annflight.flight.access.TokenAuthenticator;
 import io.annflight.flight.metrics.ServerMetrics;
+import io.annflight.runtime.StreamLimits;
+import io.annflight.runtime.StreamRuntime;
 
 import io.annflight.schema.RequestLimits;
 import io.annflight.collection.CollectionEngine;
@@ -12,11 +14,7 @@ import io.annflight.store.StoreResources;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -24,6 +22,7 @@ import org.apache.arrow.flight.FlightServer;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.util.AutoCloseables;
 
 /**
  * A running annflight Flight server: the stores it opened, the engine, the stream threads and the
@@ -32,8 +31,7 @@ import org.apache.arrow.memory.RootAllocator;
 public final class AnnflightServer implements AutoCloseable {
   private final BufferAllocator allocator;
   private final StoreCatalog catalog;
-  private final StoreResources resources;
-  private final ExecutorService streams;
+  private final StreamRuntime runtime;
   private final FlightServer server;
   private final AnnflightProducer producer;
   private final ServerMetrics metrics;
@@ -93,21 +91,21 @@ public final class AnnflightServer implements AutoCloseable {
     this.allocator = allocator;
     this.ownsAllocator = ownsAllocator;
     GrpcLogFilter.install();
-    // Caches and decoder threads belong to this server and close with it.
-    this.resources = new StoreResources();
-    this.catalog = new StoreCatalog(p -> opener.apply(p, resources),
+    // Stream threads, memory, caches and decoder threads belong to this server's runtime and
+    // close with it.
+    this.metrics = new ServerMetrics();
+    this.runtime = new StreamRuntime(allocator, options.limits(), metrics,
+        t -> FlightErrors.toFlight(t, resolver::redact));
+    this.catalog = new StoreCatalog(p -> opener.apply(p, runtime.storeResources()),
         StoreCatalog.DEFAULT_OPEN_TIMEOUT, options.maxOpenStores());
-    this.streams = Executors.newCachedThreadPool(daemonThreads("annflight-stream-"));
+    metrics.watch(new ServerMetrics.State(runtime::running, allocator::getAllocatedMemory,
+        runtime::allocatedBytes, runtime::budgetBytes, catalog::size));
     Security security = options.security();
     TokenAuthenticator tokens = security.tokens() == null ? null
         : new TokenAuthenticator(security.tokens());
     this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
-        new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, streams,
-        tokens == null ? peer -> Grants.ALL : tokens::grants,
-        state -> new ServerMetrics(new ServerMetrics.State(state.running(),
-            allocator::getAllocatedMemory, state.budgetBytes(), catalog::size)),
-        options.limits());
-    this.metrics = producer.metrics();
+        new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, runtime,
+        tokens == null ? peer -> Grants.ALL : tokens::grants);
     FlightServer.Builder builder = FlightServer.builder(allocator,
             security.location(options.host(), options.port()), producer)
         // Above the largest ticket, so that one a little too large is refused by our check,
@@ -247,28 +245,13 @@ public final class AnnflightServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      streams.shutdownNow();
-      try {
-        streams.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      producer.close();
-      metrics.close();
-      catalog.close();
-      resources.close();
+      // Streams first (they read the stores), then what they read and reported to.
+      AutoCloseables.closeNoChecked(runtime);
+      AutoCloseables.closeNoChecked(metrics);
+      AutoCloseables.closeNoChecked(catalog);
       if (ownsAllocator) {
         allocator.close();
       }
     }
-  }
-
-  private static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 }

@@ -725,7 +725,7 @@ class FlightServiceTest {
   /** Waits until every stream's child allocator is closed, i.e. its task has ended. */
   private void awaitStreamsClosed() throws InterruptedException {
     long deadline = System.nanoTime() + 5_000_000_000L;
-    // The server allocator's children are the streams' (and the other client's) allocators.
+    // The streams' allocators sit under the runtime's "streams" child of the server's.
     while (System.nanoTime() < deadline && serverStreams() > 0) {
       Thread.sleep(20);
     }
@@ -734,6 +734,8 @@ class FlightServiceTest {
 
   private long serverStreams() {
     return allocator.getChildAllocators().stream()
+        .flatMap(a -> java.util.stream.Stream.concat(java.util.stream.Stream.of(a),
+            a.getChildAllocators().stream()))
         .filter(a -> a.getName().startsWith("stream-")).count();
   }
 

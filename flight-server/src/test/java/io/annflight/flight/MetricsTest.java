@@ -3,6 +3,7 @@ package io.annflight.flight;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.annflight.runtime.StreamLimits;
 import io.annflight.store.AnnDataStores;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -1,5 +1,6 @@
 package io.annflight.flight.metrics;
 
+import io.annflight.runtime.StreamEvents;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -20,20 +21,21 @@ import org.apache.arrow.flight.RequestContext;
  * method and status; gauges read the server's state when scraped. {@link #serve} exposes them
  * as Prometheus text at {@code /metrics}. The README lists every metric.
  */
-public final class ServerMetrics implements AutoCloseable {
+public final class ServerMetrics implements StreamEvents, AutoCloseable {
 
   /** Where the gauges read the server's state. */
   public record State(LongSupplier streamsRunning, LongSupplier arrowBytes,
-      LongSupplier budgetBytes, LongSupplier openStores) {}
+      LongSupplier streamBytes, LongSupplier budgetBytes, LongSupplier openStores) {}
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter rows;
   private final Counter bytes;
   private final Counter requests;
   private final Histogram streamSeconds;
+  private final Histogram budgetWaitSeconds;
   private HTTPServer http;
 
-  public ServerMetrics(State state) {
+  public ServerMetrics() {
     rows = Counter.builder().name("annflight_rows_sent_total")
         .help("Rows sent by DoGet streams").labelNames("collection").register(registry);
     bytes = Counter.builder().name("annflight_bytes_sent_total")
@@ -45,13 +47,22 @@ public final class ServerMetrics implements AutoCloseable {
     streamSeconds = Histogram.builder().name("annflight_stream_duration_seconds")
         .help("Time from the start of a DoGet stream to its end").labelNames("collection")
         .register(registry);
+    budgetWaitSeconds = Histogram.builder().name("annflight_memory_budget_wait_seconds")
+        .help("Waits of streams for the memory budget before filling a batch")
+        .register(registry);
+    JvmMetrics.builder().register(registry);
+  }
+
+  /** Registers the gauges, read from {@code state} at every scrape; call once. */
+  public void watch(State state) {
     gauge("annflight_streams_running", "DoGet streams running now", state.streamsRunning());
     gauge("annflight_arrow_allocated_bytes", "Arrow memory held by the server now",
         state.arrowBytes());
+    gauge("annflight_stream_allocated_bytes", "Arrow memory the DoGet streams hold now, what"
+        + " the memory budget bounds", state.streamBytes());
     gauge("annflight_memory_budget_bytes", "Memory the streams' budget allows in flight",
         state.budgetBytes());
     gauge("annflight_open_stores", "Stores the catalogue holds open", state.openStores());
-    JvmMetrics.builder().register(registry);
   }
 
   private void gauge(String name, String help, LongSupplier value) {
@@ -65,11 +76,16 @@ public final class ServerMetrics implements AutoCloseable {
     return http.getPort();
   }
 
-  /** A stream ended having sent these rows and bytes. */
+  @Override
   public void streamEnded(String collection, long rowsSent, long bytesSent, double seconds) {
     rows.labelValues(collection).inc(rowsSent);
     bytes.labelValues(collection).inc(bytesSent);
     streamSeconds.labelValues(collection).observe(seconds);
+  }
+
+  @Override
+  public void budgetWaited(double seconds) {
+    budgetWaitSeconds.observe(seconds);
   }
 
   /** Counts every Flight call when it completes. */

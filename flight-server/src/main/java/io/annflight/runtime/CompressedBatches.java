@@ -1,4 +1,4 @@
-package io.annflight.flight;
+package io.annflight.runtime;
 
 import java.lang.reflect.Field;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;

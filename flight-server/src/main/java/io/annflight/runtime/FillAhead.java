@@ -1,8 +1,9 @@
-package io.annflight.flight;
+package io.annflight.runtime;
 
 import io.annflight.arrow.BatchStream;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
+import java.util.function.BooleanSupplier;
 
 /**
  * Decides which streams fill their next batch on a second thread ({@link PrefetchingBatches}).
@@ -25,16 +26,16 @@ final class FillAhead {
   }
 
   /**
-   * Starts filling {@code stream} ahead (asking {@code gate} before each batch) when a slot is
-   * free; null otherwise (the caller fills inline). The slot is given back when the returned
+   * Starts filling {@code stream} ahead (asking {@code gate} before each batch, stopping when
+   * {@code stop} turns true) when a slot is free; null otherwise (the caller fills inline). The slot is given back when the returned
    * prefetcher is closed.
    */
-  PrefetchingBatches tryStart(BatchStream stream, FillGate gate) {
+  PrefetchingBatches tryStart(BatchStream stream, FillGate gate, BooleanSupplier stop) {
     if (!slots.tryAcquire()) {
       return null;
     }
     // start() gives the slot back itself if it fails.
-    return PrefetchingBatches.start(stream, gate, executor, slots::release);
+    return PrefetchingBatches.start(stream, gate, stop, executor, slots::release);
   }
 
   /** Free slots, for tests. */

@@ -1,4 +1,4 @@
-package io.annflight.flight;
+package io.annflight.runtime;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

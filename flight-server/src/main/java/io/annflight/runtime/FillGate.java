@@ -1,4 +1,4 @@
-package io.annflight.flight;
+package io.annflight.runtime;
 
 import java.util.function.BooleanSupplier;
 
@@ -12,6 +12,9 @@ interface FillGate {
 
     @Override
     public void filled() {}
+
+    @Override
+    public void wake() {}
   };
 
   /**
@@ -22,6 +25,9 @@ interface FillGate {
 
   /** The batch is filled: its buffers now count for themselves, the room held is released. */
   void filled();
+
+  /** Makes a stream waiting in {@link #awaitRoom} look at its stop condition again. */
+  void wake();
 
   /** Waits for room, then runs {@code fill}; false when stopped or when fill says the end. */
   default boolean fill(BooleanSupplier stop, BooleanSupplier fill) throws InterruptedException {

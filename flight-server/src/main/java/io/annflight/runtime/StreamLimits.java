@@ -1,4 +1,4 @@
-package io.annflight.flight;
+package io.annflight.runtime;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -1,25 +1,22 @@
-package io.annflight.flight;
+package io.annflight.runtime;
 
 import io.annflight.arrow.BatchStream;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
 
 /**
  * Fills the batches of a {@link BatchStream} one ahead on another thread, so that reading and
- * assembling batch k+1 overlaps compressing and sending batch k. Filled batches wait in a queue
- * of one, so at most three batches are held: one being filled, one queued, one in the
- * outbound root. Buffers move between roots by transfer, never by copy.
+ * assembling batch k+1 overlaps compressing and sending batch k. Filled batches wait in a
+ * {@link Handoff} of one, so at most three batches are held: one being filled, one handed over,
+ * one in the outbound root. Buffers move between roots by transfer, never by copy.
  *
  * <p>Used from one sending thread: {@link #next()} moves the next batch into {@link #root()}.
  */
 final class PrefetchingBatches implements AutoCloseable {
-  private static final long POLL_MILLIS = 50;
 
   /** What the filling thread hands over: a filled batch, the end, or its failure. */
   private sealed interface Item permits Filled, End, Failed {}
@@ -32,29 +29,33 @@ final class PrefetchingBatches implements AutoCloseable {
 
   private final BatchStream stream;
   private final FillGate gate;
+  private final BooleanSupplier stop;
   private final Runnable onClose;
   private final VectorSchemaRoot outbound;
-  private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(1);
+  private final Handoff<Item> handoff = new Handoff<>();
   private final CountDownLatch fillerDone = new CountDownLatch(1);
   private volatile boolean closed;
   private boolean ended;
 
-  private PrefetchingBatches(BatchStream stream, FillGate gate, Runnable onClose) {
+  private PrefetchingBatches(BatchStream stream, FillGate gate, BooleanSupplier stop,
+      Runnable onClose) {
     this.stream = stream;
     this.gate = gate;
+    this.stop = stop;
     this.onClose = onClose;
     this.outbound = VectorSchemaRoot.create(stream.root().getSchema(), stream.allocator());
   }
 
   /**
-   * Starts filling on {@code executor}, asking {@code gate} before each batch; {@link #close()}
+   * Starts filling on {@code executor}, asking {@code gate} before each batch, until the end or
+   * until {@code stop} turns true (whoever turns it calls {@code gate.wake()}); {@link #close()}
    * stops it, frees every batch and then runs {@code onClose} (also when starting fails).
    */
-  static PrefetchingBatches start(BatchStream stream, FillGate gate, Executor executor,
-      Runnable onClose) {
+  static PrefetchingBatches start(BatchStream stream, FillGate gate, BooleanSupplier stop,
+      Executor executor, Runnable onClose) {
     PrefetchingBatches p;
     try {
-      p = new PrefetchingBatches(stream, gate, onClose);
+      p = new PrefetchingBatches(stream, gate, stop, onClose);
     } catch (RuntimeException | Error e) {
       onClose.run();
       throw e;
@@ -62,6 +63,7 @@ final class PrefetchingBatches implements AutoCloseable {
     try {
       executor.execute(p::fill);
     } catch (RuntimeException e) {
+      p.handoff.producerDone();
       p.fillerDone.countDown();
       p.close();
       throw e;
@@ -77,12 +79,19 @@ final class PrefetchingBatches implements AutoCloseable {
   /**
    * Moves the next filled batch into {@link #root()}; false once every row was handed over.
    * A failure while filling is rethrown here, on the sending thread.
+   *
+   * @throws IllegalStateException when the filling thread stopped before the end (interrupted
+   *     at shutdown, or stopped because the client went away)
    */
   boolean next() throws InterruptedException {
     if (ended) {
       return false;
     }
-    Item item = take();
+    Item item = handoff.take();
+    if (item == null) {
+      ended = true;
+      throw new IllegalStateException("the filling thread stopped before the stream ended");
+    }
     if (item instanceof Filled f) {
       try (VectorSchemaRoot batch = f.batch()) {
         transfer(batch, outbound);
@@ -102,58 +111,36 @@ final class PrefetchingBatches implements AutoCloseable {
     return false;
   }
 
-  /** The next item; fails if the filling thread ended without one (interrupted at shutdown). */
-  private Item take() throws InterruptedException {
-    while (true) {
-      Item item = queue.poll(POLL_MILLIS, TimeUnit.MILLISECONDS);
-      if (item != null) {
-        return item;
-      }
-      if (fillerDone.getCount() == 0) {
-        item = queue.poll();
-        if (item == null) {
-          throw new IllegalStateException("the filling thread stopped before the stream ended");
-        }
-        return item;
-      }
-    }
+  private boolean stopped() {
+    return closed || stop.getAsBoolean();
   }
 
   private void fill() {
     try {
-      while (gate.fill(() -> closed, stream::next)) {
+      while (gate.fill(this::stopped, stream::next)) {
         VectorSchemaRoot batch = VectorSchemaRoot.create(stream.root().getSchema(),
             stream.allocator());
         transfer(stream.root(), batch);
-        if (!hand(new Filled(batch))) {
+        if (!handoff.put(new Filled(batch))) {
           batch.close();
           return;
         }
       }
-      if (!closed) {
-        hand(new End());
+      if (!stopped()) {
+        handoff.put(new End());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Throwable t) {
-      hand(new Failed(t));
+      try {
+        handoff.put(new Failed(t));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     } finally {
+      handoff.producerDone();
       fillerDone.countDown();
     }
-  }
-
-  /** Queues an item, waiting while the queue is full; false when closed meanwhile. */
-  private boolean hand(Item item) {
-    try {
-      while (!closed) {
-        if (queue.offer(item, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-          return true;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    return false;
   }
 
   private static void transfer(VectorSchemaRoot from, VectorSchemaRoot to) {
@@ -170,18 +157,18 @@ final class PrefetchingBatches implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    gate.wake();
+    free(handoff.consumerGone());
     boolean interrupted = false;
     while (true) {
-      drain();
       try {
-        if (fillerDone.await(POLL_MILLIS, TimeUnit.MILLISECONDS)) {
-          break;
-        }
+        // It ends promptly: a wait for room or to hand over was just woken.
+        fillerDone.await();
+        break;
       } catch (InterruptedException e) {
         interrupted = true;
       }
     }
-    drain();
     try {
       outbound.close();
     } finally {
@@ -192,11 +179,9 @@ final class PrefetchingBatches implements AutoCloseable {
     }
   }
 
-  private void drain() {
-    for (Item item; (item = queue.poll()) != null; ) {
-      if (item instanceof Filled f) {
-        f.batch().close();
-      }
+  private static void free(Item item) {
+    if (item instanceof Filled f) {
+      f.batch().close();
     }
   }
 }
