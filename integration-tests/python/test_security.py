@@ -14,6 +14,17 @@ from conftest import start_jar, stop_jar
 from expected import FIXTURES
 
 TOKEN = "integration-secret"
+PASSWORD = "correct horse battery staple"
+
+
+def pbkdf2_entry(password, iterations=20_000):
+    """A users entry's password, made with Python's hashlib (independent of the server)."""
+    import base64
+    import os
+    salt = os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return "pbkdf2-sha256$%d$%s$%s" % (iterations, base64.b64encode(salt).decode(),
+                                       base64.b64encode(digest).decode())
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +41,9 @@ def secure_server(tmp_path_factory):
         "pbmc": {"paths": ["dense.h5ad"]}, "secret": {"paths": ["dense.h5ad"]}}}))
     (d / "tokens.json").write_text(json.dumps({"tokens": [
         {"name": "trainer", "sha256": hashlib.sha256(TOKEN.encode()).hexdigest(),
-         "collections": ["pbmc"], "paths": False}]}))
+         "collections": ["pbmc"], "paths": False}],
+        "users": [{"name": "analyst", "password": pbkdf2_entry(PASSWORD),
+                   "collections": ["secret"]}]}))
     proc, uri, log = start_jar([
         "--data-root", str(root), "--config", str(d / "config.json"),
         "--tls-cert", str(d / "cert.pem"), "--tls-key", str(d / "key.pem"),
@@ -81,3 +94,29 @@ def test_plaintext_clients_get_nothing(secure_server):
     with pytest.raises(annflight.AnnflightError):
         with annflight.connect(uri.replace("grpc+tls", "grpc+tcp"), token=TOKEN) as af:
             af.collections()
+
+
+def test_a_user_signs_in_with_the_basic_handshake_and_reads_with_the_issued_token(secure_server):
+    uri, ca, log = secure_server
+    with pytest.raises(annflight.Unauthorized, match="unknown user or wrong password"):
+        annflight.sign_in(uri, "analyst", "wrong", tls_root_certs=ca)
+    with pytest.raises(annflight.Unauthorized, match="unknown user or wrong password"):
+        annflight.sign_in(uri, "nobody", PASSWORD, tls_root_certs=ca)
+    token = annflight.sign_in(uri, "analyst", PASSWORD, tls_root_certs=ca)
+    with annflight.connect(uri, token=token, tls_root_certs=ca) as af:
+        assert af.collections() == ["secret"]
+        assert af.read({"collection": "secret"}, progress=False).num_rows == 60
+        with pytest.raises(annflight.Unauthorized, match="not granted collection \"pbmc\""):
+            af.read({"collection": "pbmc"}, progress=False)
+    # pyarrow's own handshake call, as any Flight client makes it.
+    import pyarrow.flight as fl
+    client = fl.connect(uri, tls_root_certs=ca)
+    try:
+        header = client.authenticate_basic_token("analyst", PASSWORD)
+        options = fl.FlightCallOptions(headers=[header])
+        names = [f.descriptor.path[0].decode() for f in client.list_flights(options=options)]
+        assert names == ["secret"]
+    finally:
+        client.close()
+    assert not any(PASSWORD in line or token in line for line in log), \
+        "a password or an issued token reached the server's log"

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
-from .errors import translate
+from .errors import AnnflightError, translate
 
 # Aligned buffers: numpy, torch and DuckDB views of large batches without realignment copies.
 _READ_OPTIONS = pa.ipc.IpcReadOptions(ensure_alignment=pa.ipc.Alignment.DataTypeSpecific)
@@ -22,6 +22,27 @@ def _server_errors():
         yield
     except (pa.ArrowException, fl.FlightError, KeyError) as e:
         raise translate(e) from e
+
+
+def sign_in(uri: str, user: str, password: str, *,
+            tls_root_certs: Optional[bytes] = None) -> str:
+    """Signs in with Flight's basic handshake and returns the bearer token the server issues.
+
+    For users of the server's ``--auth-tokens`` file (its ``users`` list); pass the token as
+    ``token=`` to :func:`connect`, the torch dataset, ``MappedCollection`` or the Lightning
+    data module. It lives for the file's ``issued_token_seconds`` (a day by default).
+    """
+    connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
+    with _server_errors():
+        flight = fl.connect(uri, **connect_args)
+        try:
+            _, value = flight.authenticate_basic_token(user, password)
+        finally:
+            flight.close()
+    value = value.decode() if isinstance(value, bytes) else value
+    if not value.lower().startswith("bearer "):
+        raise AnnflightError(f"the server at {uri} answered the sign-in without a bearer token")
+    return value[len("bearer "):]
 
 
 def connect(uri: str, *, token: Optional[str] = None,

@@ -26,6 +26,11 @@ class Unavailable(AnnflightError, ConnectionError):
     """UNAVAILABLE: the server is unreachable or a store did not open in time."""
 
 
+class ResourceExhausted(Unavailable):
+    """RESOURCE_EXHAUSTED: a server limit (streams at once, per client) was reached; retry
+    when a stream ends (the message names the limit)."""
+
+
 class ServerError(AnnflightError):
     """INTERNAL and everything else: a damaged store or a server bug."""
 
@@ -33,6 +38,9 @@ class ServerError(AnnflightError):
 def translate(e: Exception) -> AnnflightError:
     """The package's exception for what pyarrow raised for a Flight call."""
     message = _server_message(e)
+    # pyarrow raises ArrowInvalid for gRPC's RESOURCE_EXHAUSTED: told apart by its text.
+    if "resource exhausted" in str(e.args[0] if e.args else e).lower():
+        return ResourceExhausted(message)
     if isinstance(e, pa.ArrowInvalid):
         return InvalidRequest(message)
     if isinstance(e, (KeyError, pa.ArrowKeyError)):

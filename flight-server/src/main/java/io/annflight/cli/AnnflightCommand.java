@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "annflight", mixinStandardHelpOptions = true,
     versionProvider = AnnflightCommand.Version.class,
     description = "Arrow Flight server over a collection of AnnData stores (.h5ad, .zarr).",
-    subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, HashPasswordCommand.class,
+        CommandLine.HelpCommand.class})
 public final class AnnflightCommand implements Runnable {
 
   @Override

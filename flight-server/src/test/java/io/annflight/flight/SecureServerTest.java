@@ -196,6 +196,74 @@ class SecureServerTest {
         .isInstanceOf(FlightRuntimeException.class).hasMessageContaining("revoked");
   }
 
+  @Test
+  void usersSignInWithTheBasicHandshakeAndGetABearerTokenWithTheirGrants() throws Exception {
+    Path tokens = tmp.resolve("users.yaml");
+    Files.writeString(tokens, users("carol", "pa55 word", "[\"test\"]"));
+    start(new Security(null, null, null, tokens));
+    try (FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+      assertCode(() -> client.authenticateBasicToken("carol", "wrong"),
+          FlightStatusCode.UNAUTHENTICATED);
+      assertCode(() -> client.authenticateBasicToken("mallory", "pa55 word"),
+          FlightStatusCode.UNAUTHENTICATED);
+      CallOption carol = client.authenticateBasicToken("carol", "pa55 word").orElseThrow();
+      FlightInfo info = client.getInfo(FlightDescriptor.path("test"), carol);
+      assertThat(rows(client, info, new CallOption[] {carol})).isEqualTo(60);
+      assertCode(() -> client.getInfo(FlightDescriptor.path("other"), carol),
+          FlightStatusCode.UNAUTHORIZED);
+      // Taking the user out of the file revokes the tokens it was issued.
+      Files.writeString(tokens, users("dave", "other", "[\"*\"]"));
+      Files.setLastModifiedTime(tokens, java.nio.file.attribute.FileTime.fromMillis(
+          Files.getLastModifiedTime(tokens).toMillis() + 5_000));
+      Thread.sleep(TokenAuthenticator.RECHECK_NANOS / 1_000_000 + 100);
+      assertCode(() -> client.getInfo(FlightDescriptor.path("test"), carol),
+          FlightStatusCode.UNAUTHENTICATED);
+    }
+  }
+
+  @Test
+  void anIssuedTokenExpires() throws Exception {
+    Path tokens = tmp.resolve("users.yaml");
+    Files.writeString(tokens, users("carol", "pw", "[\"test\"]")
+        + "issued_token_seconds: 1\n");
+    TokenAuthenticator auth = new TokenAuthenticator(tokens, 0);
+    FlightCallHeaders basic = new FlightCallHeaders();
+    basic.insert("authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+        "carol:pw".getBytes(StandardCharsets.UTF_8)));
+    var result = auth.authenticate(basic);
+    assertThat(result.getPeerIdentity()).isEqualTo("carol");
+    FlightCallHeaders answer = new FlightCallHeaders();
+    result.appendToOutgoingHeaders(answer);
+    String token = answer.get("authorization").substring("Bearer ".length());
+    assertThat(auth.authenticate(headers(token)).getPeerIdentity()).isEqualTo("carol");
+    assertThat(auth.grants("carol").allows("test")).isTrue();
+    Thread.sleep(1_100);
+    assertThatThrownBy(() -> auth.authenticate(headers(token)))
+        .isInstanceOf(FlightRuntimeException.class).hasMessageContaining("expired");
+  }
+
+  @Test
+  void badUserEntriesAreRefusedNamingTheEntry() throws Exception {
+    Path f = tmp.resolve("bad.yaml");
+    Files.writeString(f, "users:\n  - name: eve\n    password: plain-text\n");
+    assertThatThrownBy(() -> io.annflight.flight.access.TokenFile.load(f))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("users[0] (eve)").hasMessageContaining("pbkdf2-sha256")
+        .hasMessageNotContaining("plain-text");
+    Files.writeString(f, "users:\n  - name: eve\n    password: \""
+        + io.annflight.flight.access.PasswordHash.create("x".toCharArray(), 10_000)
+            .replace("$10000$", "$100$") + "\"\n");
+    assertThatThrownBy(() -> io.annflight.flight.access.TokenFile.load(f))
+        .hasMessageContaining("too few");
+  }
+
+  /** A token file with one user (cheap hashing: tests need no 600,000 iterations). */
+  private static String users(String name, String password, String collections) {
+    return "users:\n  - name: " + name + "\n    password: \""
+        + io.annflight.flight.access.PasswordHash.create(password.toCharArray(), 10_000)
+        + "\"\n    collections: " + collections + "\n";
+  }
+
   private static FlightCallHeaders headers(String token) {
     FlightCallHeaders h = new FlightCallHeaders();
     h.insert("authorization", "Bearer " + token);

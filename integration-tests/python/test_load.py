@@ -1,0 +1,154 @@
+"""50 concurrent clients against a server limited to MAX_STREAMS streams at once
+(--max-streams): while the limit is taken every one of them gets RESOURCE_EXHAUSTED naming the
+limit and nothing else; once streams end they are all served, each value equal to anndata's.
+
+The limit is taken deterministically, not by racing: HOLDERS clients each read the first batch
+of a stream far larger than gRPC's flow-control window and stop reading, so their streams stay
+running (the server's status action says so) until they read on. Every wait is bounded."""
+import json
+import shutil
+import threading
+import time
+
+import anndata
+import annflight
+import numpy as np
+import pyarrow as pa
+import pyarrow.flight as fl
+import pytest
+
+from conftest import start_jar, stop_jar
+from expected import FIXTURES, read
+
+MAX_STREAMS = 8
+CLIENTS = 50
+BIG_ROWS, BIG_VARS = 32_768, 512  # 64 MiB of float32 per stream: far above any window
+DEADLINE_S = 180
+
+
+def x_of(data, width):
+    """The X column of a table or a record batch as a (rows, width) array."""
+    column = data.column("X")
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return column.flatten().to_numpy().reshape(-1, width)
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory):
+    d = tmp_path_factory.mktemp("load")
+    rng = np.random.default_rng(7)
+    big = anndata.AnnData(X=rng.random((BIG_ROWS, BIG_VARS), dtype=np.float32))
+    big.write_h5ad(d / "big.h5ad")
+    shutil.copy(FIXTURES / "dense.h5ad", d / "dense.h5ad")
+    (d / "config.json").write_text(json.dumps({"collections": {
+        "big": {"paths": ["big.h5ad"]}, "small": {"paths": ["dense.h5ad"]}}}))
+    proc, uri, log = start_jar(["--data-root", str(d), "--config", str(d / "config.json"),
+                                "--max-streams", str(MAX_STREAMS)])
+    try:
+        yield uri, big.X, log
+    finally:
+        stop_jar(proc)
+
+
+def status(client):
+    return json.loads(next(iter(client.do_action(fl.Action("server_status", b"")))).body
+                      .to_pybytes())
+
+
+def test_clients_over_the_stream_limit_are_refused_naming_it_and_all_are_served_later(limited):
+    uri, big_x, log = limited
+    small = read("dense.h5ad")
+    small_x = np.asarray(small.X)
+    admin = fl.connect(uri)
+    big_ticket = admin.get_flight_info(fl.FlightDescriptor.for_path("big")).endpoints[0].ticket
+    small_ticket = (admin.get_flight_info(fl.FlightDescriptor.for_path("small"))
+                    .endpoints[0].ticket)
+
+    # The limit taken: HOLDERS streams each read one batch and stop.
+    holders, readers = [], []
+    for _ in range(MAX_STREAMS):
+        c = fl.connect(uri)
+        r = c.do_get(big_ticket)
+        first = r.read_chunk().data
+        assert first.num_rows > 0
+        holders.append(c)
+        readers.append((r, first))
+    running = status(admin)["streams_running"]
+    assert running == MAX_STREAMS, f"{running} streams running, not the {MAX_STREAMS} held"
+
+    # Everyone else at once: refused, and told which limit.
+    refusals, other = [], []
+    lock = threading.Lock()
+
+    def refused_client():
+        c = fl.connect(uri)
+        try:
+            c.do_get(small_ticket).read_all()
+            with lock:
+                other.append("served while the limit was taken")
+        except pa.ArrowException as e:
+            with lock:
+                (refusals if "--max-streams" in str(e) else other).append(str(e))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=refused_client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE_S)
+    assert not any(t.is_alive() for t in threads)
+    assert other == []
+    assert len(refusals) == CLIENTS
+    assert all("resource exhausted" in r and "limit of 8 streams" in r for r in refusals)
+    # The package tells it apart as a retryable limit.
+    with annflight.connect(uri) as af:
+        with pytest.raises(annflight.ResourceExhausted, match="--max-streams"):
+            af.read({"collection": "small"}, progress=False)
+
+    # The holders read on: every row of the big store equals anndata's.
+    for r, first in readers:
+        got = [x_of(first, BIG_VARS)]
+        for chunk in r:
+            got.append(x_of(chunk.data, BIG_VARS))
+        assert np.array_equal(np.concatenate(got), big_x)
+    for c in holders:
+        c.close()
+
+    # Now all 50 at once: past the limit they retry (bounded) and every one is served.
+    served, failed = [], []
+
+    def patient_client():
+        c = fl.connect(uri)
+        try:
+            deadline = time.monotonic() + DEADLINE_S
+            while True:
+                try:
+                    table = c.do_get(small_ticket).read_all()
+                    break
+                except pa.ArrowException as e:
+                    if "--max-streams" not in str(e) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+            ok = np.array_equal(x_of(table, small_x.shape[1]), small_x)
+            with lock:
+                (served if ok else failed).append(table.num_rows)
+        except Exception as e:  # reported below, with the server's message
+            with lock:
+                failed.append(repr(e))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=patient_client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(DEADLINE_S + 30)
+    assert not any(t.is_alive() for t in threads)
+    assert failed == []
+    assert served == [small.n_obs] * CLIENTS
+    after = status(admin)
+    admin.close()
+    assert after["streams_running"] == 0
+    assert not any(" ERROR " in line or "Exception" in line for line in log), "\n".join(log)
