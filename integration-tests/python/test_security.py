@@ -120,3 +120,18 @@ def test_a_user_signs_in_with_the_basic_handshake_and_reads_with_the_issued_toke
         client.close()
     assert not any(PASSWORD in line or token in line for line in log), \
         "a password or an issued token reached the server's log"
+
+
+def test_hash_password_prints_a_hash_pythons_hashlib_verifies():
+    import base64
+    from conftest import JAR, JAVA
+    out = subprocess.run([JAVA, "-jar", str(JAR), "hash-password", "--iterations", "20000"],
+                         input="s3cret pass\n", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    scheme, iterations, salt, digest = out.stdout.strip().split("$")
+    assert scheme == "pbkdf2-sha256" and iterations == "20000"
+    expected = hashlib.pbkdf2_hmac("sha256", b"s3cret pass", base64.b64decode(salt), 20000)
+    assert base64.b64decode(digest) == expected
+    weak = subprocess.run([JAVA, "-jar", str(JAR), "hash-password", "--iterations", "10"],
+                          input="x\n", capture_output=True, text=True, timeout=60)
+    assert weak.returncode == 2 and "at least 10000" in weak.stderr
