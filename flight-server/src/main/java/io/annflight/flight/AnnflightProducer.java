@@ -6,7 +6,6 @@ import io.annflight.runtime.StreamLimits;
 import io.annflight.runtime.StreamRuntime;
 import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
-import io.annflight.collection.StoreInfo;
 import io.annflight.sampling.EpochOrder;
 import io.annflight.sampling.EpochOrders;
 import io.annflight.schema.CollectionRequest;
@@ -155,34 +154,13 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     runtime.rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(), order.length());
     Location[] where = locations.get().toArray(new Location[0]);
     List<FlightEndpoint> eps = new ArrayList<>();
-    for (RowSelection.Range r : endpointRanges(plan, request, order)) {
+    for (RowSelection.Range r : endpoints.ranges(plan, request, order)) {
       // The caller's request, not the cached plan's: batch size and compression differ per call.
       byte[] ticket = TicketJson.write(new Ticket(request, r));
       eps.add(new FlightEndpoint(new org.apache.arrow.flight.Ticket(ticket), where));
     }
     return new FlightInfo(WireSchema.of(plan.outputSchema()), descriptor, eps, -1,
         order.length(), true, IpcOption.DEFAULT);
-  }
-
-  /**
-   * Endpoints over the epoch's positions: in collection order per store (large stores split);
-   * for any other order, equal parts when asked for, else pieces of rows_per_endpoint or the
-   * default cap.
-   */
-  private List<RowSelection.Range> endpointRanges(CollectionPlan plan,
-      CollectionRequest request, EpochOrder order) {
-    if (request.epoch().isCollectionOrder()) {
-      List<StoreInfo> stores = plan.stores();
-      long[] storeRows = new long[stores.size()];
-      for (int i = 0; i < storeRows.length; i++) {
-        storeRows[i] = stores.get(i).nObs();
-      }
-      return endpoints.plan(storeRows, request.rowsPerEndpoint());
-    }
-    if (request.epoch().parts() != null) {
-      return endpoints.equalParts(order.length(), request.epoch().parts().count());
-    }
-    return endpoints.plan(new long[] {order.length()}, request.rowsPerEndpoint());
   }
 
   @Override

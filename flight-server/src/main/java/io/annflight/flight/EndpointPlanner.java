@@ -1,6 +1,10 @@
 package io.annflight.flight;
 
 import io.annflight.schema.RequestException;
+import io.annflight.collection.CollectionPlan;
+import io.annflight.collection.StoreInfo;
+import io.annflight.sampling.EpochOrder;
+import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestLimits;
 import io.annflight.schema.RowSelection;
 import java.util.ArrayList;
@@ -32,6 +36,27 @@ public final class EndpointPlanner {
 
   public EndpointPlanner() {
     this(DEFAULT_MAX_ROWS_PER_ENDPOINT);
+  }
+
+  /**
+   * The endpoints of a request over its epoch's positions: in collection order per store
+   * (large stores split); for any other order, equal parts when asked for, else pieces of
+   * rows_per_endpoint or the default cap.
+   */
+  public List<RowSelection.Range> ranges(CollectionPlan plan, CollectionRequest request,
+      EpochOrder order) {
+    if (request.epoch().isCollectionOrder()) {
+      List<StoreInfo> stores = plan.stores();
+      long[] storeRows = new long[stores.size()];
+      for (int i = 0; i < storeRows.length; i++) {
+        storeRows[i] = stores.get(i).nObs();
+      }
+      return plan(storeRows, request.rowsPerEndpoint());
+    }
+    if (request.epoch().parts() != null) {
+      return equalParts(order.length(), request.epoch().parts().count());
+    }
+    return plan(new long[] {order.length()}, request.rowsPerEndpoint());
   }
 
   /**
