@@ -64,6 +64,28 @@ def test_one_epoch_through_two_workers(server, sampler):
         assert seen[:per_part] != sorted(seen[:per_part])
 
 
+def test_persistent_workers_serve_a_new_epoch_each_pass(server):
+    sampler = {"kind": "shuffle"}
+    ds = AnnflightDataset(server.uri, REQUEST, batch_size=16, sampler=sampler)
+    loader = DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="spawn",
+                        persistent_workers=True)
+    passes = []
+    for epoch in range(3):
+        ds.set_epoch(epoch)  # cannot reach the persistent workers' copies...
+        passes.append([r for b in loader for r in b["_row"].tolist()])
+    for seen in passes:
+        padded_epoch_covers_every_row(seen, 2)
+    # ...which advance by themselves: three different orders, each the one of its epoch.
+    assert passes[0] != passes[1] != passes[2] != passes[0]
+    for epoch, seen in enumerate(passes):
+        fresh = AnnflightDataset(server.uri, REQUEST, batch_size=16, sampler=sampler)
+        fresh.set_epoch(epoch)
+        again = [r for b in DataLoader(fresh, batch_size=None, num_workers=2,
+                                       multiprocessing_context="spawn")
+                 for r in b["_row"].tolist()]
+        assert sorted(again) == sorted(seen) and again == seen
+
+
 def test_epochs_differ_and_an_epoch_resumes_from_its_state(server):
     ds = AnnflightDataset(server.uri, REQUEST, batch_size=10, sampler={"kind": "shuffle"},
                           seed=4)

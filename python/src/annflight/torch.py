@@ -71,6 +71,10 @@ class AnnflightDataset(IterableDataset):
         self.epoch = 0
         self._resume = 0
         self._delivered = 0
+        # Passes of this copy in a DataLoader worker since the epoch was set: a persistent
+        # worker keeps its copy, which the main process's set_epoch never reaches.
+        self._passes = 0
+        self._serving = 0
         self._headers = [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
         self._connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
         base = {k: v for k, v in request.items() if k != "rows_per_endpoint"}
@@ -80,32 +84,47 @@ class AnnflightDataset(IterableDataset):
                         "rows_per_batch": batch_size * _BATCHES_PER_MESSAGE}
 
     def set_epoch(self, epoch: int):
-        self.epoch = epoch
+        """The epoch the next pass serves. With ``persistent_workers`` the workers keep their
+        own copies, which this call cannot reach: each of them serves the epoch it was
+        created with, then advances by one per pass, so the usual
+        ``for e in ...: set_epoch(e); for batch in loader`` loop gets epoch e either way."""
+        self.epoch = self._serving = epoch
         self._resume = 0
+        self._passes = 0
 
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "seed": self.seed, "rows": self._delivered}
+        return {"epoch": self._serving, "seed": self.seed, "rows": self._delivered}
 
     def load_state_dict(self, state: dict):
         self.epoch, self.seed = state["epoch"], state["seed"]
+        self._serving = self.epoch
         self._resume = state["rows"]
+        self._passes = 0
 
-    def epoch_request(self, parts: int) -> dict:
-        """The request for this epoch cut into ``parts`` equal parts."""
+    def epoch_request(self, parts: int, epoch: Optional[int] = None) -> dict:
+        """The request for ``epoch`` (default: the set one) cut into ``parts`` equal parts."""
         r = dict(self.request)
         if "sampler" in r:
-            r["sampler"] = {"seed": self.seed, "epoch": self.epoch, **r["sampler"]}
+            epoch = self.epoch if epoch is None else epoch
+            r["sampler"] = {"seed": self.seed, "epoch": epoch, **r["sampler"]}
         r["equal_parts"] = {"count": parts, "remainder": "drop" if self.drop_last else "pad"}
         return r
 
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
-        if get_worker_info() is not None:
-            # The DataLoader hands each tensor to the main process through a file descriptor
-            # served by a thread of this worker; with the default 5 ms GIL switch interval
-            # that thread waits behind this loop for every tensor of every batch.
+        # In a DataLoader worker, each batch is built in one block of shared memory.
+        shared = get_worker_info() is not None
+        if shared:
+            # The DataLoader hands the block to the main process as a file descriptor served
+            # by a thread of this worker; with the default 5 ms GIL switch interval that
+            # thread waits behind this loop for every batch.
             sys.setswitchinterval(_WORKER_SWITCH_INTERVAL_S)
+        epoch = self.epoch
+        if shared:
+            epoch += self._passes
+            self._passes += 1
+        self._serving = epoch
         shard, n_shards = shard_of_this_process()
-        request = self.epoch_request(n_shards)
+        request = self.epoch_request(n_shards, epoch)
         options = fl.FlightCallOptions(headers=self._headers, read_options=_READ_OPTIONS)
         with _server_errors(), fl.connect(self.uri, **self._connect_args) as client:
             info = client.get_flight_info(
@@ -124,12 +143,12 @@ class AnnflightDataset(IterableDataset):
                 whole = n - n % self.batch_size
                 for s in range(0, whole, self.batch_size):
                     self._delivered += self.batch_size
-                    yield _tensors(batch.slice(s, self.batch_size))
+                    yield _tensors(batch.slice(s, self.batch_size), shared)
                 if whole < n:
                     pending = batch.slice(whole)
             if pending is not None and not self.drop_last:
                 self._delivered += pending.num_rows
-                yield _tensors(pending)
+                yield _tensors(pending, shared)
 
 
 def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
@@ -137,41 +156,79 @@ def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
 
 
 def _matrix(name: str, column: pa.FixedSizeListArray) -> np.ndarray:
-    """A fixed-size-list column as a 2-D array. Rows of stores that lack the element (null
-    rows) are NaN; integer matrices cannot hold that."""
+    """A fixed-size-list column as a 2-D array, a read-only view of the Arrow buffer unless
+    some rows are null (rows of stores that lack the element): then a copy with those rows NaN
+    (integer matrices cannot hold that)."""
+    if not column.null_count:
+        width = column.type.list_size
+        values = column.values.slice(column.offset * width, len(column) * width)
+        return values.to_numpy(zero_copy_only=False).reshape(len(column), width)
     x, valid = fixed_size_list_matrix(column)
-    if valid is not None:
-        if not np.issubdtype(x.dtype, np.floating):
-            raise ValueError(f"column {name!r} has rows from stores without it, which an"
-                             f" integer tensor cannot mark; request a float dtype")
-        x[~valid] = np.nan
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"column {name!r} has rows from stores without it, which an"
+                         f" integer tensor cannot mark; request a float dtype")
+    x[~valid] = np.nan
     return x
 
 
-def _tensors(batch: pa.RecordBatch) -> Dict[str, torch.Tensor]:
-    out = {}
+def _arrays(batch: pa.RecordBatch) -> list:
+    """(name, kind, parts) per column: the numpy arrays (often read-only views of the Arrow
+    buffers) its tensor is made of."""
+    parts = []
     for field, column in zip(batch.schema, batch.columns):
         name = field.name
         if pa.types.is_fixed_size_list(column.type):
-            out[name] = torch.from_numpy(_matrix(name, column))
+            parts.append((name, "dense", (_matrix(name, column),)))
         elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
             indptr, indices, values = csr_parts(column)
-            out[name] = torch.sparse_csr_tensor(
-                torch.from_numpy(indptr.astype(np.int64)),
-                torch.from_numpy(indices.astype(np.int64)),
-                torch.from_numpy(np.array(values)),
-                size=(len(column), n_cols(field, column)), check_invariants=False)
+            parts.append((name, "csr", (indptr.astype(np.int64), indices.astype(np.int64),
+                                        values, len(column), n_cols(field, column))))
         elif pa.types.is_dictionary(column.type):
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-            out[name] = torch.from_numpy(codes.astype(np.int64))
+            parts.append((name, "dense", (codes.astype(np.int64),)))
         elif pa.types.is_integer(column.type):
-            out[name] = torch.from_numpy(column.to_numpy(zero_copy_only=False).astype(np.int64))
+            parts.append((name, "dense", (column.to_numpy(zero_copy_only=False)
+                                          .astype(np.int64),)))
         elif pa.types.is_floating(column.type) or pa.types.is_boolean(column.type):
-            out[name] = torch.from_numpy(np.array(column.to_numpy(zero_copy_only=False)))
+            parts.append((name, "dense", (column.to_numpy(zero_copy_only=False),)))
         else:
             raise TypeError(f"column {name!r} of type {column.type} has no tensor form here;"
                             " request it encoded (encode_labels) or leave it out")
+    return parts
+
+
+def _tensors(batch: pa.RecordBatch, shared: bool = False) -> Dict[str, torch.Tensor]:
+    """The minibatch's tensors, all views of one new block of memory, filled by one copy of
+    each array. ``shared``: the block is shared memory, as in a DataLoader worker, which then
+    hands the batch to the main process as one block (one file descriptor) without a second
+    copy; tensors of their own would each be copied into shared memory and handed over apart,
+    which costs more than the copy (torch_bench.py)."""
+    parts = _arrays(batch)
+    arrays = [a for _, _, p in parts for a in p if isinstance(a, np.ndarray)]
+    offsets, total = [], 0
+    for a in arrays:
+        offsets.append(total)
+        total += -(-a.nbytes // 8) * 8  # 8-byte aligned for every dtype
+    block = torch.empty(max(total, 1), dtype=torch.uint8)
+    if shared:
+        block.share_memory_()
+    views = {}
+    for a, off in zip(arrays, offsets):
+        t = block[off:off + a.nbytes].view(torch.from_numpy(np.empty(0, a.dtype)).dtype)
+        t = t.view(a.shape) if a.ndim > 1 else t
+        np.copyto(t.numpy(), a)
+        views[id(a)] = t
+    out = {}
+    for name, kind, p in parts:
+        if kind == "csr":
+            indptr, indices, values, rows, cols = p
+            out[name] = torch.sparse_csr_tensor(views[id(indptr)], views[id(indices)],
+                                                views[id(values)], size=(rows, cols),
+                                                check_invariants=False)
+        else:
+            out[name] = views[id(p[0])]
     return out
+
 
 
 def shard_of_this_process():
