@@ -45,6 +45,12 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Port to listen on; 0 picks a free one (default: ${DEFAULT-VALUE}).")
   int port;
 
+  @Option(names = "--locations", paramLabel = "URI,URI,...", split = ",",
+      description = "The replicas that serve the same files and configuration, this server"
+          + " among them (grpc+tcp://host:port): endpoints are spread over them, each listing"
+          + " the others as alternates. Overrides the config file's locations.")
+  List<String> locations;
+
   @Option(names = "--advertise", paramLabel = "HOST",
       description = "Host name put in endpoint locations (default: --host, or 127.0.0.1 when "
           + "listening on all addresses).")
@@ -134,7 +140,8 @@ public final class ServeCommand implements Callable<Integer> {
     warnIfExposed(security);
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
-            metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores))) {
+            metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores,
+            replicas(setup)))) {
       logCollections(server, setup.resolver().registry());
       server.serving();
       if (server.metricsPort() >= 0) {
@@ -183,15 +190,32 @@ public final class ServeCommand implements Callable<Integer> {
     }
   }
 
-  private record Setup(RequestResolver resolver) {}
+  /** The replicas' locations: --locations, else the config file's, else none. */
+  private List<org.apache.arrow.flight.Location> replicas(Setup setup) {
+    List<String> uris = locations != null ? locations : setup.locations();
+    List<org.apache.arrow.flight.Location> out = new ArrayList<>();
+    for (String uri : uris) {
+      try {
+        out.add(new org.apache.arrow.flight.Location(uri.trim()));
+      } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+        throw new ConfigException("replica location \"" + uri + "\" is not a URI like"
+            + " grpc+tcp://host:port: " + e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private record Setup(RequestResolver resolver, List<String> locations) {}
 
   private Setup setup() {
     Path root = dataRoot;
     List<ConfiguredCollection> collections = new ArrayList<>();
+    List<String> replicas = List.of();
     if (config != null) {
       ServerConfig c = ServerConfig.load(config, dataRoot);
       root = c.dataRoot();
       collections.addAll(c.collections());
+      replicas = c.locations();
     }
     if (!paths.isEmpty()) {
       Path cwd = Path.of("").toAbsolutePath();
@@ -201,14 +225,14 @@ public final class ServeCommand implements Callable<Integer> {
       collections.add(ServerConfig.collection(Path.of("command line"), name, options, cwd));
     }
     return new Setup(new RequestResolver(new CollectionRegistry(collections),
-        root == null ? null : DataRoot.of(root)));
+        root == null ? null : DataRoot.of(root)), replicas);
   }
 
   private Setup demoSetup() {
     Path dir = DemoCollection.extract(AnnflightCommand.version());
     ServerConfig c = ServerConfig.load(dir.resolve(DemoCollection.CONFIG), dir);
     return new Setup(new RequestResolver(new CollectionRegistry(c.collections()),
-        DataRoot.of(dir)));
+        DataRoot.of(dir)), List.of());
   }
 
   /** Plans each collection once at startup: errors show now, and the log says what is served. */

@@ -34,11 +34,14 @@ import java.util.Set;
  *
  * @param dataRoot null when the file sets none
  */
-public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections) {
-  private static final Set<String> TOP_KEYS = Set.of("data_root", "collections");
+public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections,
+    List<String> locations) {
+  private static final Set<String> TOP_KEYS = Set.of("data_root", "collections", "locations");
 
+  /** @param locations the replicas' URIs ({@code locations:}), empty when not given */
   public ServerConfig {
     collections = List.copyOf(collections);
+    locations = List.copyOf(locations);
   }
 
   /**
@@ -57,14 +60,14 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
       ObjectNode options = ((ObjectNode) root).deepCopy();
       String name = options.remove("name").asText();
       return new ServerConfig(dataRootOverride,
-          List.of(collection(file, name, options, base)));
+          List.of(collection(file, name, options, base)), List.of());
     }
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!TOP_KEYS.contains(key)) {
         throw new ConfigException(file + ": unknown key \"" + key + "\"; expected "
-            + "\"data_root\" and \"collections\" (or \"name\" and request keys for one "
-            + "collection)");
+            + "\"data_root\", \"collections\" and \"locations\" (or \"name\" and request keys"
+            + " for one collection)");
       }
     }
     Path dataRoot = dataRootOverride;
@@ -83,7 +86,16 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
         out.add(collection(file, e.getKey(), e.getValue(), base));
       }
     }
-    return new ServerConfig(dataRoot, out);
+    List<String> locations = new ArrayList<>();
+    JsonNode locs = root.get("locations");
+    if (locs != null && !locs.isNull()) {
+      if (!locs.isArray()) {
+        throw new ConfigException(file + ": \"locations\" must be a list of URIs of the"
+            + " replicas (grpc+tcp://host:port)");
+      }
+      locs.forEach(l -> locations.add(l.asText()));
+    }
+    return new ServerConfig(dataRoot, out, locations);
   }
 
   /**

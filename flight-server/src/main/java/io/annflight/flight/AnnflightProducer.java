@@ -152,12 +152,14 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     EpochOrder order = epochOrders.of(plan, request.epoch());
     // Refused here already, not only when the first stream starts.
     runtime.rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(), order.length());
-    Location[] where = locations.get().toArray(new Location[0]);
+    String configuration = resolver.configuration(request);
+    List<RowSelection.Range> ranges = endpoints.ranges(plan, request, order);
+    List<Location[]> where = ReplicaAssignment.assign(ranges, locations.get());
     List<FlightEndpoint> eps = new ArrayList<>();
-    for (RowSelection.Range r : endpoints.ranges(plan, request, order)) {
+    for (int i = 0; i < ranges.size(); i++) {
       // The caller's request, not the cached plan's: batch size and compression differ per call.
-      byte[] ticket = TicketJson.write(new Ticket(request, r));
-      eps.add(new FlightEndpoint(new org.apache.arrow.flight.Ticket(ticket), where));
+      byte[] ticket = TicketJson.write(new Ticket(request, ranges.get(i), configuration));
+      eps.add(new FlightEndpoint(new org.apache.arrow.flight.Ticket(ticket), where.get(i)));
     }
     return new FlightInfo(WireSchema.of(plan.outputSchema()), descriptor, eps, -1,
         order.length(), true, IpcOption.DEFAULT);
@@ -172,6 +174,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     try {
       permit = runtime.admit(context.peerIdentity());
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
+      resolver.checkConfiguration(t);
       // A ticket is a request in the caller's hands: checked like any other.
       lease = lease(grants(context), t.request());
       CollectionPlan plan = lease.plan();

@@ -29,6 +29,8 @@ import org.apache.arrow.util.AutoCloseables;
  * gRPC server, closed together.
  */
 public final class AnnflightServer implements AutoCloseable {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(AnnflightServer.class);
   private final BufferAllocator allocator;
   private final StoreCatalog catalog;
   private final StreamRuntime runtime;
@@ -39,7 +41,9 @@ public final class AnnflightServer implements AutoCloseable {
   private final boolean ownsAllocator;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
+  /** Where endpoints are served: the replicas, or this server alone. */
   private volatile List<Location> advertised = List.of();
+  private volatile Location self;
   /** grpc.health.v1.Health on the Flight port: NOT_SERVING until {@link #serving()}. */
   private final HealthStatusManager health = new HealthStatusManager();
   /** The name clients probe: the Flight service's; "" is the whole server. */
@@ -55,14 +59,26 @@ public final class AnnflightServer implements AutoCloseable {
    * @param metricsPort where {@code /metrics} is served (0 picks a port); null for none
    * @param maxOpenStores the most stores kept open, least recently used closed first (0: all)
    */
+  /**
+   * @param replicas the servers that serve the same files and configuration, this one among
+   *     them: endpoints are spread over them (empty: every endpoint here)
+   */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
-      Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores) {
+      Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
+      List<Location> replicas) {
     public Options {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
       }
       java.util.Objects.requireNonNull(security, "security");
       java.util.Objects.requireNonNull(limits, "limits");
+      replicas = List.copyOf(replicas);
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+        Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, metricsPort, limits,
+          maxOpenStores, List.of());
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint) {
@@ -169,7 +185,13 @@ public final class AnnflightServer implements AutoCloseable {
     }
     String host = options.advertiseHost() != null ? options.advertiseHost()
         : isWildcard(options.host()) ? "127.0.0.1" : options.host();
-    s.advertised = List.of(options.security().location(host, s.server.getPort()));
+    Location self = options.security().location(host, s.server.getPort());
+    s.self = self;
+    s.advertised = options.replicas().isEmpty() ? List.of(self) : options.replicas();
+    if (!options.replicas().isEmpty() && !options.replicas().contains(self)) {
+      LOG.warn("--locations does not list this server ({}): its endpoints all go to the"
+          + " others", self.getUri());
+    }
     return s;
   }
 
@@ -183,7 +205,7 @@ public final class AnnflightServer implements AutoCloseable {
 
   /** Where clients reach this server. */
   public Location location() {
-    return advertised.get(0);
+    return self;
   }
 
   public AnnflightProducer producer() {

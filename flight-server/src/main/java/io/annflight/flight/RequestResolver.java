@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestJson;
+import io.annflight.schema.Ticket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -40,6 +41,36 @@ public final class RequestResolver {
           + path.size() + " path elements " + path);
     }
     return registry.request(path.get(0));
+  }
+
+  /**
+   * The fingerprint a ticket of this request carries: its configured collection's, or null
+   * for a request of store paths.
+   */
+  public String configuration(CollectionRequest request) {
+    return request.collection() == null ? null
+        : registry.get(request.collection()).fingerprint();
+  }
+
+  /**
+   * Refuses a ticket issued by a server whose configuration of the collection differs from
+   * this one's: its rows would be other rows here. Hand-made tickets carry none and pass.
+   *
+   * @throws RequestException naming the collection
+   */
+  public void checkConfiguration(Ticket ticket) {
+    String issued = ticket.configuration();
+    String here = configuration(ticket.request());
+    if (issued != null && !issued.equals(here)) {
+      throw new RequestException("this ticket of collection \"" + ticket.request().collection()
+          + "\" was issued by a server configured differently (configuration " + abbrev(issued)
+          + ", here " + abbrev(here) + "): replicas must load the same configuration of the"
+          + " collection (paths and options); ask this server's GetFlightInfo for new tickets");
+    }
+  }
+
+  private static String abbrev(String fingerprint) {
+    return fingerprint.length() > 12 ? fingerprint.substring(0, 12) : fingerprint;
   }
 
   /** Parses request JSON; {@code extraKeys} are keys the caller handles (e.g. {@code args}). */

@@ -14,7 +14,8 @@ import java.util.function.Function;
 
 /**
  * Ticket bytes: UTF-8 JSON {@code {"request": {...}, "start": s, "stop": e}} or
- * {@code {"request": {...}, "indices": [...]}}. Tickets carry the whole normalised request so any
+ * {@code {"request": {...}, "indices": [...]}}, and for a configured collection
+ * {@code "configuration": "<fingerprint>"}. Tickets carry the whole normalised request so any
  * server over the same files can serve them.
  */
 public final class TicketJson {
@@ -24,6 +25,9 @@ public final class TicketJson {
   public static byte[] write(Ticket t) {
     ObjectNode o = RequestJson.MAPPER.createObjectNode();
     o.set("request", RequestJson.toJson(t.request()));
+    if (t.configuration() != null) {
+      o.put("configuration", t.configuration());
+    }
     if (t.rows() instanceof RowSelection.Range r) {
       o.put("start", r.start());
       o.put("stop", r.stop());
@@ -51,6 +55,7 @@ public final class TicketJson {
     Long start = null;
     Long stop = null;
     long[] indices = null;
+    String configuration = null;
     try (JsonParser p = RequestJson.MAPPER.getFactory().createParser(bytes)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new RequestException("ticket must be a JSON object");
@@ -63,8 +68,9 @@ public final class TicketJson {
           case "start" -> start = integer(p, "start");
           case "stop" -> stop = integer(p, "stop");
           case "indices" -> indices = indices(p);
+          case "configuration" -> configuration = fingerprint(p);
           default -> throw new RequestException("unknown ticket key \"" + k
-              + "\"; a ticket has request and start/stop or indices");
+              + "\"; a ticket has request, start/stop or indices, and configuration");
         }
       }
       if (p.nextToken() != null) {
@@ -87,8 +93,12 @@ public final class TicketJson {
           + "\" must be an integer, got null");
     }
     CollectionRequest request = RequestJson.parse(req, collections, Set.of());
+    if (configuration != null && request.collection() == null) {
+      throw new RequestException("ticket \"configuration\" belongs to tickets of configured"
+          + " collections; this one names store paths");
+    }
     return new Ticket(request, range ? new RowSelection.Range(start, stop)
-        : new RowSelection.Indices(indices));
+        : new RowSelection.Indices(indices), configuration);
   }
 
   /** The request object under the parser, measured before it is parsed into a tree. */
@@ -123,6 +133,13 @@ public final class TicketJson {
       n++;
     }
     return Arrays.copyOf(out, n);
+  }
+
+  private static String fingerprint(JsonParser p) throws IOException {
+    if (p.currentToken() != JsonToken.VALUE_STRING || p.getTextLength() > 128) {
+      throw new RequestException("ticket \"configuration\" must be a fingerprint string");
+    }
+    return p.getText();
   }
 
   public static String toText(Ticket t) {
