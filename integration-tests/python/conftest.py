@@ -70,7 +70,8 @@ def start_jar(args: List[str]):
     test when the server does not start within STARTUP_TIMEOUT_S."""
     if not JAR.is_file():
         pytest.fail(f"server jar {JAR} not found: build it with `mvn -B -q package -DskipTests`")
-    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1", "--port", "0"] + list(args)
+    port = [] if "--port" in args else ["--port", "0"]  # a free one unless asked for one
+    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + list(args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log: List[str] = []
     found = {}

@@ -1,6 +1,7 @@
 """The annflight client: requests are plain dicts with the server's keys (see the server's
 README); answers are pyarrow tables, readers, numpy arrays and Python values."""
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Union
@@ -9,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
-from .errors import AnnflightError, translate
+from .errors import AnnflightError, Unavailable, _server_message, translate
 
 # Aligned buffers: numpy, torch and DuckDB views of large batches without realignment copies.
 _READ_OPTIONS = pa.ipc.IpcReadOptions(ensure_alignment=pa.ipc.Alignment.DataTypeSpecific)
@@ -22,6 +23,53 @@ def _server_errors():
         yield
     except (pa.ArrowException, fl.FlightError, KeyError) as e:
         raise translate(e) from e
+
+
+_LOG = logging.getLogger("annflight")
+# What makes a reader try an endpoint's next location: the server unreachable or gone mid-read.
+_FAILOVER = (fl.FlightUnavailableError, fl.FlightTimedOutError, pa.ArrowIOError)
+
+
+def endpoint_locations(endpoint: fl.FlightEndpoint, default: str) -> List[str]:
+    """The URIs to try for an endpoint, in order: its locations (the replica assigned first,
+    then the alternates), or ``default`` (the server that answered) when it lists none."""
+    return [l.uri.decode() for l in endpoint.locations] or [default]
+
+
+def endpoint_batches(locations: List[str], ticket: dict, options: fl.FlightCallOptions,
+                     connect_args: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
+    """A ticket's record batches, read from the first of ``locations`` that serves it: when a
+    location is unreachable or fails mid-stream, the next one continues after the rows
+    already yielded (tickets name rows, so any replica serves any part of one).
+
+    Raises :class:`Unavailable` listing every location's failure when none could finish."""
+    connect_args = connect_args or {}
+    delivered, failures = 0, []
+    for uri in locations:
+        resumed = _resumed(ticket, delivered)
+        try:
+            with fl.connect(uri, **connect_args) as client:
+                reader = client.do_get(fl.Ticket(json.dumps(resumed).encode()), options)
+                for chunk in reader:
+                    delivered += chunk.data.num_rows
+                    yield chunk.data
+            return
+        except _FAILOVER as e:
+            failures.append(f"{uri}: {_server_message(e)}")
+            _LOG.warning("annflight: %s failed after %d rows of the endpoint (%s); trying the"
+                         " next location", uri, delivered, _server_message(e))
+        except (pa.ArrowException, fl.FlightError) as e:
+            raise translate(e) from e
+    raise Unavailable("no location could serve the endpoint: " + "; ".join(failures))
+
+
+def _resumed(ticket: dict, delivered: int) -> dict:
+    """The ticket for its rows after the first ``delivered``."""
+    if not delivered:
+        return ticket
+    if "indices" in ticket:
+        return {**ticket, "indices": ticket["indices"][delivered:]}
+    return {**ticket, "start": ticket["start"] + delivered}
 
 
 def sign_in(uri: str, user: str, password: str, *,
@@ -109,7 +157,7 @@ class Client:
         bar = _progress(info.total_records, progress)
         try:
             tables = []
-            for table in self._fetch(info.endpoints, bar):
+            for table in self._fetch(info.endpoints, bar, info.schema):
                 tables.append(table)
             if not tables:
                 return info.schema.empty_table()
@@ -124,7 +172,7 @@ class Client:
         info = self.info(request)
 
         def generate() -> Iterator[pa.RecordBatch]:
-            for table in self._fetch(info.endpoints, None):
+            for table in self._fetch(info.endpoints, None, info.schema):
                 yield from table.to_batches()
 
         return pa.RecordBatchReader.from_batches(info.schema, generate())
@@ -152,14 +200,15 @@ class Client:
         with _server_errors():
             return self._flight.do_get(ticket, self._options).read_all()
 
-    def _fetch(self, endpoints, bar) -> Iterator[pa.Table]:
-        """Each endpoint's table, in order, ``parallel`` fetched at a time."""
+    def _fetch(self, endpoints, bar, schema) -> Iterator[pa.Table]:
+        """Each endpoint's table, in order, ``parallel`` fetched at a time, each from its
+        replica or, when that fails, from the next of its locations."""
 
         def one(endpoint):
-            with _server_errors():
-                location = endpoint.locations[0].uri.decode() if endpoint.locations else self.uri
-                with fl.connect(location, **self._connect_args) as c:
-                    return c.do_get(endpoint.ticket, self._options).read_all()
+            ticket = json.loads(endpoint.ticket.ticket)
+            batches = endpoint_batches(endpoint_locations(endpoint, self.uri), ticket,
+                                       self._options, self._connect_args)
+            return pa.Table.from_batches(list(batches), schema=schema)
 
         with ThreadPoolExecutor(self._parallel) as pool:
             futures = [pool.submit(one, e) for e in endpoints[:self._parallel]]

@@ -29,7 +29,7 @@ import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
 from .arrow import csr_parts, fixed_size_list_matrix, n_cols
-from .client import _READ_OPTIONS, _server_errors
+from .client import _READ_OPTIONS, _server_errors, endpoint_batches, endpoint_locations
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
 _BATCHES_PER_MESSAGE = 16
@@ -129,26 +129,28 @@ class AnnflightDataset(IterableDataset):
         with _server_errors(), fl.connect(self.uri, **self._connect_args) as client:
             info = client.get_flight_info(
                 fl.FlightDescriptor.for_command(json.dumps(request)), options)
-            part = json.loads(info.endpoints[shard].ticket.ticket)
-            start = part["start"] + self._resume
-            ticket = {"request": part["request"], "start": start, "stop": part["stop"]}
-            self._delivered = self._resume
-            self._resume = 0
-            reader = client.do_get(fl.Ticket(json.dumps(ticket).encode()), options)
+        endpoint = info.endpoints[shard]
+        part = json.loads(endpoint.ticket.ticket)
+        ticket = {**part, "start": part["start"] + self._resume}
+        self._delivered = self._resume
+        self._resume = 0
+        # This part's replica first, its alternates after it should it fail.
+        reader = endpoint_batches(endpoint_locations(endpoint, self.uri), ticket, options,
+                                  self._connect_args)
+        pending = None
+        for data in reader:
+            batch = data if pending is None else _concat(pending, data)
             pending = None
-            for chunk in reader:
-                batch = chunk.data if pending is None else _concat(pending, chunk.data)
-                pending = None
-                n = batch.num_rows
-                whole = n - n % self.batch_size
-                for s in range(0, whole, self.batch_size):
-                    self._delivered += self.batch_size
-                    yield _tensors(batch.slice(s, self.batch_size), shared)
-                if whole < n:
-                    pending = batch.slice(whole)
-            if pending is not None and not self.drop_last:
-                self._delivered += pending.num_rows
-                yield _tensors(pending, shared)
+            n = batch.num_rows
+            whole = n - n % self.batch_size
+            for s in range(0, whole, self.batch_size):
+                self._delivered += self.batch_size
+                yield _tensors(batch.slice(s, self.batch_size), shared)
+            if whole < n:
+                pending = batch.slice(whole)
+        if pending is not None and not self.drop_last:
+            self._delivered += pending.num_rows
+            yield _tensors(pending, shared)
 
 
 def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
