@@ -130,3 +130,46 @@ def test_every_location_down_is_unavailable_naming_each(tmp_path):
         list(endpoint_batches(dead, {"request": {"collection": "x"}, "start": 0, "stop": 1},
                               fl.FlightCallOptions()))
     assert all(uri in str(e.value) for uri in dead)
+
+
+def rows_sent(metrics_uri):
+    import urllib.request
+    text = urllib.request.urlopen(metrics_uri, timeout=30).read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("annflight_rows_sent_total{"))
+
+
+def test_torchrun_ddp_over_two_replicas_covers_each_epoch_once_with_equal_batches(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    ports, metrics = free_ports(2), free_ports(2)
+    uris = [f"grpc+tcp://127.0.0.1:{p}" for p in ports]
+    procs = []
+    try:
+        for i, (port, mport) in enumerate(zip(ports, metrics)):
+            root = tmp_path / f"replica{i}"
+            root.mkdir()
+            shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
+            (root / "config.json").write_text(json.dumps({
+                "collections": {"pbmc": {"paths": ["dense.h5ad"]}}, "locations": uris}))
+            procs.append(start_jar(["--config", str(root / "config.json"), "--port", str(port),
+                                    "--metrics-port", str(mport)])[0])
+        script = Path(__file__).parent / "scripts" / "ddp_train.py"
+        run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                              "--nproc_per_node", "2", str(script), uris[0], str(tmp_path)],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+        for epoch in range(2):
+            batches = [ranks[r][epoch] for r in range(2)]
+            assert len(batches[0]) == len(batches[1]), "equal batch counts: no rank waits"
+            rows = [r for b in batches[0] + batches[1] for r in b]
+            assert sorted(set(rows)) == list(range(60)) and len(rows) == 60  # once each
+        assert ranks[0][0] != ranks[0][1], "a new order each epoch"
+        # Both replicas served rows: each rank's two workers read from different replicas.
+        sent = [rows_sent(f"http://127.0.0.1:{m}/metrics") for m in metrics]
+        assert all(s > 0 for s in sent) and sum(sent) >= 2 * 60
+    finally:
+        for p in procs:
+            stop_jar(p)

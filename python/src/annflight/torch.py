@@ -75,6 +75,9 @@ class AnnflightDataset(IterableDataset):
         # worker keeps its copy, which the main process's set_epoch never reaches.
         self._passes = 0
         self._serving = 0
+        # (rank, world) of the process that sent this copy to a DataLoader worker: a spawned
+        # worker has no process group of its own.
+        self._dist = None
         self._headers = [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
         self._connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
         base = {k: v for k, v in request.items() if k != "rows_per_endpoint"}
@@ -82,6 +85,12 @@ class AnnflightDataset(IterableDataset):
             base["sampler"] = sampler
         self.request = {**base, "return_index": True, "compression": compression,
                         "rows_per_batch": batch_size * _BATCHES_PER_MESSAGE}
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if dist.is_available() and dist.is_initialized():
+            state["_dist"] = (dist.get_rank(), dist.get_world_size())
+        return state
 
     def set_epoch(self, epoch: int):
         """The epoch the next pass serves. With ``persistent_workers`` the workers keep their
@@ -123,7 +132,7 @@ class AnnflightDataset(IterableDataset):
             epoch += self._passes
             self._passes += 1
         self._serving = epoch
-        shard, n_shards = shard_of_this_process()
+        shard, n_shards = shard_of_this_process(self._dist)
         request = self.epoch_request(n_shards, epoch)
         options = fl.FlightCallOptions(headers=self._headers, read_options=_READ_OPTIONS)
         with _server_errors(), fl.connect(self.uri, **self._connect_args) as client:
@@ -233,11 +242,14 @@ def _tensors(batch: pa.RecordBatch, shared: bool = False) -> Dict[str, torch.Ten
 
 
 
-def shard_of_this_process():
-    """(this process's part, number of parts) over distributed ranks x DataLoader workers."""
-    rank, world = 0, 1
+def shard_of_this_process(ranks=None):
+    """(this process's part, number of parts) over distributed ranks x DataLoader workers;
+    ``ranks`` is (rank, world) where this process has no process group (a spawned worker).
+    A rank's workers take parts ``world`` apart (worker-major), so where endpoints are spread
+    over replicas in contiguous runs, each rank's workers read from different replicas."""
+    rank, world = ranks if ranks is not None else (0, 1)
     if dist.is_available() and dist.is_initialized():
         rank, world = dist.get_rank(), dist.get_world_size()
     worker = get_worker_info()
     worker_id, n_workers = (worker.id, worker.num_workers) if worker is not None else (0, 1)
-    return rank * n_workers + worker_id, world * n_workers
+    return worker_id * world + rank, world * n_workers
