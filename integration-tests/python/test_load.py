@@ -50,6 +50,16 @@ def limited(tmp_path_factory):
         stop_jar(proc)
 
 
+def run_at_once(client, timeout_s):
+    """CLIENTS threads running `client` at once, each joined within the bound."""
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout_s)
+    assert not any(t.is_alive() for t in threads)
+
+
 def status(client):
     return json.loads(next(iter(client.do_action(fl.Action("server_status", b"")))).body
                       .to_pybytes())
@@ -93,12 +103,7 @@ def test_clients_over_the_stream_limit_are_refused_naming_it_and_all_are_served_
         finally:
             c.close()
 
-    threads = [threading.Thread(target=refused_client) for _ in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(DEADLINE_S)
-    assert not any(t.is_alive() for t in threads)
+    run_at_once(refused_client, DEADLINE_S)
     assert other == []
     assert len(refusals) == CLIENTS
     assert all("resource exhausted" in r and "limit of 8 streams" in r for r in refusals)
@@ -139,12 +144,7 @@ def test_clients_over_the_stream_limit_are_refused_naming_it_and_all_are_served_
         finally:
             c.close()
 
-    threads = [threading.Thread(target=patient_client) for _ in range(CLIENTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(DEADLINE_S + 30)
-    assert not any(t.is_alive() for t in threads)
+    run_at_once(patient_client, DEADLINE_S + 30)
     assert failed == []
     assert served == [small.n_obs] * CLIENTS
     after = status(admin)
