@@ -92,7 +92,7 @@ def free_port() -> int:
 class Server:
     """The annflight jar serving one collection per layout, as configured collections."""
 
-    def __init__(self, jar: Path, collections: dict, xmx: str, java_opts):
+    def __init__(self, jar: Path, collections: dict, xmx: str, java_opts, serve_args=()):
         self.port = free_port()
         self.config = Path(tempfile.mkstemp(prefix="annflight-bench-", suffix=".json")[1])
         self.config.write_text(json.dumps({"collections": {
@@ -101,7 +101,7 @@ class Server:
             for name, paths in collections.items()}}))
         cmd = ["java"] + ([f"-Xmx{xmx}"] if xmx else []) + list(java_opts) + [
             "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(jar), "serve",
-            "--port", str(self.port), "--config", str(self.config)]
+            "--port", str(self.port), "--config", str(self.config)] + list(serve_args)
         self.log = open(tempfile.mkstemp(prefix="annflight-bench-server-", suffix=".log")[1], "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         self.location = f"grpc+tcp://127.0.0.1:{self.port}"
@@ -120,6 +120,21 @@ class Server:
                     self.stop()
                     sys.exit(f"server did not start; log: {self.log.name}")
                 time.sleep(0.3)
+        self._await_serving(deadline)
+
+    def _await_serving(self, deadline):
+        """Health SERVING: the collections are open (and the server warm, with
+        --warmup-seconds). Polled through grpcio, a bounded wait."""
+        import grpc
+        with grpc.insecure_channel(f"127.0.0.1:{self.port}") as channel:
+            check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                                        request_serializer=lambda b: b,
+                                        response_deserializer=lambda b: b)
+            while check(b"", timeout=30) != b"\x08\x01":  # status: SERVING
+                if time.time() > deadline:
+                    self.stop()
+                    sys.exit(f"server never said SERVING; log: {self.log.name}")
+                time.sleep(0.2)
 
     def _status(self, key: str) -> int:
         for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():

@@ -52,3 +52,32 @@ def test_health_then_sigterm_lets_the_running_stream_finish_and_exits_0(tmp_path
         assert any("draining" in line for line in log)
     finally:
         stop_jar(proc)
+
+
+def test_warm_up_streams_into_nowhere_before_serving_and_counts_no_rows(tmp_path):
+    import urllib.request
+    from test_replicas import free_ports
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
+    (tmp_path / "config.json").write_text(json.dumps({"collections": {
+        "pbmc": {"paths": ["root/dense.h5ad"], "obs_keys": ["cell_type"]}}}))
+    metrics = free_ports(1)[0]
+    proc, uri, log = start_jar(["--config", str(tmp_path / "config.json"),
+                                "--warmup-seconds", "2", "--metrics-port", str(metrics)])
+    try:
+        addr = uri.split("://", 1)[1]
+        # start_jar returns at "listening", which is logged once warm and SERVING.
+        assert health(addr) == SERVING
+        assert any("warming up for 2 s" in line for line in log)
+        assert any("warm after" in line for line in log)
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        assert b"annflight_rows_sent_total{" not in text  # the warm-up's rows are not counted
+        with fl.connect(uri) as client:
+            table = client.do_get(client.get_flight_info(fl.FlightDescriptor.for_path("pbmc"))
+                                  .endpoints[0].ticket).read_all()
+        assert table.num_rows == 60
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        assert b'annflight_rows_sent_total{collection="pbmc"} 60.0' in text
+    finally:
+        stop_jar(proc)

@@ -92,6 +92,15 @@ public final class ServeCommand implements Callable<Integer> {
           + " read; re-read when it changes. See README, Running it for others.")
   Path authTokens;
 
+  /** Rows of one warm-up stream: enough batches for the JIT, short enough to vary. */
+  private static final long WARMUP_ROWS_PER_STREAM = 20_000;
+
+  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "0",
+      description = "Before health says SERVING, stream the configured collections (dense and"
+          + " CSR, lz4) into nowhere for S seconds, so the first clients get compiled code"
+          + " (default: ${DEFAULT-VALUE}, none).")
+  long warmupSeconds;
+
   @Option(names = "--drain-seconds", paramLabel = "S", defaultValue = "30",
       description = "On SIGTERM (or SIGINT): refuse new calls, let running streams finish for up"
           + " to this long, then cancel them and exit 0 (default: ${DEFAULT-VALUE}).")
@@ -143,6 +152,13 @@ public final class ServeCommand implements Callable<Integer> {
             metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores,
             replicas(setup)))) {
       logCollections(server, setup.resolver().registry());
+      if (warmupSeconds > 0) {
+        long t0 = System.nanoTime();
+        LOG.info("warming up for {} s before serving (health NOT_SERVING meanwhile)",
+            warmupSeconds);
+        server.producer().warmUp(Duration.ofSeconds(warmupSeconds), WARMUP_ROWS_PER_STREAM);
+        LOG.info("warm after {} ms", (System.nanoTime() - t0) / 1_000_000);
+      }
       server.serving();
       if (server.metricsPort() >= 0) {
         LOG.info("metrics on http://{}:{}/metrics", host, server.metricsPort());

@@ -191,6 +191,56 @@ public final class AnnflightProducer extends NoOpFlightProducer {
     runtime.start(job, listener);
   }
 
+  /**
+   * Streams every configured collection, dense and CSR, LZ4-compressed, into nowhere until
+   * {@code budget} has passed (each stream at most {@code rowsPerStream} rows): the JIT then
+   * compiles the fill, copy and codec loops before the first client, instead of during its
+   * first epoch. Refused requests are skipped (their GetFlightInfo says why).
+   */
+  public void warmUp(java.time.Duration budget, long rowsPerStream) throws InterruptedException {
+    long deadline = System.nanoTime() + budget.toNanos();
+    org.apache.arrow.vector.compression.CompressionCodec lz4 =
+        io.annflight.arrow.compression.BatchCodecs.forCompression(
+            io.annflight.schema.Compression.LZ4);
+    boolean streamed = true;
+    while (streamed && System.nanoTime() < deadline) {
+      streamed = false; // a pass where nothing could stream ends the warm-up
+      for (ConfiguredCollection c : resolver.registry().all()) {
+        for (io.annflight.schema.MatrixFormat format
+            : io.annflight.schema.MatrixFormat.values()) {
+          if (System.nanoTime() >= deadline) {
+            return;
+          }
+          CollectionRequest request = c.request().asUncompressed(format);
+          StreamLimits.Permit permit = runtime.admit("warm-up");
+          CollectionPlan.Lease lease = null;
+          StreamJob job;
+          try {
+            lease = lease(request);
+            CollectionPlan plan = lease.plan();
+            EpochOrder order = epochOrders.of(plan, request.epoch());
+            RowSelection rows = new RowSelection.Range(0, Math.min(order.length(),
+                rowsPerStream));
+            job = new StreamJob(lease, order, rows, runtime.rowsPerBatch(plan.outputSchema(),
+                null, rows.count()), request.compression(), null, permit);
+          } catch (RuntimeException e) {
+            AutoCloseables.closeNoChecked(lease);
+            permit.close();
+            LOG.debug("warm-up skips {} ({}): {}", c.name(), format, e.getMessage());
+            continue;
+          }
+          try {
+            runtime.warmUp(job, lz4);
+            streamed = true;
+          } catch (IllegalStateException e) {
+            LOG.warn("warm-up stream of {} ({}) failed, skipped: {}", c.name(), format,
+                e.getMessage());
+          }
+        }
+      }
+    }
+  }
+
   /** What the metrics count a stream under: its collection, or "paths". */
   private static String metricsLabel(CollectionRequest request) {
     return request.collection() != null ? request.collection() : "paths";

@@ -12,7 +12,7 @@ import io.annflight.schema.RowSelection;
  * @param lease the plan, whose stores stay open until the stream ends
  * @param order the epoch's positions; {@code rows} are positions in it
  * @param rowsPerBatch checked against the budget ({@link StreamRuntime#rowsPerBatch})
- * @param collection what the metrics count the stream under
+ * @param collection what the metrics count the stream under; null: not counted (warm-up)
  * @param permit the stream's claim on the stream limits
  */
 public record StreamJob(CollectionPlan.Lease lease, EpochOrder order, RowSelection rows,

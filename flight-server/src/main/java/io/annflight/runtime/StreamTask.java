@@ -85,8 +85,10 @@ final class StreamTask implements Runnable {
         }
         listener.putNext();
       }
-      runtime.events().streamEnded(job.collection(), stream.rowsSent(), stream.bytesSent(),
-          (System.nanoTime() - t0) / 1e9);
+      if (job.collection() != null) {
+        runtime.events().streamEnded(job.collection(), stream.rowsSent(), stream.bytesSent(),
+            (System.nanoTime() - t0) / 1e9);
+      }
       if (listener.isCancelled()) {
         LOG.debug("{}: cancelled by the client after {} rows", label, stream.rowsSent());
       } else {

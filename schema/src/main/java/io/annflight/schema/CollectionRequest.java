@@ -79,6 +79,14 @@ public record CollectionRequest(
         matrix);
   }
 
+  /** This request sending its matrices as {@code format}, uncompressed. */
+  public CollectionRequest asUncompressed(MatrixFormat format) {
+    return new CollectionRequest(
+        collection, paths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, Compression.NONE, epoch,
+        returnIndex, new MatrixOptions(format, matrix.varNames(), matrix.varKey()));
+  }
+
   /** The obs keys whose labels are integer-encoded. */
   public List<String> encodedObsKeys() {
     return encodeLabels.resolve(obsKeys);
