@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.schema.Compression;
-import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
-import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.dictionary.DictionaryProvider;
-import org.apache.arrow.vector.ipc.message.IpcOption;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.junit.jupiter.api.Test;
 
@@ -26,45 +22,13 @@ class CompressedBatchesTest {
     try (RootAllocator allocator = new RootAllocator();
         VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(java.util.List.of()),
             allocator)) {
-      assertThatThrownBy(() -> CompressedBatches.enable(new ForeignListener(), root,
+      // The warm-up's listener implements the interface only, as a wrapper or another Flight
+      // version would.
+      assertThatThrownBy(() -> CompressedBatches.enable(new WarmupListener(null), root,
           BatchCodecs.forCompression(Compression.LZ4)))
           .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining(ForeignListener.class.getName())
+          .hasMessageContaining(WarmupListener.class.getName())
           .hasMessageContaining("\"compression\": \"none\"");
     }
-  }
-
-  /** Implements the interface only, as a wrapper or another Flight version would. */
-  private static final class ForeignListener implements ServerStreamListener {
-    @Override
-    public boolean isCancelled() {
-      return false;
-    }
-
-    @Override
-    public void setOnCancelHandler(Runnable handler) {}
-
-    @Override
-    public boolean isReady() {
-      return true;
-    }
-
-    @Override
-    public void start(VectorSchemaRoot root, DictionaryProvider dictionaries, IpcOption option) {}
-
-    @Override
-    public void putNext() {}
-
-    @Override
-    public void putNext(ArrowBuf metadata) {}
-
-    @Override
-    public void putMetadata(ArrowBuf metadata) {}
-
-    @Override
-    public void error(Throwable ex) {}
-
-    @Override
-    public void completed() {}
   }
 }
