@@ -169,26 +169,43 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   public void getStream(CallContext context, org.apache.arrow.flight.Ticket ticket,
       ServerStreamListener listener) {
     StreamLimits.Permit permit = null;
-    CollectionPlan.Lease lease = null;
     StreamJob job;
     try {
       permit = runtime.admit(context.peerIdentity());
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
       resolver.checkConfiguration(t);
       // A ticket is a request in the caller's hands: checked like any other.
-      lease = lease(grants(context), t.request());
-      CollectionPlan plan = lease.plan();
-      job = new StreamJob(lease, epochOrders.of(plan, t.request().epoch()), t.rows(),
-          runtime.rowsPerBatch(plan.outputSchema(), t.request().rowsPerBatch(),
-              t.rows().count()),
-          t.request().compression(), metricsLabel(t.request()), permit);
+      job = job(grants(context), t.request(), order -> t.rows(), metricsLabel(t.request()),
+          permit);
     } catch (RuntimeException e) {
-      AutoCloseables.closeNoChecked(lease);
       AutoCloseables.closeNoChecked(permit);
       listener.error(toFlight(e));
       return;
     }
     runtime.start(job, listener);
+  }
+
+  /**
+   * A stream of a request's rows (chosen from its epoch's order), planned and holding its
+   * lease and {@code permit}; when planning fails, both are given back.
+   *
+   * @param label what the metrics count the stream under; null for none
+   */
+  private StreamJob job(Grants grants, CollectionRequest request,
+      Function<EpochOrder, RowSelection> rows, String label, StreamLimits.Permit permit) {
+    CollectionPlan.Lease lease = null;
+    try {
+      lease = lease(grants, request);
+      CollectionPlan plan = lease.plan();
+      EpochOrder order = epochOrders.of(plan, request.epoch());
+      RowSelection selected = rows.apply(order);
+      return new StreamJob(lease, order, selected, runtime.rowsPerBatch(plan.outputSchema(),
+          request.rowsPerBatch(), selected.count()), request.compression(), label, permit);
+    } catch (RuntimeException e) {
+      AutoCloseables.closeNoChecked(lease);
+      permit.close();
+      throw e;
+    }
   }
 
   /**
@@ -211,21 +228,12 @@ public final class AnnflightProducer extends NoOpFlightProducer {
           if (System.nanoTime() >= deadline) {
             return;
           }
-          CollectionRequest request = c.request().asUncompressed(format);
-          StreamLimits.Permit permit = runtime.admit("warm-up");
-          CollectionPlan.Lease lease = null;
           StreamJob job;
           try {
-            lease = lease(request);
-            CollectionPlan plan = lease.plan();
-            EpochOrder order = epochOrders.of(plan, request.epoch());
-            RowSelection rows = new RowSelection.Range(0, Math.min(order.length(),
-                rowsPerStream));
-            job = new StreamJob(lease, order, rows, runtime.rowsPerBatch(plan.outputSchema(),
-                null, rows.count()), request.compression(), null, permit);
+            job = job(Grants.ALL, c.request().asUncompressed(format),
+                order -> new RowSelection.Range(0, Math.min(order.length(), rowsPerStream)),
+                null, runtime.admit("warm-up"));
           } catch (RuntimeException e) {
-            AutoCloseables.closeNoChecked(lease);
-            permit.close();
             LOG.debug("warm-up skips {} ({}): {}", c.name(), format, e.getMessage());
             continue;
           }

@@ -54,12 +54,11 @@ public final class AnnflightServer implements AutoCloseable {
   public interface Opener
       extends java.util.function.BiFunction<Path, StoreResources, AnnDataStore> {}
 
-  /** What a server needs besides its collections. */
   /**
+   * What a server needs besides its collections.
+   *
    * @param metricsPort where {@code /metrics} is served (0 picks a port); null for none
    * @param maxOpenStores the most stores kept open, least recently used closed first (0: all)
-   */
-  /**
    * @param replicas the servers that serve the same files and configuration, this one among
    *     them: endpoints are spread over them (empty: every endpoint here)
    */

@@ -27,7 +27,7 @@ final class WarmupListener implements ServerStreamListener {
   private final WriteChannel sink = new WriteChannel(Channels.newChannel(OutputStream
       .nullOutputStream()));
   private volatile Throwable failure;
-  private VectorSchemaRoot root;
+  private VectorUnloader unloader;
 
   WarmupListener(CompressionCodec codec) {
     this.codec = codec;
@@ -62,13 +62,13 @@ final class WarmupListener implements ServerStreamListener {
 
   @Override
   public void start(VectorSchemaRoot root, DictionaryProvider dictionaries, IpcOption option) {
-    this.root = root;
+    // As Flight's own listener with a codec installed (CompressedBatches): one per stream.
+    this.unloader = new VectorUnloader(root, true, codec, true);
   }
 
   @Override
   public void putNext() {
-    try (ArrowRecordBatch batch = new VectorUnloader(root, true, codec, true)
-        .getRecordBatch()) {
+    try (ArrowRecordBatch batch = unloader.getRecordBatch()) {
       MessageSerializer.serialize(sink, batch, IpcOption.DEFAULT);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);

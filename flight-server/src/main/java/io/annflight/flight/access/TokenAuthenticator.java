@@ -170,11 +170,6 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
     return token;
   }
 
-  /** Handshake tokens alive now (for tests and status). */
-  int issuedTokens() {
-    return issued.size();
-  }
-
   private static RuntimeException unauthenticated(String message) {
     return CallStatus.UNAUTHENTICATED.withDescription(message).toRuntimeException();
   }
