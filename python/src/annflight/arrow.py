@@ -16,6 +16,22 @@ def fixed_size_list_matrix(column: pa.FixedSizeListArray):
     return matrix, valid
 
 
+def nan_matrix(name: str, column: pa.FixedSizeListArray) -> np.ndarray:
+    """A fixed-size-list column as a 2-D float array for tensors, a read-only view of the Arrow buffer unless
+    some rows are null (rows of stores that lack the element): then a copy with those rows NaN
+    (integer matrices cannot hold that)."""
+    if not column.null_count:
+        width = column.type.list_size
+        values = column.values.slice(column.offset * width, len(column) * width)
+        return values.to_numpy(zero_copy_only=False).reshape(len(column), width)
+    x, valid = fixed_size_list_matrix(column)
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ValueError(f"column {name!r} has rows from stores without it, which an"
+                         f" integer tensor cannot mark; request a float dtype")
+    x[~valid] = np.nan
+    return x
+
+
 N_COLS = b"annflight.n_cols"
 
 

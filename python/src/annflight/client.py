@@ -30,6 +30,16 @@ _LOG = logging.getLogger("annflight")
 _FAILOVER = (fl.FlightUnavailableError, fl.FlightTimedOutError, pa.ArrowIOError)
 
 
+def auth_headers(token: Optional[str]) -> list:
+    """The call headers that carry a bearer token (none without one)."""
+    return [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
+
+
+def connect_args(tls_root_certs: Optional[bytes]) -> dict:
+    """``fl.connect`` arguments verifying the server with its own CA (none by default)."""
+    return {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
+
+
 def endpoint_locations(endpoint: fl.FlightEndpoint, default: str) -> List[str]:
     """The URIs to try for an endpoint, in order: its locations (the replica assigned first,
     then the alternates), or ``default`` (the server that answered) when it lists none."""
@@ -37,18 +47,18 @@ def endpoint_locations(endpoint: fl.FlightEndpoint, default: str) -> List[str]:
 
 
 def endpoint_batches(locations: List[str], ticket: dict, options: fl.FlightCallOptions,
-                     connect_args: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
+                     connect_kwargs: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
     """A ticket's record batches, read from the first of ``locations`` that serves it: when a
     location is unreachable or fails mid-stream, the next one continues after the rows
     already yielded (tickets name rows, so any replica serves any part of one).
 
     Raises :class:`Unavailable` listing every location's failure when none could finish."""
-    connect_args = connect_args or {}
+    connect_kwargs = connect_kwargs or {}
     delivered, failures = 0, []
     for uri in locations:
         resumed = _resumed(ticket, delivered)
         try:
-            with fl.connect(uri, **connect_args) as client:
+            with fl.connect(uri, **connect_kwargs) as client:
                 reader = client.do_get(fl.Ticket(json.dumps(resumed).encode()), options)
                 for chunk in reader:
                     delivered += chunk.data.num_rows
@@ -80,9 +90,8 @@ def sign_in(uri: str, user: str, password: str, *,
     ``token=`` to :func:`connect`, the torch dataset, ``MappedCollection`` or the Lightning
     data module. It lives for the file's ``issued_token_seconds`` (a day by default).
     """
-    connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
     with _server_errors():
-        flight = fl.connect(uri, **connect_args)
+        flight = fl.connect(uri, **connect_args(tls_root_certs))
         try:
             _, value = flight.authenticate_basic_token(user, password)
         finally:
@@ -109,9 +118,9 @@ class Client:
 
     def __init__(self, uri: str, *, token=None, tls_root_certs=None, parallel: int = 4):
         self.uri = uri
-        self._connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
-        headers = [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
-        self._options = fl.FlightCallOptions(headers=headers, read_options=_READ_OPTIONS)
+        self._connect_args = connect_args(tls_root_certs)
+        self._options = fl.FlightCallOptions(headers=auth_headers(token),
+                                             read_options=_READ_OPTIONS)
         self._parallel = max(1, parallel)
         with _server_errors():
             self._flight = fl.connect(uri, **self._connect_args)

@@ -24,8 +24,9 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from .arrow import fixed_size_list_matrix
-from .client import _READ_OPTIONS, Client, endpoint_batches, endpoint_locations
+from .arrow import nan_matrix
+from .client import (_READ_OPTIONS, Client, auth_headers, connect_args, endpoint_batches,
+                     endpoint_locations)
 
 
 def read_annflight(uri: str, request: dict, *, parallelism: Optional[int] = None,
@@ -65,17 +66,15 @@ class AnnflightDatasource(Datasource):
 
     def get_read_tasks(self, parallelism: int, per_task_row_limit: Optional[int] = None,
                        data_context=None) -> List[ReadTask]:
-        headers = [] if self.token is None else [
-            (b"authorization", f"Bearer {self.token}".encode())]
-        connect_args = {} if self.tls_root_certs is None else {
-            "tls_root_certs": self.tls_root_certs}
+        headers = auth_headers(self.token)
+        tls = connect_args(self.tls_root_certs)
         row_bytes = sum(_field_bytes(f) for f in self.schema)
         tasks = []
         for locations, ticket in self.endpoints:
             rows = _ticket_rows(ticket)
 
             # A module function (pickled by reference), run by a Ray worker.
-            read = functools.partial(_read_endpoint, locations, ticket, headers, connect_args)
+            read = functools.partial(_read_endpoint, locations, ticket, headers, tls)
             metadata = BlockMetadata(num_rows=rows, size_bytes=int(rows * row_bytes),
                                      exec_stats=None, input_files=tuple(locations[:1]))
             tasks.append(ReadTask(read, metadata, per_task_row_limit=per_task_row_limit))
@@ -85,9 +84,9 @@ class AnnflightDatasource(Datasource):
         return "Annflight"
 
 
-def _read_endpoint(locations, ticket, headers, connect_args) -> Iterator[pa.Table]:
+def _read_endpoint(locations, ticket, headers, tls) -> Iterator[pa.Table]:
     options = fl.FlightCallOptions(headers=headers, read_options=_READ_OPTIONS)
-    for batch in endpoint_batches(locations, ticket, options, connect_args):
+    for batch in endpoint_batches(locations, ticket, options, tls):
         yield _block(batch)
 
 
@@ -114,14 +113,7 @@ def _block(batch: pa.RecordBatch) -> pa.Table:
     columns, names = [], []
     for field, column in zip(batch.schema, batch.columns):
         if pa.types.is_fixed_size_list(field.type):
-            x, valid = fixed_size_list_matrix(column)
-            if valid is not None:
-                if not np.issubdtype(x.dtype, np.floating):
-                    raise ValueError(f"column {field.name!r} has rows from stores without it,"
-                                     " which an integer tensor cannot mark; request a float"
-                                     " dtype")
-                x[~valid] = np.nan
-            column = ArrowTensorArray.from_numpy(x)
+            column = ArrowTensorArray.from_numpy(nan_matrix(field.name, column))
         elif pa.types.is_dictionary(field.type):
             column = pa.array(column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
                               .astype(np.int64))

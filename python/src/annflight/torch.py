@@ -28,8 +28,9 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
-from .arrow import csr_parts, fixed_size_list_matrix, n_cols
-from .client import _READ_OPTIONS, _server_errors, endpoint_batches, endpoint_locations
+from .arrow import csr_parts, n_cols, nan_matrix
+from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
+                     endpoint_batches, endpoint_locations)
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
 _BATCHES_PER_MESSAGE = 16
@@ -78,8 +79,8 @@ class AnnflightDataset(IterableDataset):
         # (rank, world) of the process that sent this copy to a DataLoader worker: a spawned
         # worker has no process group of its own.
         self._dist = None
-        self._headers = [] if token is None else [(b"authorization", f"Bearer {token}".encode())]
-        self._connect_args = {} if tls_root_certs is None else {"tls_root_certs": tls_root_certs}
+        self._headers = auth_headers(token)
+        self._connect_args = connect_args(tls_root_certs)
         base = {k: v for k, v in request.items() if k != "rows_per_endpoint"}
         if sampler is not None:
             base["sampler"] = sampler
@@ -166,22 +167,6 @@ def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
     return pa.Table.from_batches([a, b]).combine_chunks().to_batches()[0]
 
 
-def _matrix(name: str, column: pa.FixedSizeListArray) -> np.ndarray:
-    """A fixed-size-list column as a 2-D array, a read-only view of the Arrow buffer unless
-    some rows are null (rows of stores that lack the element): then a copy with those rows NaN
-    (integer matrices cannot hold that)."""
-    if not column.null_count:
-        width = column.type.list_size
-        values = column.values.slice(column.offset * width, len(column) * width)
-        return values.to_numpy(zero_copy_only=False).reshape(len(column), width)
-    x, valid = fixed_size_list_matrix(column)
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"column {name!r} has rows from stores without it, which an"
-                         f" integer tensor cannot mark; request a float dtype")
-    x[~valid] = np.nan
-    return x
-
-
 def _arrays(batch: pa.RecordBatch) -> list:
     """(name, kind, parts) per column: the numpy arrays (often read-only views of the Arrow
     buffers) its tensor is made of."""
@@ -189,7 +174,7 @@ def _arrays(batch: pa.RecordBatch) -> list:
     for field, column in zip(batch.schema, batch.columns):
         name = field.name
         if pa.types.is_fixed_size_list(column.type):
-            parts.append((name, "dense", (_matrix(name, column),)))
+            parts.append((name, "dense", (nan_matrix(name, column),)))
         elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
             indptr, indices, values = csr_parts(column)
             parts.append((name, "csr", (indptr.astype(np.int64), indices.astype(np.int64),
