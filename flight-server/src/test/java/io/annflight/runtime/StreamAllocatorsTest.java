@@ -66,10 +66,13 @@ class StreamAllocatorsTest {
     }
   }
 
-  /** The close runs on the allocators' own thread: wait for it (bounded). */
+  /**
+   * The close runs on the allocators' own thread: wait for it, bounded but generously (a busy
+   * machine may be slow to run it; the wait ends as soon as it has).
+   */
   private static void awaitDrained(StreamAllocators streams) throws InterruptedException {
     CountDownLatch never = new CountDownLatch(1);
-    for (int i = 0; i < 500 && streams.draining() > 0; i++) {
+    for (int i = 0; i < 6_000 && streams.draining() > 0; i++) {
       never.await(10, TimeUnit.MILLISECONDS);
     }
     assertThat(streams.draining()).isZero();
