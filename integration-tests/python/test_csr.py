@@ -7,6 +7,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 import annflight
 from annflight.arrow import csr_matrix
@@ -49,10 +50,14 @@ def test_csr_carries_only_the_non_zeros(af):
     assert len(entries) == int(np.count_nonzero(EXP.X()))
 
 
-def test_torch_dataset_yields_sparse_csr_tensors(server):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_torch_dataset_yields_sparse_csr_tensors(server, workers):
     ds = AnnflightDataset(server.uri, {**CSR, "unknown_label": None}, batch_size=8)
+    extra = {"multiprocessing_context": "spawn"} if workers else {}
+    # Every batch is kept until the end: a worker's shared memory is not reused under it.
+    batches = list(DataLoader(ds, batch_size=None, num_workers=workers, **extra))
     seen = {}
-    for batch in ds:
+    for batch in batches:
         x = batch["X"]
         assert x.layout == torch.sparse_csr and x.shape[1] == EXP.shape[1]
         for r, row in zip(batch["_row"].tolist(), x.to_dense().numpy()):

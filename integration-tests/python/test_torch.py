@@ -176,3 +176,76 @@ def test_a_stateful_dataloader_resumes_the_epoch(server, workers):
     second.load_state_dict(state)
     rest = [b["_row"].tolist() for b in second]
     assert head + rest == whole
+
+
+def _handed_over(batch):
+    """The batch as the main process receives it from a DataLoader worker (torch's pickler,
+    storages as shared memory); here within one process."""
+    from multiprocessing.reduction import ForkingPickler
+    import torch.multiprocessing  # noqa: F401  (registers torch's reductions)
+    return ForkingPickler.loads(ForkingPickler.dumps(batch))
+
+
+def _record_batch(first_row, n=32, n_vars=3000):
+    import pyarrow as pa
+    x = (np.arange(n * n_vars, dtype=np.float32) + first_row).reshape(n, n_vars)
+    return pa.RecordBatch.from_arrays(
+        [pa.FixedSizeListArray.from_arrays(pa.array(x.ravel()), n_vars),
+         pa.array(np.arange(first_row, first_row + n))], ["X", "_row"]), x
+
+
+def test_worker_batches_reuse_shared_slots_only_once_released():
+    from annflight.torch import _SharedRing, _tensors
+    ring = _SharedRing.of_this_process()
+    ring._slots.clear(), ring._by_address.clear()
+    batch, x = _record_batch(0)
+    held = _handed_over(_tensors(batch, shared=True))
+    assert type(held) is dict and len(ring._slots) == 1
+    np.testing.assert_array_equal(held["X"].numpy(), x)
+    # While the first batch is held, the next is built elsewhere and the first is intact.
+    batch2, x2 = _record_batch(10_000)
+    second = _handed_over(_tensors(batch2, shared=True))
+    assert len(ring._slots) == 2
+    np.testing.assert_array_equal(held["X"].numpy(), x)
+    np.testing.assert_array_equal(second["X"].numpy(), x2)
+    # Kept small tensors (row numbers) are copies and hold no slot; X held the first slot.
+    rows = second["_row"]
+    del second
+    third = _handed_over(_tensors(_record_batch(20_000)[0], shared=True))
+    assert len(ring._slots) == 2, "the released slot was reused"
+    np.testing.assert_array_equal(rows.numpy(), np.arange(10_000, 10_032))
+    np.testing.assert_array_equal(held["X"].numpy(), x)
+    np.testing.assert_array_equal(third["_row"].numpy(), np.arange(20_000, 20_032))
+    del held, third
+    ring._slots.clear(), ring._by_address.clear()
+
+
+def test_worker_batches_survive_copies_and_foreign_values():
+    import copy
+    from annflight.torch import _SharedRing, _tensors
+    ring = _SharedRing.of_this_process()
+    ring._slots.clear(), ring._by_address.clear()
+    batch, x = _record_batch(0)
+    built = _tensors(batch, shared=True)
+    # DataLoader's default_convert copies the mapping: the copy is handed over as the batch.
+    copied = copy.copy(built)
+    assert type(copied) is type(built)
+    del built
+    got = _handed_over(copied)
+    np.testing.assert_array_equal(got["X"].numpy(), x)
+    # A collate step that replaced a tensor: the batch goes over as a plain dict, and its slot
+    # is never reused (the values it holds stay as they were).
+    foreign = _tensors(_record_batch(5)[0], shared=True)
+    foreign["y"] = torch.zeros(3)
+    plain = _handed_over(foreign)
+    del foreign
+    np.testing.assert_array_equal(plain["X"].numpy(), _record_batch(5)[1])
+    assert set(plain) == {"X", "_row", "y"}
+    deep = copy.deepcopy(_tensors(batch, shared=True))
+    assert type(deep) is dict
+    np.testing.assert_array_equal(deep["X"].numpy(), x)
+    for _ in range(3):
+        _handed_over(_tensors(batch, shared=True))
+    np.testing.assert_array_equal(plain["X"].numpy(), _record_batch(5)[1])
+    np.testing.assert_array_equal(got["X"].numpy(), x)
+    ring._slots.clear(), ring._by_address.clear()

@@ -17,8 +17,10 @@ The epoch is planned by the server (the request's ``sampler``, seeded by ``seed`
 of batches; with ``drop_last`` the remainder of the epoch and each part's last short batch are
 dropped, else the epoch is padded with its first rows (as DistributedSampler does).
 """
+import copy
 import json
 import sys
+import weakref
 from typing import Dict, Iterator, Optional
 
 import numpy as np
@@ -194,27 +196,28 @@ def _arrays(batch: pa.RecordBatch) -> list:
 
 
 def _tensors(batch: pa.RecordBatch, shared: bool = False) -> Dict[str, torch.Tensor]:
-    """The minibatch's tensors, all views of one new block of memory, filled by one copy of
-    each array. ``shared``: the block is shared memory, as in a DataLoader worker, which then
-    hands the batch to the main process as one block (one file descriptor) without a second
-    copy; tensors of their own would each be copied into shared memory and handed over apart,
-    which costs more than the copy (torch_bench.py)."""
+    """The minibatch's tensors, all views of one block of memory, filled by one copy of each
+    array. ``shared``: the block is a slot of this DataLoader worker's ring of shared memory
+    (``_SharedRing``), reused once the main process has dropped the batch: a new block of
+    shared memory per batch costs more than the copy (new pages zeroed and faulted in, in
+    both processes), and tensors of their own would each be handed over apart."""
     parts = _arrays(batch)
     arrays = [a for _, _, p in parts for a in p if isinstance(a, np.ndarray)]
     offsets, total = [], 0
     for a in arrays:
         offsets.append(total)
         total += -(-a.nbytes // 8) * 8  # 8-byte aligned for every dtype
-    block = torch.empty(max(total, 1), dtype=torch.uint8)
     if shared:
-        block.share_memory_()
+        block = _SharedRing.of_this_process().block(total)
+    else:
+        block = torch.empty(max(total, 1), dtype=torch.uint8)
     views = {}
     for a, off in zip(arrays, offsets):
         t = block[off:off + a.nbytes].view(torch.from_numpy(np.empty(0, a.dtype)).dtype)
         t = t.view(a.shape) if a.ndim > 1 else t
         np.copyto(t.numpy(), a)
         views[id(a)] = t
-    out = {}
+    out = _SharedBatch() if shared else {}
     for name, kind, p in parts:
         if kind == "csr":
             indptr, indices, values, rows, cols = p
@@ -225,6 +228,134 @@ def _tensors(batch: pa.RecordBatch, shared: bool = False) -> Dict[str, torch.Ten
             out[name] = views[id(p[0])]
     return out
 
+
+# A ring slot is one shared storage: an 8-byte state word (in use / free), then the batch.
+_SLOT_HEADER = 64
+_SLOT_FREE, _SLOT_IN_USE = 0, 1
+_COPIED_UP_TO = 64 * 1024
+
+
+class _SharedRing:
+    """A DataLoader worker's reusable blocks of shared memory. A slot is in use from the
+    moment a batch is built in it until the main process has dropped every tensor of that
+    batch, which then marks it free in the slot's own header (``_rebuild_shared``); the
+    worker builds the next batch in a free slot or makes a new one. At most ``_MAX_SLOTS``
+    are kept: beyond that the oldest slot in use is forgotten (never reused), so a consumer
+    that keeps batches, or hands them on in a form that never releases them, costs memory as
+    without the ring and never sees a batch overwritten."""
+
+    _MAX_SLOTS = 16
+    _this_process: Optional["_SharedRing"] = None
+
+    @classmethod
+    def of_this_process(cls) -> "_SharedRing":
+        if cls._this_process is None:
+            cls._this_process = cls()
+        return cls._this_process
+
+    def __init__(self):
+        self._slots = []  # uint8 tensors over whole shared storages
+        self._by_address = {}
+
+    def block(self, nbytes: int) -> torch.Tensor:
+        """A view of ``nbytes`` after a free slot's header, the slot now marked in use."""
+        slot = next((s for s in self._slots
+                     if s.numel() >= _SLOT_HEADER + nbytes and _state(s)[0] == _SLOT_FREE),
+                    None)
+        if slot is None:
+            slot = torch.empty(_SLOT_HEADER + max(nbytes, 1), dtype=torch.uint8)
+            slot.share_memory_()
+            if len(self._slots) >= self._MAX_SLOTS:
+                free = [s for s in self._slots if _state(s)[0] == _SLOT_FREE]
+                self._forget(free[0] if free else self._slots[0])
+            self._slots.append(slot)
+            self._by_address[slot.data_ptr()] = slot
+        _state(slot)[0] = _SLOT_IN_USE
+        return slot[_SLOT_HEADER:_SLOT_HEADER + nbytes]
+
+    def _forget(self, slot: torch.Tensor):
+        self._slots.remove(slot)
+        del self._by_address[slot.data_ptr()]
+
+    def slot_of(self, storage: torch.UntypedStorage) -> Optional[torch.Tensor]:
+        return self._by_address.get(storage.data_ptr())
+
+
+def _state(slot: torch.Tensor) -> np.ndarray:
+    return slot[:8].numpy().view(np.int64)
+
+
+def _tensor_spec(t: torch.Tensor, base: int) -> tuple:
+    """Where a contiguous view lies in its slot: (byte offset, byte length, dtype, shape)."""
+    return (t.data_ptr() - base, t.numel() * t.element_size(), t.dtype, tuple(t.shape))
+
+
+class _SharedBatch(dict):
+    """A minibatch built in a slot of a worker's ``_SharedRing``. Pickled (to the main
+    process) as the slot's storage and where each tensor lies in it; torch hands the storage
+    over as shared memory, and the main process's tensors mark the slot free when the last of
+    them is gone. A batch whose tensors are not all views of one slot (a collate function
+    that replaced some) is pickled as a plain dict, and its slot is never reused."""
+
+    # copy.copy (DataLoader's default_convert copies a mapping) must not go through
+    # __reduce__, which is for the hand-over alone.
+    def __copy__(self):
+        return _SharedBatch(self)
+
+    def __deepcopy__(self, memo):
+        return {k: copy.deepcopy(v, memo) for k, v in self.items()}
+
+    def __reduce__(self):
+        ring = _SharedRing._this_process
+        tensors = [t for v in self.values() for t in
+                   ((v.crow_indices(), v.col_indices(), v.values())
+                    if v.layout == torch.sparse_csr else (v,))]
+        storages = {t.untyped_storage().data_ptr() for t in tensors if torch.is_tensor(t)}
+        slot = (ring.slot_of(tensors[0].untyped_storage())
+                if ring is not None and tensors and len(storages) == 1
+                and all(torch.is_tensor(t) and t.is_contiguous() for t in tensors) else None)
+        if slot is None:
+            return dict, (dict(self),)
+        base = slot.data_ptr()
+        layout = {}
+        for name, v in self.items():
+            if v.layout == torch.sparse_csr:
+                layout[name] = ("csr", tuple(v.shape),
+                                [_tensor_spec(t, base) for t in
+                                 (v.crow_indices(), v.col_indices(), v.values())])
+            else:
+                layout[name] = ("dense", _tensor_spec(v, base))
+        return _rebuild_shared, (slot, layout)
+
+
+def _mark_free(slot: torch.Tensor):
+    _state(slot)[0] = _SLOT_FREE
+
+
+def _rebuild_shared(slot: torch.Tensor, layout: dict) -> Dict[str, torch.Tensor]:
+    """In the main process: the batch's tensors over the shared slot. They hold one numpy
+    array over the slot; when it goes (with the last tensor), the slot is marked free. Small
+    tensors (labels, row numbers) are copied out, so that keeping them (for metrics, say)
+    does not keep the whole slot."""
+    whole = slot.numpy()
+    weakref.finalize(whole, _mark_free, slot)
+
+    def view(spec):
+        offset, nbytes, dtype, shape = spec
+        data = whole[offset:offset + nbytes]
+        if nbytes <= _COPIED_UP_TO:
+            data = data.copy()
+        return torch.from_numpy(data).view(dtype).view(shape)
+
+    out = {}
+    for name, entry in layout.items():
+        if entry[0] == "csr":
+            crow, col, values = (view(s) for s in entry[2])
+            out[name] = torch.sparse_csr_tensor(crow, col, values, size=entry[1],
+                                                check_invariants=False)
+        else:
+            out[name] = view(entry[1])
+    return out
 
 
 def shard_of_this_process(ranks=None):
