@@ -249,3 +249,66 @@ def test_worker_batches_survive_copies_and_foreign_values():
     np.testing.assert_array_equal(plain["X"].numpy(), _record_batch(5)[1])
     np.testing.assert_array_equal(got["X"].numpy(), x)
     ring._slots.clear(), ring._by_address.clear()
+
+
+SPARSE_PATHS = ["csr.zarr", "csc.h5ad"]  # both store X sparse
+
+
+def _epoch(ds, workers=0):
+    extra = {"multiprocessing_context": "spawn"} if workers else {}
+    return list(DataLoader(ds, batch_size=None, num_workers=workers, **extra))
+
+
+def _same_batches(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for k in x:
+            assert x[k].layout == torch.strided and x[k].dtype == y[k].dtype, k
+            assert torch.equal(x[k].nan_to_num(-7.0), y[k].nan_to_num(-7.0)), k
+
+
+def test_dense_tensors_travel_as_csr_rows_when_every_store_is_sparse(server):
+    sparse = {"paths": SPARSE_PATHS, "obs_keys": ["cell_type"], "obsm_keys": []}
+    auto = AnnflightDataset(server.uri, sparse, batch_size=16)
+    got = _epoch(auto)
+    assert auto._densify is True
+    rows = np.concatenate([b["_row"].numpy() for b in got])
+    np.testing.assert_array_equal(np.concatenate([b["X"].numpy() for b in got]),
+                                  Expected(SPARSE_PATHS, ["cell_type"]).X()[rows])
+    _same_batches(got, _epoch(AnnflightDataset(server.uri, sparse, batch_size=16,
+                                               transport="dense")))
+    # A dense store among them: dense rows (with LZ4) are the cheaper wire format.
+    mixed = AnnflightDataset(server.uri, REQUEST, batch_size=16)
+    _same_batches(_epoch(mixed), _epoch(AnnflightDataset(server.uri, REQUEST, batch_size=16,
+                                                         transport="csr")))
+    assert mixed._densify is False
+    with pytest.raises(ValueError, match="transport"):
+        AnnflightDataset(server.uri, sparse, transport="coo")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_csr_rows_scattered_into_tensors_keep_dtypes_and_missing_layers(server, dtype):
+    # The counts layer is in dense.h5ad alone: the other stores' rows are NaN (as over dense
+    # rows), which an integer tensor cannot hold, refused the same way on both wires.
+    request = {**REQUEST, "layers_keys": ["X", "counts"], "dtype": dtype}
+    by_wire = {}
+    for transport in ("dense", "csr"):
+        ds = AnnflightDataset(server.uri, request, batch_size=16, transport=transport)
+        if dtype == "int32":
+            with pytest.raises(ValueError, match="counts"):
+                _epoch(ds)
+        else:
+            by_wire[transport] = _epoch(ds)
+    if by_wire:
+        _same_batches(by_wire["dense"], by_wire["csr"])
+        assert by_wire["csr"][0]["X"].dtype == getattr(torch, dtype)
+        counts = torch.cat([b["counts"] for b in by_wire["csr"]])
+        assert counts.isnan().all(dim=1).any() and not counts.isnan().all()
+
+
+def test_csr_rows_through_two_workers_equal_dense_rows(server):
+    sparse = {"paths": SPARSE_PATHS, "obs_keys": ["cell_type"], "obsm_keys": []}
+    _same_batches(_epoch(AnnflightDataset(server.uri, sparse, batch_size=16), 2),
+                  _epoch(AnnflightDataset(server.uri, sparse, batch_size=16,
+                                          transport="dense"), 2))

@@ -52,7 +52,9 @@ class AnnflightDataset(IterableDataset):
     ``obsm_keys``, ``layers_keys``, ``obs_filter``, ``split``, ...); ``sampler`` overrides its
     sampler (``{"kind": "block_shuffle"}``, ``"shuffle"``, ``"weighted"``); its ``seed`` and
     ``epoch`` are filled in from ``seed`` and ``set_epoch`` unless given. ``compression``
-    defaults to ``"lz4"``, the fastest on the project's benchmark.
+    defaults to ``"lz4"``, the fastest on the project's benchmark. ``transport``: how dense
+    matrices travel: ``"auto"`` (CSR rows when every store holds the matrix sparse, else
+    dense rows), ``"csr"`` or ``"dense"``; the tensors are the same either way.
 
     Resumable: ``state_dict()`` / ``load_state_dict()`` (torchdata's StatefulDataLoader
     protocol) hold the epoch and the rows this part has delivered; iterating after a load
@@ -62,7 +64,8 @@ class AnnflightDataset(IterableDataset):
 
     def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
-                 compression: str = "lz4", token: Optional[str] = None,
+                 compression: str = "lz4", transport: str = "auto",
+                 token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None):
         super().__init__()
         if batch_size <= 0:
@@ -86,6 +89,10 @@ class AnnflightDataset(IterableDataset):
         base = {k: v for k, v in request.items() if k != "rows_per_endpoint"}
         if sampler is not None:
             base["sampler"] = sampler
+        if transport not in ("auto", "csr", "dense"):
+            raise ValueError(f"transport must be 'auto', 'csr' or 'dense', got {transport!r}")
+        self.transport = transport
+        self._densify = None  # decided on the first pass (_wire_csr)
         self.request = {**base, "return_index": True, "compression": compression,
                         "rows_per_batch": batch_size * _BATCHES_PER_MESSAGE}
 
@@ -122,6 +129,22 @@ class AnnflightDataset(IterableDataset):
         r["equal_parts"] = {"count": parts, "remainder": "drop" if self.drop_last else "pad"}
         return r
 
+    def _wire_csr(self, client: fl.FlightClient, options: fl.FlightCallOptions) -> bool:
+        """Whether dense tensors travel as CSR rows (scattered into the tensor's zeroed block
+        here): with ``transport="auto"``, when every store holding a requested layers key
+        stores it sparse. A few non-zeros per row then cost the server, the wire and this
+        process far less than dense rows with LZ4; dense stores go dense."""
+        if self.request.get("matrix_format", "dense") != "dense" or self.transport == "dense":
+            return False
+        if self.transport == "csr":
+            return True
+        action = fl.Action("describe", json.dumps(self.request).encode())
+        described = json.loads(next(iter(client.do_action(action, options))).body.to_pybytes())
+        layouts = [v for store in described["stores"]
+                   for v in store.get("matrix_layouts", {}).values()
+                   if v is not None]
+        return bool(layouts) and all(v in ("csr", "csc") for v in layouts)
+
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
         # In a DataLoader worker, each batch is built in one block of shared memory.
         shared = get_worker_info() is not None
@@ -139,6 +162,10 @@ class AnnflightDataset(IterableDataset):
         request = self.epoch_request(n_shards, epoch)
         options = fl.FlightCallOptions(headers=self._headers, read_options=_READ_OPTIONS)
         with _server_errors(), fl.connect(self.uri, **self._connect_args) as client:
+            if self._densify is None:
+                self._densify = self._wire_csr(client, options)
+            if self._densify:
+                request["matrix_format"] = "csr"
             info = client.get_flight_info(
                 fl.FlightDescriptor.for_command(json.dumps(request)), options)
         endpoint = info.endpoints[shard]
@@ -157,21 +184,22 @@ class AnnflightDataset(IterableDataset):
             whole = n - n % self.batch_size
             for s in range(0, whole, self.batch_size):
                 self._delivered += self.batch_size
-                yield _tensors(batch.slice(s, self.batch_size), shared)
+                yield _tensors(batch.slice(s, self.batch_size), shared, self._densify)
             if whole < n:
                 pending = batch.slice(whole)
         if pending is not None and not self.drop_last:
             self._delivered += pending.num_rows
-            yield _tensors(pending, shared)
+            yield _tensors(pending, shared, self._densify)
 
 
 def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
     return pa.Table.from_batches([a, b]).combine_chunks().to_batches()[0]
 
 
-def _arrays(batch: pa.RecordBatch) -> list:
+def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
     """(name, kind, parts) per column: the numpy arrays (often read-only views of the Arrow
-    buffers) its tensor is made of."""
+    buffers) its tensor is made of. ``densify``: csr columns become dense tensors
+    (kind "scatter": their rows scattered into a zeroed matrix)."""
     parts = []
     for field, column in zip(batch.schema, batch.columns):
         name = field.name
@@ -179,8 +207,17 @@ def _arrays(batch: pa.RecordBatch) -> list:
             parts.append((name, "dense", (nan_matrix(name, column),)))
         elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
             indptr, indices, values = csr_parts(column)
-            parts.append((name, "csr", (indptr.astype(np.int64), indices.astype(np.int64),
-                                        values, len(column), n_cols(field, column))))
+            shape = (len(column), n_cols(field, column))
+            if densify:
+                null_rows = (~column.is_valid().to_numpy(zero_copy_only=False)
+                             if column.null_count else None)
+                if null_rows is not None and not np.issubdtype(values.dtype, np.floating):
+                    raise ValueError(f"column {name!r} has rows from stores without it, which"
+                                     " an integer tensor cannot mark; request a float dtype")
+                parts.append((name, "scatter", (indptr, indices, values, shape, null_rows)))
+            else:
+                parts.append((name, "csr", (indptr.astype(np.int64), indices.astype(np.int64),
+                                            values, *shape)))
         elif pa.types.is_dictionary(column.type):
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
             parts.append((name, "dense", (codes.astype(np.int64),)))
@@ -195,38 +232,62 @@ def _arrays(batch: pa.RecordBatch) -> list:
     return parts
 
 
-def _tensors(batch: pa.RecordBatch, shared: bool = False) -> Dict[str, torch.Tensor]:
+def _tensors(batch: pa.RecordBatch, shared: bool = False,
+             densify: bool = False) -> Dict[str, torch.Tensor]:
     """The minibatch's tensors, all views of one block of memory, filled by one copy of each
-    array. ``shared``: the block is a slot of this DataLoader worker's ring of shared memory
-    (``_SharedRing``), reused once the main process has dropped the batch: a new block of
-    shared memory per batch costs more than the copy (new pages zeroed and faulted in, in
-    both processes), and tensors of their own would each be handed over apart."""
-    parts = _arrays(batch)
-    arrays = [a for _, _, p in parts for a in p if isinstance(a, np.ndarray)]
+    array (csr columns with ``densify``: zeroed, then their values scattered). ``shared``: the
+    block is a slot of this DataLoader worker's ring of shared memory (``_SharedRing``),
+    reused once the main process has dropped the batch: a new block of shared memory per
+    batch costs more than the copy (new pages zeroed and faulted in, in both processes), and
+    tensors of their own would each be handed over apart."""
+    parts = _arrays(batch, densify)
+    # (dtype, shape) of each tensor of the block, in block order, with the parts' keys.
+    layout = []
+    for name, kind, p in parts:
+        if kind == "scatter":
+            layout.append(((name, 0), p[2].dtype, p[3]))
+        else:
+            layout += [((name, i), a.dtype, a.shape) for i, a in enumerate(p)
+                       if isinstance(a, np.ndarray)]
     offsets, total = [], 0
-    for a in arrays:
+    for _, dtype, shape in layout:
         offsets.append(total)
-        total += -(-a.nbytes // 8) * 8  # 8-byte aligned for every dtype
+        total += -(-int(np.prod(shape)) * np.dtype(dtype).itemsize // 8) * 8  # 8-byte aligned
     if shared:
         block = _SharedRing.of_this_process().block(total)
     else:
         block = torch.empty(max(total, 1), dtype=torch.uint8)
     views = {}
-    for a, off in zip(arrays, offsets):
-        t = block[off:off + a.nbytes].view(torch.from_numpy(np.empty(0, a.dtype)).dtype)
-        t = t.view(a.shape) if a.ndim > 1 else t
-        np.copyto(t.numpy(), a)
-        views[id(a)] = t
+    for (key, dtype, shape), off in zip(layout, offsets):
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        views[key] = block[off:off + nbytes].view(torch.from_numpy(np.empty(0, dtype)).dtype) \
+            .view(shape)
     out = _SharedBatch() if shared else {}
     for name, kind, p in parts:
+        if kind == "scatter":
+            _scatter(views[(name, 0)].numpy(), *p)
+            out[name] = views[(name, 0)]
+            continue
+        for i, a in enumerate(p):
+            if isinstance(a, np.ndarray):
+                np.copyto(views[(name, i)].numpy(), a)
         if kind == "csr":
-            indptr, indices, values, rows, cols = p
-            out[name] = torch.sparse_csr_tensor(views[id(indptr)], views[id(indices)],
-                                                views[id(values)], size=(rows, cols),
+            rows, cols = p[3], p[4]
+            out[name] = torch.sparse_csr_tensor(views[(name, 0)], views[(name, 1)],
+                                                views[(name, 2)], size=(rows, cols),
                                                 check_invariants=False)
         else:
-            out[name] = views[id(p[0])]
+            out[name] = views[(name, 0)]
     return out
+
+
+def _scatter(out: np.ndarray, indptr, indices, values, shape, null_rows):
+    """CSR rows into the dense matrix ``out`` (zeroed here); null rows NaN."""
+    out.fill(0)
+    rows = np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(indptr))
+    out.reshape(-1)[rows * shape[1] + indices] = values
+    if null_rows is not None:
+        out[null_rows] = np.nan
 
 
 # A ring slot is one shared storage: an 8-byte state word (in use / free), then the batch.

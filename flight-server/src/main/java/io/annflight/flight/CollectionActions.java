@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.annflight.arrow.PerRowResults;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.CollectionQueries;
+import io.annflight.collection.MatrixColumnPlan;
 import io.annflight.collection.StoreInfo;
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.OutputColumn;
@@ -115,6 +116,13 @@ final class CollectionActions {
         kinds.put(s.obsm().get(k), s.obsmKinds().get(k));
       }
       st.set("modalities", RequestJson.MAPPER.valueToTree(s.modalities()));
+      // How each requested layers key is stored here (csr, csc, dense; null where absent):
+      // what a client weighs when it picks the wire format.
+      ObjectNode layouts = st.putObject("matrix_layouts");
+      for (MatrixColumnPlan layer : plan.layers()) {
+        layouts.put(layer.name(), layer.readers().get(i)
+            .map(r -> r.layout().name().toLowerCase(java.util.Locale.ROOT)).orElse(null));
+      }
     }
     return o;
   }

@@ -302,6 +302,14 @@ class FlightServiceTest {
     assertThat(d.get("columns").get(2).get("type").asText()).isEqualTo("Dictionary<int32, Utf8>");
     assertThat(d.get("columns").get(1).get("type").asText())
         .isEqualTo("FixedSizeList(24)<FloatingPoint(SINGLE)>");
+    // Both fixtures store X as a dense array (encoding-type "array"); only dense.h5ad has the
+    // counts layer.
+    JsonNode layouts = actionJson("describe",
+        "{\"collection\": \"test\", \"layers_keys\": [\"X\", \"counts\"]}").get("stores");
+    assertThat(layouts.get(0).get("matrix_layouts").toString())
+        .isEqualTo("{\"X\":\"dense\",\"counts\":\"dense\"}");
+    assertThat(layouts.get(1).get("matrix_layouts").toString())
+        .isEqualTo("{\"X\":\"dense\",\"counts\":null}");
   }
 
   @Test
