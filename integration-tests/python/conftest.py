@@ -71,7 +71,9 @@ def start_jar(args: List[str]):
     if not JAR.is_file():
         pytest.fail(f"server jar {JAR} not found: build it with `mvn -B -q package -DskipTests`")
     port = [] if "--port" in args else ["--port", "0"]  # a free one unless asked for one
-    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + list(args)
+    # No warm-up unless a test asks for it: it only delays the start of the test's server.
+    warmup = [] if "--warmup-seconds" in args else ["--warmup-seconds", "0"]
+    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + warmup + list(args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log: List[str] = []
     found = {}

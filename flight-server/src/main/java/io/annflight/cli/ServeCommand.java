@@ -95,10 +95,11 @@ public final class ServeCommand implements Callable<Integer> {
   /** Rows of one warm-up stream: enough batches for the JIT, short enough to vary. */
   private static final long WARMUP_ROWS_PER_STREAM = 20_000;
 
-  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "0",
-      description = "Before health says SERVING, stream the configured collections (dense and"
-          + " CSR, lz4) into nowhere for S seconds, so the first clients get compiled code"
-          + " (default: ${DEFAULT-VALUE}, none).")
+  @Option(names = "--warmup-seconds", paramLabel = "S", defaultValue = "5",
+      description = "Before health says SERVING, read short streams of the configured"
+          + " collections (dense and CSR, in order and shuffled, lz4) through a loopback port"
+          + " for S seconds, so the first clients get compiled code; 0: none (default:"
+          + " ${DEFAULT-VALUE}).")
   long warmupSeconds;
 
   @Option(names = "--drain-seconds", paramLabel = "S", defaultValue = "30",
@@ -156,8 +157,10 @@ public final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         LOG.info("warming up for {} s before serving (health NOT_SERVING meanwhile)",
             warmupSeconds);
-        server.producer().warmUp(Duration.ofSeconds(warmupSeconds), WARMUP_ROWS_PER_STREAM);
-        LOG.info("warm after {} ms", (System.nanoTime() - t0) / 1_000_000);
+        int streams = server.producer().warmUp(Duration.ofSeconds(warmupSeconds),
+            WARMUP_ROWS_PER_STREAM, Integer.MAX_VALUE);
+        LOG.info("warm after {} ms ({} warm-up streams)", (System.nanoTime() - t0) / 1_000_000,
+            streams);
       }
       server.serving();
       if (server.metricsPort() >= 0) {

@@ -51,6 +51,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   private final StreamRuntime runtime;
   private final CollectionActions actions;
   private final EpochOrders epochOrders = new EpochOrders();
+  private final String warmupIdentity = "annflight-warm-up-" + java.util.UUID.randomUUID();
 
   /**
    * @param locations where clients should fetch endpoints (known only once the server listens)
@@ -73,7 +74,11 @@ public final class AnnflightProducer extends NoOpFlightProducer {
 
   /** The caller's grants, checked before any request is planned or read. */
   private Grants grants(CallContext context) {
-    return access.apply(context.peerIdentity());
+    return isWarmup(context) ? Grants.ALL : access.apply(context.peerIdentity());
+  }
+
+  private boolean isWarmup(CallContext context) {
+    return warmupIdentity.equals(context.peerIdentity());
   }
 
   /** {@link #lease} for a caller: refused unless its grants cover the request. */
@@ -175,8 +180,9 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       Ticket t = TicketJson.read(ticket.getBytes(), resolver.registry()::request);
       resolver.checkConfiguration(t);
       // A ticket is a request in the caller's hands: checked like any other.
-      job = job(grants(context), t.request(), order -> t.rows(), metricsLabel(t.request()),
-          permit);
+      // The warm-up's streams are not counted.
+      job = job(grants(context), t.request(), order -> t.rows(),
+          isWarmup(context) ? null : metricsLabel(t.request()), permit);
     } catch (RuntimeException e) {
       AutoCloseables.closeNoChecked(permit);
       listener.error(toFlight(e));
@@ -209,44 +215,25 @@ public final class AnnflightProducer extends NoOpFlightProducer {
   }
 
   /**
-   * Streams every configured collection, dense and CSR, LZ4-compressed, into nowhere until
-   * {@code budget} has passed (each stream at most {@code rowsPerStream} rows): the JIT then
-   * compiles the fill, copy and codec loops before the first client, instead of during its
-   * first epoch. Refused requests are skipped (their GetFlightInfo says why).
+   * Warms the server up before its first client (see {@link LoopbackWarmup}): until
+   * {@code budget} has passed or after {@code maxPasses} passes, short streams of every
+   * configured collection through a loopback port only this process can call.
+   *
+   * @return the streams read
    */
-  public void warmUp(java.time.Duration budget, long rowsPerStream) throws InterruptedException {
-    long deadline = System.nanoTime() + budget.toNanos();
-    org.apache.arrow.vector.compression.CompressionCodec lz4 =
-        io.annflight.arrow.compression.BatchCodecs.forCompression(
-            io.annflight.schema.Compression.LZ4);
-    boolean streamed = true;
-    while (streamed && System.nanoTime() < deadline) {
-      streamed = false; // a pass where nothing could stream ends the warm-up
-      for (ConfiguredCollection c : resolver.registry().all()) {
-        for (io.annflight.schema.MatrixFormat format
-            : io.annflight.schema.MatrixFormat.values()) {
-          if (System.nanoTime() >= deadline) {
-            return;
-          }
-          StreamJob job;
-          try {
-            job = job(Grants.ALL, c.request().asUncompressed(format),
-                order -> new RowSelection.Range(0, Math.min(order.length(), rowsPerStream)),
-                null, runtime.admit("warm-up"));
-          } catch (RuntimeException e) {
-            LOG.debug("warm-up skips {} ({}): {}", c.name(), format, e.getMessage());
-            continue;
-          }
-          try {
-            runtime.warmUp(job, lz4);
-            streamed = true;
-          } catch (IllegalStateException e) {
-            LOG.warn("warm-up stream of {} ({}) failed, skipped: {}", c.name(), format,
-                e.getMessage());
-          }
-        }
-      }
-    }
+  public int warmUp(java.time.Duration budget, long rowsPerStream, int maxPasses)
+      throws java.io.IOException, InterruptedException {
+    return LoopbackWarmup.run(this, allocator, budget, rowsPerStream, maxPasses);
+  }
+
+  /** The peer identity of the warm-up's calls: random, so no token can claim it. */
+  String warmupIdentity() {
+    return warmupIdentity;
+  }
+
+  /** The configured collections' names. */
+  List<String> collectionNames() {
+    return resolver.registry().all().stream().map(ConfiguredCollection::name).toList();
   }
 
   /** What the metrics count a stream under: its collection, or "paths". */

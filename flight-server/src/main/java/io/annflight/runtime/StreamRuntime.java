@@ -13,7 +13,6 @@ import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
 import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.vector.compression.CompressionCodec;
 
 /**
  * Where a server's streams run, and the thread and memory policy they share: the stream
@@ -93,17 +92,6 @@ public final class StreamRuntime implements AutoCloseable {
       listener.error(CallStatus.UNAVAILABLE.withDescription("server is shutting down")
           .toRuntimeException());
     }
-  }
-
-  /**
-   * Runs a stream whose batches go nowhere, with the same code as a client's stream (filling,
-   * compression with {@code codec}, IPC serialisation), and waits for it: traffic for the JIT
-   * before the first client. The job must not ask for compression itself.
-   */
-  public void warmUp(StreamJob job, CompressionCodec codec) throws InterruptedException {
-    WarmupListener sink = new WarmupListener(codec);
-    start(job, sink);
-    sink.await(600);
   }
 
   /** Streams being filled or sent now. */

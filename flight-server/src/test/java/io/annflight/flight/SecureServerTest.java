@@ -183,6 +183,35 @@ class SecureServerTest {
   }
 
   @Test
+  void theWarmUpReadsEveryCollectionOfATokenServerThroughItsOwnLoopbackPort() throws Exception {
+    // alice may read "test" only; the warm-up reads both collections all the same, through a
+    // port of its own that refuses any other bearer, and leaves the server's grants as they
+    // were. The rows it reads are not counted (test_shutdown.py checks the metrics).
+    Path tokens = tokenFile("alice", "s3cret-a", "[\"test\"]", false);
+    start(new Security(null, null, null, tokens));
+    // One pass: two collections x (dense, csr) x (in order, block-shuffled).
+    assertThat(server.producer().warmUp(java.time.Duration.ofMinutes(5), 20, 1)).isEqualTo(8);
+    try (FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+      assertCode(() -> client.getInfo(FlightDescriptor.path("other"), bearer("s3cret-a")),
+          FlightStatusCode.UNAUTHORIZED);
+      assertThat(rows(client, client.getInfo(FlightDescriptor.path("test"), bearer("s3cret-a")),
+          new CallOption[] {bearer("s3cret-a")})).isEqualTo(60);
+    }
+    org.apache.arrow.flight.auth2.CallHeaderAuthenticator onlyUs =
+        LoopbackWarmup.onlyThisProcess("Bearer secret", "me");
+    org.apache.arrow.flight.FlightCallHeaders headers =
+        new org.apache.arrow.flight.FlightCallHeaders();
+    headers.insert("authorization", "Bearer guess");
+    assertCode(() -> onlyUs.authenticate(headers), FlightStatusCode.UNAUTHENTICATED);
+    assertCode(() -> onlyUs.authenticate(new org.apache.arrow.flight.FlightCallHeaders()),
+        FlightStatusCode.UNAUTHENTICATED);
+    org.apache.arrow.flight.FlightCallHeaders right =
+        new org.apache.arrow.flight.FlightCallHeaders();
+    right.insert("authorization", "Bearer secret");
+    assertThat(onlyUs.authenticate(right).getPeerIdentity()).isEqualTo("me");
+  }
+
+  @Test
   void aChangedTokenFileIsReadAgain() throws Exception {
     Path tokens = tokenFile("alice", "s3cret-a", "[\"test\"]", false);
     TokenAuthenticator auth = new TokenAuthenticator(tokens, 0);

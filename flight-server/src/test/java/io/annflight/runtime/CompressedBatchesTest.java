@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.schema.Compression;
+import java.lang.reflect.Proxy;
+import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -22,12 +24,15 @@ class CompressedBatchesTest {
     try (RootAllocator allocator = new RootAllocator();
         VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(java.util.List.of()),
             allocator)) {
-      // The warm-up's listener implements the interface only, as a wrapper or another Flight
-      // version would.
-      assertThatThrownBy(() -> CompressedBatches.enable(new WarmupListener(null), root,
+      // A listener that implements the interface only, as a wrapper or another Flight version
+      // would.
+      ServerStreamListener foreign = (ServerStreamListener) Proxy.newProxyInstance(
+          getClass().getClassLoader(), new Class<?>[] {ServerStreamListener.class},
+          (proxy, method, args) -> null);
+      assertThatThrownBy(() -> CompressedBatches.enable(foreign, root,
           BatchCodecs.forCompression(Compression.LZ4)))
           .isInstanceOf(IllegalStateException.class)
-          .hasMessageContaining(WarmupListener.class.getName())
+          .hasMessageContaining(foreign.getClass().getName())
           .hasMessageContaining("\"compression\": \"none\"");
     }
   }
