@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 import annflight
-from annflight.arrow import csr_matrix
+from annflight.arrow import csr_matrix, csr_parts
 from annflight.torch import AnnflightDataset
 from conftest import FIX_OBS_KEYS, FIX_PATHS
 from expected import Expected, _dense, read
@@ -116,3 +116,35 @@ def test_bad_vocabularies_are_refused_by_name(af):
         af.shape({"paths": PATHS, "var_names": ["G001"], "var_key": "symbol"})
     with pytest.raises(annflight.AnnflightError, match="matrix_format"):
         af.shape({"paths": PATHS, "matrix_format": "coo"})
+
+
+def test_rows_whose_stored_columns_are_unsorted_come_out_ascending(server, af):
+    # scipy allows CSR rows with unsorted indices and anndata writes them as they are; the
+    # server's bulk projection must notice and sort, projected or not.
+    import anndata
+    import h5py
+    import scipy.sparse as sp
+    rng = np.random.default_rng(3)
+    dense = (rng.random((40, 30)) * (rng.random((40, 30)) < 0.3)).astype(np.float32)
+    m = sp.csr_matrix(dense)
+    for r in range(m.shape[0]):  # each row's entries reversed: the same matrix
+        s, e = m.indptr[r], m.indptr[r + 1]
+        m.indices[s:e] = m.indices[s:e][::-1].copy()
+        m.data[s:e] = m.data[s:e][::-1].copy()
+    m.has_sorted_indices = False
+    var = [f"g{j}" for j in range(30)]
+    anndata.AnnData(X=m, obs=pd.DataFrame(index=[f"c{i}" for i in range(40)]),
+                    var=pd.DataFrame(index=var)).write_h5ad(server.root / "unsorted.h5ad")
+    with h5py.File(server.root / "unsorted.h5ad", "r") as f:
+        stored = f["X/indices"][:]
+        assert (np.diff(stored[f["X/indptr"][0]:f["X/indptr"][1]]) < 0).any()
+    picked = list(range(0, 30, 3))
+    base = {"paths": ["unsorted.h5ad"], "obs_keys": [], "obsm_keys": [], "matrix_format": "csr"}
+    for request, want in ((base, dense),
+                          ({**base, "var_names": [var[j] for j in picked]}, dense[:, picked])):
+        table = af.read(request)
+        column = table.column("X").combine_chunks()
+        indptr, indices, _ = csr_parts(column)
+        for r in range(len(column)):
+            assert (np.diff(indices[indptr[r]:indptr[r + 1]]) > 0).all(), r
+        np.testing.assert_array_equal(csr_matrix(column, table.schema.field("X")).toarray(), want)

@@ -66,6 +66,7 @@ final class SparseMatrixFiller implements ColumnFiller {
   public void fill(BatchRows rows) {
     int n = rows.size;
     RowBlock[] blocks = new RowBlock[rows.positions.length];
+    Projection[] projections = new Projection[blocks.length];
     int[] counts = new int[n];
     boolean[] present = new boolean[n];
     for (int s = 0; s < blocks.length; s++) {
@@ -80,9 +81,13 @@ final class SparseMatrixFiller implements ColumnFiller {
       blocks[s] = block;
       int[] map = plan.scatterMaps()[s];
       int[] positions = rows.positions[s];
+      if (projectsInOrder(block, s, positions)) {
+        projections[s] = project((RowBlock.Sparse) block, map);
+      }
       for (int k = 0; k < positions.length; k++) {
         present[positions[k]] = true;
-        counts[positions[k]] = count(block, k, map);
+        counts[positions[k]] = projections[s] != null ? projections[s].rowCounts[k]
+            : count(block, k, map);
       }
     }
     int[] offsets = new int[n + 1];
@@ -100,9 +105,8 @@ final class SparseMatrixFiller implements ColumnFiller {
         copyBlock((RowBlock.Sparse) blocks[s], v, offsets[positions[0]]);
         continue;
       }
-      if (projectsInOrder(blocks[s], s, positions)) {
-        projectBlock((RowBlock.Sparse) blocks[s], plan.scatterMaps()[s], v,
-            offsets[positions[0]]);
+      if (projections[s] != null) {
+        projections[s].write(((RowBlock.Sparse) blocks[s]).values(), v, offsets[positions[0]]);
         continue;
       }
       for (int k = 0; k < positions.length; k++) {
@@ -123,13 +127,23 @@ final class SparseMatrixFiller implements ColumnFiller {
   }
 
   /**
-   * Whether a sparse block can be projected in one pass: a variable map that keeps column
-   * order (var_names in store order, an outer join), values of the output type, rows at
-   * consecutive output positions with ascending columns.
+   * Whether a sparse block may be projected in bulk (then {@link #project} also checks that
+   * its rows' columns ascend): a variable map that keeps column order (var_names in store
+   * order, an outer join), values of the output type, rows at consecutive output positions.
    */
   private boolean projectsInOrder(RowBlock block, int s, int[] positions) {
     return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] != null && ordered[s]
-        && plan.outType().byteWidth() >= 2 && inBulkOrder(sp, positions);
+        && plan.outType().byteWidth() >= 2 && sp.values().type() == plan.outType()
+        && RawCopy.applies(sp.values()) && consecutive(positions);
+  }
+
+  private static boolean consecutive(int[] positions) {
+    for (int k = 1; k < positions.length; k++) {
+      if (positions[k] != positions[0] + k) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -137,13 +151,9 @@ final class SparseMatrixFiller implements ColumnFiller {
    * consecutive output positions, and each row's columns ascending (scipy writes them so).
    */
   private boolean inBulkOrder(RowBlock.Sparse sp, int[] positions) {
-    if (sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())) {
+    if (sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())
+        || !consecutive(positions)) {
       return false;
-    }
-    for (int k = 1; k < positions.length; k++) {
-      if (positions[k] != positions[0] + k) {
-        return false;
-      }
     }
     int[] cols = sp.columns();
     int[] off = sp.rowOffsets();
@@ -158,57 +168,91 @@ final class SparseMatrixFiller implements ColumnFiller {
   }
 
   /**
-   * The kept entries of a whole block, gathered into arrays (indices through the map, values
-   * as their stored bits) and written with two bulk copies: the per-entry work is one map
-   * lookup and two array stores, which is what a projection onto a few columns must cost.
+   * A sparse block's kept entries: per row how many, and for each its mapped index and its
+   * position among the stored entries.
    */
-  private static void projectBlock(RowBlock.Sparse sp, int[] map, Vectors v, int at) {
+  private record Projection(int[] rowCounts, int[] index, int[] kept) {
+
+    /** The kept entries' values gathered as their stored bits, then both written in bulk. */
+    void write(TypedBuffer values, Vectors v, int at) {
+      int n = index.length;
+      if (n == 0) {
+        return;
+      }
+      v.index.nioBuffer((long) at * 4, n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+          .asIntBuffer().put(index);
+      int width = values.type().byteWidth();
+      java.nio.ByteBuffer src = values.bytes().duplicate().order(values.bytes().order());
+      java.nio.ByteBuffer dst = v.values.nioBuffer((long) at * width, n * width)
+          .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      switch (width) {
+        case 4 -> {
+          java.nio.IntBuffer in = src.asIntBuffer();
+          int[] out = new int[n];
+          for (int i = 0; i < n; i++) {
+            out[i] = in.get(kept[i]);
+          }
+          dst.asIntBuffer().put(out);
+        }
+        case 8 -> {
+          java.nio.LongBuffer in = src.asLongBuffer();
+          long[] out = new long[n];
+          for (int i = 0; i < n; i++) {
+            out[i] = in.get(kept[i]);
+          }
+          dst.asLongBuffer().put(out);
+        }
+        default -> {
+          java.nio.ShortBuffer in = src.asShortBuffer();
+          short[] out = new short[n];
+          for (int i = 0; i < n; i++) {
+            out[i] = in.get(kept[i]);
+          }
+          dst.asShortBuffer().put(out);
+        }
+      }
+    }
+  }
+
+  /** Scratch for {@link #project}: as long as the largest block's stored entries so far. */
+  private int[] scratchIndex = new int[0];
+  private int[] scratchKept = new int[0];
+
+  /**
+   * One pass over a sparse block's entries: each mapped through {@code map} and kept where it
+   * maps to a column, without a branch per entry (a projection keeps few of many, which a
+   * branch would mispredict), and each row's stored columns checked to ascend. Null when they
+   * do not: then the rows are written one by one and sorted.
+   */
+  private Projection project(RowBlock.Sparse sp, int[] map) {
     int nnz = sp.nnz();
+    if (scratchIndex.length < nnz) {
+      scratchIndex = new int[nnz];
+      scratchKept = new int[nnz];
+    }
+    int[] index = scratchIndex;
+    int[] kept = scratchKept;
     int[] cols = sp.columns();
-    int[] kept = new int[nnz];
-    int[] index = new int[nnz];
+    int[] off = sp.rowOffsets();
+    int[] rowCounts = new int[sp.nRows()];
+    boolean ascending = true;
     int n = 0;
-    for (int e = 0; e < nnz; e++) {
-      int j = map[cols[e]];
-      if (j >= 0) {
+    for (int r = 0; r < rowCounts.length; r++) {
+      int first = n;
+      int previous = -1;
+      for (int e = off[r]; e < off[r + 1]; e++) {
+        int c = cols[e];
+        ascending &= c > previous;
+        previous = c;
+        int j = map[c];
+        index[n] = j;
         kept[n] = e;
-        index[n++] = j;
+        n += (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
       }
+      rowCounts[r] = n - first;
     }
-    if (n == 0) {
-      return;
-    }
-    v.index.nioBuffer((long) at * 4, n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-        .asIntBuffer().put(index, 0, n);
-    java.nio.ByteBuffer src = sp.values().bytes().duplicate().order(sp.values().bytes().order());
-    java.nio.ByteBuffer dst = v.values.nioBuffer((long) at * sp.values().type().byteWidth(),
-        n * sp.values().type().byteWidth()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-    switch (sp.values().type().byteWidth()) {
-      case 4 -> {
-        java.nio.IntBuffer in = src.asIntBuffer();
-        int[] out = new int[n];
-        for (int i = 0; i < n; i++) {
-          out[i] = in.get(kept[i]);
-        }
-        dst.asIntBuffer().put(out);
-      }
-      case 8 -> {
-        java.nio.LongBuffer in = src.asLongBuffer();
-        long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-          out[i] = in.get(kept[i]);
-        }
-        dst.asLongBuffer().put(out);
-      }
-      default -> {
-        java.nio.ShortBuffer in = src.asShortBuffer();
-        short[] out = new short[n];
-        for (int i = 0; i < n; i++) {
-          out[i] = in.get(kept[i]);
-        }
-        dst.asShortBuffer().put(out);
-      }
-    }
+    return ascending ? new Projection(rowCounts, Arrays.copyOf(index, n),
+        Arrays.copyOf(kept, n)) : null;
   }
 
   private static void copyBlock(RowBlock.Sparse sp, Vectors v, int at) {
@@ -351,9 +395,7 @@ final class SparseMatrixFiller implements ColumnFiller {
     }
     list.setLastSet(n - 1);
     if (struct instanceof StructVector nullable) {
-      for (int i = 0; i < total; i++) {
-        BitVectorHelper.setBit(nullable.getValidityBuffer(), i);
-      }
+      nullable.getValidityBuffer().setOne(0, (total + 7) / 8);
     }
     index.getValidityBuffer().setOne(0, (total + 7) / 8);
     value.getValidityBuffer().setOne(0, (total + 7) / 8);

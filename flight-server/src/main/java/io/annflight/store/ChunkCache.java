@@ -13,7 +13,7 @@ import java.util.function.ToLongFunction;
 public final class ChunkCache {
 
   private final long budgetBytes;
-  private final LinkedHashMap<String, Object> entries = new LinkedHashMap<>(64, 0.75f, true);
+  private final LinkedHashMap<Object, Object> entries = new LinkedHashMap<>(64, 0.75f, true);
   private final ToLongFunction<Object> weigher;
   private long usedBytes;
 
@@ -22,11 +22,12 @@ public final class ChunkCache {
     this.weigher = ChunkCache::weigh;
   }
 
-  public synchronized Object get(String key) {
+  /** {@code key}: any value with equals and a cheap hashCode (a record, a string). */
+  public synchronized Object get(Object key) {
     return entries.get(key);
   }
 
-  public synchronized void put(String key, Object chunk) {
+  public synchronized void put(Object key, Object chunk) {
     long weight = weigher.applyAsLong(chunk);
     if (weight > budgetBytes / 4) {
       return;
@@ -38,7 +39,7 @@ public final class ChunkCache {
     usedBytes += weight;
     var it = entries.entrySet().iterator();
     while (usedBytes > budgetBytes && it.hasNext()) {
-      Map.Entry<String, Object> eldest = it.next();
+      Map.Entry<Object, Object> eldest = it.next();
       usedBytes -= weigher.applyAsLong(eldest.getValue());
       it.remove();
     }

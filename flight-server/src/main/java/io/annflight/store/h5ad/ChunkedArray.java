@@ -24,6 +24,7 @@ final class ChunkedArray extends H5Array {
   private final int chunkBytes;
   private final boolean unfiltered;
   private final String cacheKey;
+  private final int cacheKeyHash;
 
   ChunkedArray(
       H5File file, String elementPath, StoredType stored, long nRows, int rowWidth,
@@ -46,6 +47,7 @@ final class ChunkedArray extends H5Array {
         Math.toIntExact((long) chunkRows * chunkCols * stored.type().byteWidth());
     this.unfiltered = ds.getFilters().isEmpty();
     this.cacheKey = file.path() + "\u0000" + elementPath + "\u0000";
+    this.cacheKeyHash = cacheKey.hashCode();
   }
 
   @Override
@@ -84,6 +86,23 @@ final class ChunkedArray extends H5Array {
     }
   }
 
+  /**
+   * A chunk's key in the shared cache: the array (its name hashed once, with the array) and
+   * the chunk's index; no string is built or hashed per chunk.
+   */
+  private record ChunkKey(String array, int arrayHash, long index) {
+    @Override
+    public int hashCode() {
+      return 31 * arrayHash + Long.hashCode(index);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ChunkKey k && k.index == index && k.arrayHash == arrayHash
+          && k.array.equals(array);
+    }
+  }
+
   /** Decompresses the chunks holding rows {@code r0 .. r0 + chunkRows} across all columns. */
   private void loadChunkRow(long r0, ByteBuffer[] chunks) {
     for (int cj = 0; cj < nColChunks; cj++) {
@@ -94,7 +113,7 @@ final class ChunkedArray extends H5Array {
   /** The chunk at row {@code r0}, column chunk {@code cj}, from the caches or the file. */
   private ByteBuffer chunk(long r0, int cj) {
     long index = (r0 / chunkRows) * nColChunks + cj;
-    String key = cacheKey + index;
+    ChunkKey key = new ChunkKey(cacheKey, cacheKeyHash, index);
     byte[] cached = (byte[]) file.chunkCache().get(key);
     if (cached != null) {
       return ByteBuffer.wrap(cached);
