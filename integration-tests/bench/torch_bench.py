@@ -98,6 +98,8 @@ def main():
     add_collection_args(ap)
     ap.add_argument("--layout", default="csr")
     ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--server-warmup", type=float, default=40.0,
+                    help="seconds of untimed whole epochs first (a long-running server is warm)")
     args = ap.parse_args()
     paths = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05,
                                        layouts=(args.layout,))
@@ -108,10 +110,13 @@ def main():
     try:
         warm = AnnflightDataset(server.location, request, batch_size=BATCH,
                                 sampler={"kind": "block_shuffle"})
-        t_end = time.perf_counter() + 15
-        while time.perf_counter() < t_end:  # untimed: the server's JIT
-            for _ in zip(range(50), warm):
+        t_end = time.perf_counter() + args.server_warmup
+        epoch = 0
+        while time.perf_counter() < t_end:  # untimed whole epochs: the server's JIT
+            warm.set_epoch(epoch)
+            for _ in warm:
                 pass
+            epoch += 1
         for workers in (0, 2):
             extra = spawn if workers else {}
             ds = AnnflightDataset(server.location, request, batch_size=BATCH,

@@ -195,9 +195,8 @@ def _record_batch(first_row, n=32, n_vars=3000):
 
 
 def test_worker_batches_reuse_shared_slots_only_once_released():
-    from annflight.torch import _SharedRing, _tensors
-    ring = _SharedRing.of_this_process()
-    ring._slots.clear(), ring._by_address.clear()
+    from annflight.torch import _tensors
+    ring = _fresh_ring()
     batch, x = _record_batch(0)
     held = _handed_over(_tensors(batch, shared=True))
     assert type(held) is dict and len(ring._slots) == 1
@@ -217,14 +216,12 @@ def test_worker_batches_reuse_shared_slots_only_once_released():
     np.testing.assert_array_equal(held["X"].numpy(), x)
     np.testing.assert_array_equal(third["_row"].numpy(), np.arange(20_000, 20_032))
     del held, third
-    ring._slots.clear(), ring._by_address.clear()
 
 
 def test_worker_batches_survive_copies_and_foreign_values():
     import copy
-    from annflight.torch import _SharedRing, _tensors
-    ring = _SharedRing.of_this_process()
-    ring._slots.clear(), ring._by_address.clear()
+    from annflight.torch import _tensors
+    ring = _fresh_ring()
     batch, x = _record_batch(0)
     built = _tensors(batch, shared=True)
     # DataLoader's default_convert copies the mapping: the copy is handed over as the batch.
@@ -248,7 +245,6 @@ def test_worker_batches_survive_copies_and_foreign_values():
         _handed_over(_tensors(batch, shared=True))
     np.testing.assert_array_equal(plain["X"].numpy(), _record_batch(5)[1])
     np.testing.assert_array_equal(got["X"].numpy(), x)
-    ring._slots.clear(), ring._by_address.clear()
 
 
 SPARSE_PATHS = ["csr.zarr", "csc.h5ad"]  # both store X sparse
@@ -312,3 +308,37 @@ def test_csr_rows_through_two_workers_equal_dense_rows(server):
     _same_batches(_epoch(AnnflightDataset(server.uri, sparse, batch_size=16), 2),
                   _epoch(AnnflightDataset(server.uri, sparse, batch_size=16,
                                           transport="dense"), 2))
+
+
+def test_a_slot_is_handed_over_once_and_dropped_when_the_worker_forgets_it():
+    import annflight.torch as at
+    ring = _fresh_ring()
+    batch, x = _record_batch(0)
+    first = _tensors_shared(batch)
+    assert first.__reduce__()[1][2] is not None  # the storage itself, the first time
+    got = _handed_over(first)
+    del got, first
+    again = _tensors_shared(batch)
+    token, slot_id, storage, _, _ = again.__reduce__()[1]
+    assert storage is None, "the main process holds the slot already"
+    np.testing.assert_array_equal(_handed_over(again)["X"].numpy(), x)
+    # Batches kept beyond the ring's size: the worker forgets its oldest slots and the main
+    # process drops them with the next batch (the kept batches keep their own memory).
+    kept = [_handed_over(_tensors_shared(_record_batch(i)[0]))
+            for i in range(at._SharedRing._MAX_SLOTS + 3)]
+    assert len(ring._slots) == at._SharedRing._MAX_SLOTS
+    assert len(at._RECEIVED[token]) <= at._SharedRing._MAX_SLOTS + 1
+    for i, b in enumerate(kept):
+        np.testing.assert_array_equal(b["X"].numpy(), _record_batch(i)[1])
+
+
+def _fresh_ring():
+    """This process's ring, new (as in a new DataLoader worker)."""
+    import annflight.torch as at
+    at._SharedRing._this_process = None
+    return at._SharedRing.of_this_process()
+
+
+def _tensors_shared(batch):
+    from annflight.torch import _tensors
+    return _tensors(batch, shared=True)

@@ -19,7 +19,10 @@ dropped, else the epoch is padded with its first rows (as DistributedSampler doe
 """
 import copy
 import json
+import os
+import secrets
 import sys
+import threading
 import weakref
 from typing import Dict, Iterator, Optional
 
@@ -234,14 +237,14 @@ def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
 
 def _tensors(batch: pa.RecordBatch, shared: bool = False,
              densify: bool = False) -> Dict[str, torch.Tensor]:
-    """The minibatch's tensors, all views of one block of memory, filled by one copy of each
-    array (csr columns with ``densify``: zeroed, then their values scattered). ``shared``: the
-    block is a slot of this DataLoader worker's ring of shared memory (``_SharedRing``),
-    reused once the main process has dropped the batch: a new block of shared memory per
-    batch costs more than the copy (new pages zeroed and faulted in, in both processes), and
-    tensors of their own would each be handed over apart."""
+    """The minibatch's tensors, each filled by one copy of its array (csr columns with
+    ``densify``: zeroed, then their values scattered). ``shared`` (in a DataLoader worker):
+    all of them are views of one slot of this worker's ring of shared memory
+    (``_SharedRing``), reused once the main process has dropped the batch: a new block of
+    shared memory per batch costs more than the copy (new pages zeroed and faulted in, in both
+    processes), and tensors of their own would each be handed over apart."""
     parts = _arrays(batch, densify)
-    # (dtype, shape) of each tensor of the block, in block order, with the parts' keys.
+    # (key, dtype, shape) of each tensor, keyed by (column, part).
     layout = []
     for name, kind, p in parts:
         if kind == "scatter":
@@ -249,19 +252,21 @@ def _tensors(batch: pa.RecordBatch, shared: bool = False,
         else:
             layout += [((name, i), a.dtype, a.shape) for i, a in enumerate(p)
                        if isinstance(a, np.ndarray)]
-    offsets, total = [], 0
+    offsets, total = [], 0  # in the shared block
     for _, dtype, shape in layout:
         offsets.append(total)
         total += -(-int(np.prod(shape)) * np.dtype(dtype).itemsize // 8) * 8  # 8-byte aligned
+    views = {}
     if shared:
         block = _SharedRing.of_this_process().block(total)
+        for (key, dtype, shape), off in zip(layout, offsets):
+            nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+            views[key] = block[off:off + nbytes].view(_torch_dtype(dtype)).view(shape)
     else:
-        block = torch.empty(max(total, 1), dtype=torch.uint8)
-    views = {}
-    for (key, dtype, shape), off in zip(layout, offsets):
-        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        views[key] = block[off:off + nbytes].view(torch.from_numpy(np.empty(0, dtype)).dtype) \
-            .view(shape)
+        # In this process each tensor has memory of its own: a kept label tensor does not
+        # keep the batch's X.
+        for key, dtype, shape in layout:
+            views[key] = torch.empty(shape, dtype=_torch_dtype(dtype))
     out = _SharedBatch() if shared else {}
     for name, kind, p in parts:
         if kind == "scatter":
@@ -281,6 +286,10 @@ def _tensors(batch: pa.RecordBatch, shared: bool = False,
     return out
 
 
+def _torch_dtype(dtype) -> torch.dtype:
+    return torch.from_numpy(np.empty(0, dtype)).dtype
+
+
 def _scatter(out: np.ndarray, indptr, indices, values, shape, null_rows):
     """CSR rows into the dense matrix ``out`` (zeroed here); null rows NaN."""
     out.fill(0)
@@ -290,9 +299,11 @@ def _scatter(out: np.ndarray, indptr, indices, values, shape, null_rows):
         out[null_rows] = np.nan
 
 
-# A ring slot is one shared storage: an 8-byte state word (in use / free), then the batch.
+# A ring slot is one shared storage: a header of 8-byte words (its state, in use or free; and
+# whether the main process holds the storage already), then the batch.
 _SLOT_HEADER = 64
 _SLOT_FREE, _SLOT_IN_USE = 0, 1
+_STATE, _HELD = 0, 1
 _COPIED_UP_TO = 64 * 1024
 
 
@@ -315,35 +326,49 @@ class _SharedRing:
         return cls._this_process
 
     def __init__(self):
+        self.token = f"{os.getpid()}-{secrets.token_hex(8)}"
         self._slots = []  # uint8 tensors over whole shared storages
-        self._by_address = {}
+        self._by_address = {}  # data address -> (slot, its id in this ring)
+        self._next_id = 0
+        self._forgotten = []  # ids the main process may drop, sent with the next batch
+        self._lock = threading.Lock()
 
     def block(self, nbytes: int) -> torch.Tensor:
         """A view of ``nbytes`` after a free slot's header, the slot now marked in use."""
         slot = next((s for s in self._slots
-                     if s.numel() >= _SLOT_HEADER + nbytes and _state(s)[0] == _SLOT_FREE),
+                     if s.numel() >= _SLOT_HEADER + nbytes
+                     and _header(s)[_STATE] == _SLOT_FREE),
                     None)
         if slot is None:
-            slot = torch.empty(_SLOT_HEADER + max(nbytes, 1), dtype=torch.uint8)
+            slot = torch.zeros(_SLOT_HEADER + max(nbytes, 1), dtype=torch.uint8)
             slot.share_memory_()
             if len(self._slots) >= self._MAX_SLOTS:
-                free = [s for s in self._slots if _state(s)[0] == _SLOT_FREE]
+                free = [s for s in self._slots if _header(s)[_STATE] == _SLOT_FREE]
                 self._forget(free[0] if free else self._slots[0])
             self._slots.append(slot)
-            self._by_address[slot.data_ptr()] = slot
-        _state(slot)[0] = _SLOT_IN_USE
+            self._by_address[slot.data_ptr()] = (slot, self._next_id)
+            self._next_id += 1
+        _header(slot)[_STATE] = _SLOT_IN_USE
         return slot[_SLOT_HEADER:_SLOT_HEADER + nbytes]
 
     def _forget(self, slot: torch.Tensor):
         self._slots.remove(slot)
-        del self._by_address[slot.data_ptr()]
+        _, slot_id = self._by_address.pop(slot.data_ptr())
+        with self._lock:
+            self._forgotten.append(slot_id)
 
-    def slot_of(self, storage: torch.UntypedStorage) -> Optional[torch.Tensor]:
+    def slot_of(self, storage: torch.UntypedStorage) -> Optional[tuple]:
+        """(slot, id) of the slot ``storage`` is, or None."""
         return self._by_address.get(storage.data_ptr())
 
+    def take_forgotten(self) -> list:
+        with self._lock:
+            ids, self._forgotten = self._forgotten, []
+        return ids
 
-def _state(slot: torch.Tensor) -> np.ndarray:
-    return slot[:8].numpy().view(np.int64)
+
+def _header(slot: torch.Tensor) -> np.ndarray:
+    return slot[:16].numpy().view(np.int64)
 
 
 def _tensor_spec(t: torch.Tensor, base: int) -> tuple:
@@ -372,11 +397,12 @@ class _SharedBatch(dict):
                    ((v.crow_indices(), v.col_indices(), v.values())
                     if v.layout == torch.sparse_csr else (v,))]
         storages = {t.untyped_storage().data_ptr() for t in tensors if torch.is_tensor(t)}
-        slot = (ring.slot_of(tensors[0].untyped_storage())
-                if ring is not None and tensors and len(storages) == 1
-                and all(torch.is_tensor(t) and t.is_contiguous() for t in tensors) else None)
-        if slot is None:
+        found = (ring.slot_of(tensors[0].untyped_storage())
+                 if ring is not None and tensors and len(storages) == 1
+                 and all(torch.is_tensor(t) and t.is_contiguous() for t in tensors) else None)
+        if found is None:
             return dict, (dict(self),)
+        slot, slot_id = found
         base = slot.data_ptr()
         layout = {}
         for name, v in self.items():
@@ -386,18 +412,53 @@ class _SharedBatch(dict):
                                  (v.crow_indices(), v.col_indices(), v.values())])
             else:
                 layout[name] = ("dense", _tensor_spec(v, base))
-        return _rebuild_shared, (slot, layout)
+        # The storage goes once per slot (torch hands it over as a file descriptor, a round
+        # trip to this worker); once the main process holds it, it says so in the header.
+        held = _header(slot)[_HELD] == 1
+        return _rebuild_shared, (ring.token, slot_id, None if held else slot, layout,
+                                 ring.take_forgotten())
 
 
 def _mark_free(slot: torch.Tensor):
-    _state(slot)[0] = _SLOT_FREE
+    _header(slot)[_STATE] = _SLOT_FREE
 
 
-def _rebuild_shared(slot: torch.Tensor, layout: dict) -> Dict[str, torch.Tensor]:
-    """In the main process: the batch's tensors over the shared slot. They hold one numpy
-    array over the slot; when it goes (with the last tensor), the slot is marked free. Small
-    tensors (labels, row numbers) are copied out, so that keeping them (for metrics, say)
-    does not keep the whole slot."""
+# In the main process: per worker ring (its token), the slots it has handed over, by id.
+_RECEIVED: Dict[str, Dict[int, torch.Tensor]] = {}
+
+
+def _worker_alive(token: str) -> bool:
+    try:
+        os.kill(int(token.split("-", 1)[0]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        pass
+    return True
+
+
+def _received_slot(token: str, slot_id: int, slot: Optional[torch.Tensor],
+                   forgotten: list) -> torch.Tensor:
+    slots = _RECEIVED.get(token)
+    if slots is None:
+        for gone in [t for t in _RECEIVED if not _worker_alive(t)]:
+            del _RECEIVED[gone]  # a worker that ended sends no more
+        slots = _RECEIVED[token] = {}
+    for i in forgotten:  # slots the worker will not reuse
+        slots.pop(i, None)
+    if slot is not None:
+        slots[slot_id] = slot
+        _header(slot)[_HELD] = 1
+    return slots[slot_id]
+
+
+def _rebuild_shared(token: str, slot_id: int, slot: Optional[torch.Tensor], layout: dict,
+                    forgotten: list) -> Dict[str, torch.Tensor]:
+    """In the main process: the batch's tensors over the shared slot (handed over with its
+    first batch, kept for the later ones). They hold one numpy array over the slot; when it
+    goes (with the last tensor), the slot is marked free. Small tensors (labels, row numbers)
+    are copied out, so that keeping them (for metrics, say) does not keep the whole slot."""
+    slot = _received_slot(token, slot_id, slot, forgotten)
     whole = slot.numpy()
     weakref.finalize(whole, _mark_free, slot)
 
