@@ -3,33 +3,40 @@ import numpy as np
 import pyarrow as pa
 
 
+def _values_view(column: pa.FixedSizeListArray) -> np.ndarray:
+    """A fixed-size-list column's values as a read-only 2-D view of the Arrow buffer. Slices
+    are honoured: a sliced list's child still holds the whole batch."""
+    width = column.type.list_size
+    values = column.values.slice(column.offset * width, len(column) * width)
+    return values.to_numpy(zero_copy_only=False).reshape(len(column), width)
+
+
 def fixed_size_list_matrix(column: pa.FixedSizeListArray):
     """A fixed-size-list column as ``(matrix, valid)``: a writable 2-D copy of its values (Arrow
     buffers are read-only), and a bool array of the rows that hold values, or None when every
     row does (null rows are those of stores that lack the element; their values are arbitrary).
-    Slices are honoured: a sliced list's child still holds the whole batch."""
-    width = column.type.list_size
-    n = len(column)
-    values = column.values.slice(column.offset * width, n * width)
-    matrix = np.array(values.to_numpy(zero_copy_only=False)).reshape(n, width)
+    """
     valid = column.is_valid().to_numpy(zero_copy_only=False) if column.null_count else None
-    return matrix, valid
+    return np.array(_values_view(column)), valid
 
 
 def nan_matrix(name: str, column: pa.FixedSizeListArray) -> np.ndarray:
-    """A fixed-size-list column as a 2-D float array for tensors, a read-only view of the Arrow buffer unless
-    some rows are null (rows of stores that lack the element): then a copy with those rows NaN
-    (integer matrices cannot hold that)."""
+    """A fixed-size-list column as a 2-D float array for tensors: a read-only view of the
+    Arrow buffer unless some rows are null (rows of stores that lack the element), then a copy
+    with those rows NaN (integer matrices cannot hold that)."""
     if not column.null_count:
-        width = column.type.list_size
-        values = column.values.slice(column.offset * width, len(column) * width)
-        return values.to_numpy(zero_copy_only=False).reshape(len(column), width)
+        return _values_view(column)
     x, valid = fixed_size_list_matrix(column)
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(f"column {name!r} has rows from stores without it, which an"
-                         f" integer tensor cannot mark; request a float dtype")
+    check_null_rows_fit(name, x.dtype)
     x[~valid] = np.nan
     return x
+
+
+def check_null_rows_fit(name: str, dtype) -> None:
+    """Refuses to mark a column's null rows (of stores without it) in an integer tensor."""
+    if not np.issubdtype(dtype, np.floating):
+        raise ValueError(f"column {name!r} has rows from stores without it, which an"
+                         f" integer tensor cannot mark; request a float dtype")
 
 
 N_COLS = b"annflight.n_cols"

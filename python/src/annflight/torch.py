@@ -18,6 +18,7 @@ of batches; with ``drop_last`` the remainder of the epoch and each part's last s
 dropped, else the epoch is padded with its first rows (as DistributedSampler does).
 """
 import copy
+import itertools
 import json
 import os
 import secrets
@@ -33,7 +34,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
-from .arrow import csr_parts, n_cols, nan_matrix
+from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
 from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
                      endpoint_batches, endpoint_locations)
 
@@ -149,12 +150,12 @@ class AnnflightDataset(IterableDataset):
         return bool(layouts) and all(v in ("csr", "csc") for v in layouts)
 
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
-        # In a DataLoader worker, each batch is built in one block of shared memory.
+        # In a DataLoader worker, each batch is built in a slot of shared memory.
         shared = get_worker_info() is not None
         if shared:
-            # The DataLoader hands the block to the main process as a file descriptor served
-            # by a thread of this worker; with the default 5 ms GIL switch interval that
-            # thread waits behind this loop for every batch.
+            # The DataLoader hands a slot to the main process (once) as a file descriptor
+            # served by a thread of this worker; with the default 5 ms GIL switch interval
+            # that thread waits behind this loop.
             sys.setswitchinterval(_WORKER_SWITCH_INTERVAL_S)
         epoch = self.epoch
         if shared:
@@ -214,9 +215,8 @@ def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
             if densify:
                 null_rows = (~column.is_valid().to_numpy(zero_copy_only=False)
                              if column.null_count else None)
-                if null_rows is not None and not np.issubdtype(values.dtype, np.floating):
-                    raise ValueError(f"column {name!r} has rows from stores without it, which"
-                                     " an integer tensor cannot mark; request a float dtype")
+                if null_rows is not None:
+                    check_null_rows_fit(name, values.dtype)
                 parts.append((name, "scatter", (indptr, indices, values, shape, null_rows)))
             else:
                 parts.append((name, "csr", (indptr.astype(np.int64), indices.astype(np.int64),
@@ -252,15 +252,12 @@ def _tensors(batch: pa.RecordBatch, shared: bool = False,
         else:
             layout += [((name, i), a.dtype, a.shape) for i, a in enumerate(p)
                        if isinstance(a, np.ndarray)]
-    offsets, total = [], 0  # in the shared block
-    for _, dtype, shape in layout:
-        offsets.append(total)
-        total += -(-int(np.prod(shape)) * np.dtype(dtype).itemsize // 8) * 8  # 8-byte aligned
     views = {}
     if shared:
-        block = _SharedRing.of_this_process().block(total)
-        for (key, dtype, shape), off in zip(layout, offsets):
-            nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for _, dtype, shape in layout]
+        offsets = list(itertools.accumulate((-(-n // 8) * 8 for n in sizes), initial=0))
+        block = _SharedRing.of_this_process().block(offsets[-1])  # 8-byte aligned tensors
+        for (key, dtype, shape), off, nbytes in zip(layout, offsets, sizes):
             views[key] = block[off:off + nbytes].view(_torch_dtype(dtype)).view(shape)
     else:
         # In this process each tensor has memory of its own: a kept label tensor does not
@@ -371,6 +368,13 @@ def _header(slot: torch.Tensor) -> np.ndarray:
     return slot[:16].numpy().view(np.int64)
 
 
+def _components(v) -> tuple:
+    """The dense tensors a batch value is made of: a sparse CSR tensor's three, else itself."""
+    if torch.is_tensor(v) and v.layout == torch.sparse_csr:
+        return v.crow_indices(), v.col_indices(), v.values()
+    return (v,)
+
+
 def _tensor_spec(t: torch.Tensor, base: int) -> tuple:
     """Where a contiguous view lies in its slot: (byte offset, byte length, dtype, shape)."""
     return (t.data_ptr() - base, t.numel() * t.element_size(), t.dtype, tuple(t.shape))
@@ -393,9 +397,7 @@ class _SharedBatch(dict):
 
     def __reduce__(self):
         ring = _SharedRing._this_process
-        tensors = [t for v in self.values() for t in
-                   ((v.crow_indices(), v.col_indices(), v.values())
-                    if v.layout == torch.sparse_csr else (v,))]
+        tensors = [t for v in self.values() for t in _components(v)]
         storages = {t.untyped_storage().data_ptr() for t in tensors if torch.is_tensor(t)}
         found = (ring.slot_of(tensors[0].untyped_storage())
                  if ring is not None and tensors and len(storages) == 1
@@ -408,8 +410,7 @@ class _SharedBatch(dict):
         for name, v in self.items():
             if v.layout == torch.sparse_csr:
                 layout[name] = ("csr", tuple(v.shape),
-                                [_tensor_spec(t, base) for t in
-                                 (v.crow_indices(), v.col_indices(), v.values())])
+                                [_tensor_spec(t, base) for t in _components(v)])
             else:
                 layout[name] = ("dense", _tensor_spec(v, base))
         # The storage goes once per slot (torch hands it over as a file descriptor, a round

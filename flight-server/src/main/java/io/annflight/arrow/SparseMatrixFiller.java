@@ -30,6 +30,9 @@ final class SparseMatrixFiller implements ColumnFiller {
   private final ValueWriter[] writers;
   /** Per store: whether its variable map keeps column order (then rows need no sorting). */
   private final boolean[] ordered;
+  /** Scratch for {@link #project}: as long as the largest block's stored entries so far. */
+  private int[] scratchIndex = new int[0];
+  private int[] scratchKept = new int[0];
 
   SparseMatrixFiller(MatrixColumnPlan plan, FieldVector vector) {
     this.plan = plan;
@@ -123,7 +126,8 @@ final class SparseMatrixFiller implements ColumnFiller {
    */
   private boolean copiesAsStored(RowBlock block, int s, int[] positions) {
     return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] == null
-        && plan.outType() != ElementType.BOOL && inBulkOrder(sp, positions);
+        && plan.outType() != ElementType.BOOL && bulkWritable(sp, positions)
+        && columnsAscend(sp);
   }
 
   /**
@@ -133,8 +137,7 @@ final class SparseMatrixFiller implements ColumnFiller {
    */
   private boolean projectsInOrder(RowBlock block, int s, int[] positions) {
     return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] != null && ordered[s]
-        && plan.outType().byteWidth() >= 2 && sp.values().type() == plan.outType()
-        && RawCopy.applies(sp.values()) && consecutive(positions);
+        && plan.outType().byteWidth() >= 2 && bulkWritable(sp, positions);
   }
 
   private static boolean consecutive(int[] positions) {
@@ -148,13 +151,15 @@ final class SparseMatrixFiller implements ColumnFiller {
 
   /**
    * What both bulk paths need: values of the output type as raw bits, the block's rows at
-   * consecutive output positions, and each row's columns ascending (scipy writes them so).
+   * consecutive output positions.
    */
-  private boolean inBulkOrder(RowBlock.Sparse sp, int[] positions) {
-    if (sp.values().type() != plan.outType() || !RawCopy.applies(sp.values())
-        || !consecutive(positions)) {
-      return false;
-    }
+  private boolean bulkWritable(RowBlock.Sparse sp, int[] positions) {
+    return sp.values().type() == plan.outType() && RawCopy.applies(sp.values())
+        && consecutive(positions);
+  }
+
+  /** Whether each row's stored columns ascend (scipy writes them so). */
+  private static boolean columnsAscend(RowBlock.Sparse sp) {
     int[] cols = sp.columns();
     int[] off = sp.rowOffsets();
     for (int r = 0; r < sp.nRows(); r++) {
@@ -213,10 +218,6 @@ final class SparseMatrixFiller implements ColumnFiller {
       }
     }
   }
-
-  /** Scratch for {@link #project}: as long as the largest block's stored entries so far. */
-  private int[] scratchIndex = new int[0];
-  private int[] scratchKept = new int[0];
 
   /**
    * One pass over a sparse block's entries: each mapped through {@code map} and kept where it
