@@ -238,6 +238,9 @@ def test_worker_batches_survive_copies_and_foreign_values():
     del foreign
     np.testing.assert_array_equal(plain["X"].numpy(), _record_batch(5)[1])
     assert set(plain) == {"X", "_row", "y"}
+    tagged = _tensors(_record_batch(5)[0], shared=True)
+    tagged["source"] = "not a tensor"
+    assert _handed_over(tagged)["source"] == "not a tensor"
     deep = copy.deepcopy(_tensors(batch, shared=True))
     assert type(deep) is dict
     np.testing.assert_array_equal(deep["X"].numpy(), x)
