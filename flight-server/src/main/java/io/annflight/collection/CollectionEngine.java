@@ -10,6 +10,7 @@ import io.annflight.schema.OutputColumn;
 import io.annflight.schema.OutputSchema;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestJson;
+import io.annflight.store.ChunkCache;
 import io.annflight.store.ColumnData;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.MatrixReader;
@@ -31,11 +32,30 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CollectionEngine {
   private static final int MAX_CACHED_PLANS = 64;
 
+  /**
+   * Default bytes of projected CSR rows kept (see {@link ProjectedMatrix}): 256 MiB, at most an
+   * eighth of the heap.
+   */
+  public static final long DEFAULT_PROJECTION_CACHE_BYTES =
+      Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 8);
+
   private final StoreCatalog catalog;
   private final Map<String, CollectionPlan> plans = new ConcurrentHashMap<>();
+  /** Projected row groups of every plan's sparse projections, bounded together. */
+  private final ChunkCache projections;
 
   public CollectionEngine(StoreCatalog catalog) {
+    this(catalog, DEFAULT_PROJECTION_CACHE_BYTES);
+  }
+
+  /** @param projectionCacheBytes bytes of projected rows kept; 0 projects every read anew */
+  public CollectionEngine(StoreCatalog catalog, long projectionCacheBytes) {
+    if (projectionCacheBytes < 0) {
+      throw new IllegalArgumentException("the projection cache needs >= 0 bytes, got "
+          + projectionCacheBytes);
+    }
     this.catalog = catalog;
+    this.projections = new ChunkCache(projectionCacheBytes);
   }
 
   /** Tries to lease a plan this many times when its stores are replaced meanwhile. */
@@ -127,7 +147,8 @@ public final class CollectionEngine {
     }
     List<MatrixColumnPlan> layers = new ArrayList<>();
     for (String key : request.layersKeys()) {
-      MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype(), matrix, storeNames);
+      MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype(), matrix, storeNames,
+          projections);
       layers.add(p);
       columns.add(p.column());
     }
@@ -165,7 +186,7 @@ public final class CollectionEngine {
   }
 
   private static MatrixColumnPlan layerPlan(String key, List<StoreHandle> stores, VarJoin join,
-      ElementType dtype, MatrixOptions matrix, List<String> storeNames) {
+      ElementType dtype, MatrixOptions matrix, List<String> storeNames, ChunkCache projections) {
     boolean raw = key.equals("raw.X");
     String element = StoreHandle.layerElement(key);
     List<Optional<MatrixReader>> readers = readers(stores, element,
@@ -209,7 +230,24 @@ public final class CollectionEngine {
     Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
     ElementType type = dtype != null ? dtype : commonType(readers);
     return new MatrixColumnPlan(new OutputColumn.Matrix(key, type, width, matrix.sparse()),
-        readers, maps, widths);
+        projected(readers, maps, widths, projections), maps, widths);
+  }
+
+  /**
+   * The readers with each CSR store that keeps few of its columns read through a cached
+   * {@link ProjectedMatrix}; its map becomes the identity (null), in place.
+   */
+  private static List<Optional<MatrixReader>> projected(List<Optional<MatrixReader>> readers,
+      int[][] maps, int[] widths, ChunkCache projections) {
+    List<Optional<MatrixReader>> out = new ArrayList<>(readers);
+    for (int s = 0; s < out.size(); s++) {
+      Optional<MatrixReader> r = out.get(s);
+      if (r.isPresent() && ProjectedMatrix.pays(r.get(), maps[s], projections)) {
+        out.set(s, Optional.of(new ProjectedMatrix(r.get(), maps[s], widths[s], projections)));
+        maps[s] = null;
+      }
+    }
+    return List.copyOf(out);
   }
 
   /** An obsm key; sent sparse in {@code matrix_format: "csr"} when every store keeps it so. */

@@ -12,6 +12,11 @@ import java.util.function.ToLongFunction;
  */
 public final class ChunkCache {
 
+  /** A cached value that knows its size (other values are weighed by their array type). */
+  public interface Weighted {
+    long bytes();
+  }
+
   private final long budgetBytes;
   private final LinkedHashMap<Object, Object> entries = new LinkedHashMap<>(64, 0.75f, true);
   private final ToLongFunction<Object> weigher;
@@ -45,7 +50,14 @@ public final class ChunkCache {
     }
   }
 
+  public long budgetBytes() {
+    return budgetBytes;
+  }
+
   private static long weigh(Object chunk) {
+    if (chunk instanceof Weighted w) {
+      return w.bytes();
+    }
     if (chunk instanceof byte[] b) {
       return b.length + 32L;
     }

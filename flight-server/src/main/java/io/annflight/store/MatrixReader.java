@@ -21,6 +21,11 @@ public interface MatrixReader {
 
   MatrixLayout layout();
 
+  /** Values stored: the non-zeros of a sparse matrix, every element of a dense one. */
+  default long storedValues() {
+    return nRows() * nCols();
+  }
+
   /** Reads rows {@code [start, stop)}. */
   RowBlock readRows(long start, long stop);
 

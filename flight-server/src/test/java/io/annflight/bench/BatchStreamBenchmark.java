@@ -29,9 +29,14 @@ import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
  * as a block-shuffled epoch (the defaults), as shuffled 256-row index tickets, and prints
  * rows/s. Separates engine cost from transport
  * cost when profiling throughput_bench.py results. With {@code --compression lz4|zstd} every
- * batch is also unloaded through the codec, as DoGet does before sending.
+ * batch is also unloaded through the codec, as DoGet does before sending. {@code --request JSON}
+ * replaces the default request's keys (obs_keys cell_type, obsm_keys X_pca), e.g.
+ * {@code '{"obs_keys": [], "obsm_keys": [], "matrix_format": "csr", "var_names": [...]}'}; with
+ * {@code --only sequential} the other orders are skipped. Each figure is printed with the
+ * filling thread's CPU time per row, which a loaded machine disturbs less than wall time.
  *
- * <pre>java -cp ... io.annflight.bench.BatchStreamBenchmark [--seconds S] [--compression C] PATH...</pre>
+ * <pre>java -cp ... io.annflight.bench.BatchStreamBenchmark [--seconds S] [--compression C]
+ *     [--request JSON] [--only sequential] PATH...</pre>
  */
 public final class BatchStreamBenchmark {
   private static Compression compression = Compression.NONE;
@@ -39,19 +44,25 @@ public final class BatchStreamBenchmark {
   public static void main(String[] args) throws Exception {
     double seconds = 5;
     List<Path> paths = new ArrayList<>();
+    String keys = "{\"obs_keys\": [\"cell_type\"], \"obsm_keys\": [\"X_pca\"]}";
+    boolean onlySequential = false;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--seconds")) {
         seconds = Double.parseDouble(args[++i]);
       } else if (args[i].equals("--compression")) {
         compression = Compression.fromJson(args[++i]);
+      } else if (args[i].equals("--request")) {
+        keys = args[++i];
+      } else if (args[i].equals("--only")) {
+        onlySequential = args[++i].equals("sequential");
       } else {
         paths.add(Path.of(args[i]));
       }
     }
-    String json = "{\"paths\": [\"x\"], \"obs_keys\": [\"cell_type\"],"
-        + " \"obsm_keys\": [\"X_pca\"]}";
-    CollectionRequest r = RequestJson.parse(RequestJson.readObject(
-        json.getBytes(StandardCharsets.UTF_8), "bench"), n -> null, Set.of());
+    com.fasterxml.jackson.databind.node.ObjectNode request = RequestJson.readObject(
+        keys.getBytes(StandardCharsets.UTF_8), "--request");
+    request.putArray("paths").add("x");
+    CollectionRequest r = RequestJson.parse(request, n -> null, Set.of());
     try (StoreCatalog catalog = new StoreCatalog(AnnDataStores::open);
         RootAllocator allocator = new RootAllocator()) {
       CollectionPlan plan = new CollectionEngine(catalog).plan(r, paths);
@@ -59,6 +70,9 @@ public final class BatchStreamBenchmark {
       for (int pass = 0; pass < 3; pass++) {
         report("sequential", seconds, () -> drain(plan,
             new RowSelection.Range(0, plan.nObs()), allocator, rowsPerBatch));
+      }
+      if (onlySequential) {
+        return;
       }
       io.annflight.sampling.EpochOrder blocks = new io.annflight.sampling.EpochOrders().of(
           plan, new io.annflight.schema.EpochSpec(new io.annflight.schema.Sampler.BlockShuffle(
@@ -83,14 +97,19 @@ public final class BatchStreamBenchmark {
   }
 
   private static void report(String what, double seconds, Work w) throws Exception {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
     long rows = 0;
+    long cpu0 = threads.getCurrentThreadCpuTime();
     long t0 = System.nanoTime();
     long end = t0 + (long) (seconds * 1e9);
     while (System.nanoTime() < end) {
       rows += w.run();
     }
     double dt = (System.nanoTime() - t0) / 1e9;
-    System.out.printf("RESULT %-14s %,12.0f rows/s%n", what, rows / dt);
+    double cpuNanosPerRow = (threads.getCurrentThreadCpuTime() - cpu0) / (double) rows;
+    System.out.printf("RESULT %-14s %,12.0f rows/s %,10.0f ns CPU/row%n", what, rows / dt,
+        cpuNanosPerRow);
   }
 
   private static long drain(CollectionPlan plan, RowSelection rows, BufferAllocator parent,

@@ -40,12 +40,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class EngineCaseTest {
   private static StoreCatalog catalog;
-  private static CollectionEngine engine;
+  private static CollectionEngine cached;
+  /** Projects every sparse read anew: the reads a cached projection skips, checked too. */
+  private static CollectionEngine uncached;
 
   @BeforeAll
   static void open() {
     catalog = new StoreCatalog(AnnDataStores::open);
-    engine = new CollectionEngine(catalog);
+    cached = new CollectionEngine(catalog);
+    uncached = new CollectionEngine(catalog, 0);
   }
 
   @AfterAll
@@ -64,6 +67,11 @@ class EngineCaseTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void matchesReference(Path caseFile) throws IOException {
+    check(caseFile, cached);
+    check(caseFile, uncached);
+  }
+
+  private void check(Path caseFile, CollectionEngine engine) throws IOException {
     JsonNode c = RequestJson.MAPPER.readTree(caseFile.toFile());
     if (c.has("error")) {
       assertThatThrownBy(() -> {

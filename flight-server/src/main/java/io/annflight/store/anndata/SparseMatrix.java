@@ -27,6 +27,11 @@ abstract class SparseMatrix implements MatrixReader {
   }
 
   @Override
+  public long storedValues() {
+    return g.nnz;
+  }
+
+  @Override
   public ElementType elementType() {
     return g.elementType();
   }

@@ -1,0 +1,302 @@
+package io.annflight.collection;
+
+import io.annflight.schema.ElementType;
+import io.annflight.store.ChunkCache;
+import io.annflight.store.MatrixLayout;
+import io.annflight.store.MatrixReader;
+import io.annflight.store.RowBlock;
+import io.annflight.store.TypedBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A CSR matrix seen through a variable map that keeps few of its columns ({@code var_names}
+ * onto a gene vocabulary, an inner join): its rows hold only the kept entries, their columns
+ * already output positions. A CSR row must be read whole to find the few entries a projection
+ * keeps, so projected groups of {@link #GROUP_ROWS} rows are kept in a byte-bounded cache shared
+ * by the server's projections: after the first epoch a read costs what the kept entries cost.
+ * Entries keep their stored order within a row (the map keeps column order, so rows stored
+ * ascending stay ascending).
+ */
+final class ProjectedMatrix implements MatrixReader {
+
+  /** Rows projected and cached together. */
+  static final int GROUP_ROWS = 256;
+  /**
+   * A group is projected whole (and kept) when a read needs at least this many of its rows, so
+   * a block-shuffled epoch (blocks of 64 rows) fills the cache while scattered rows (an index
+   * ticket of random rows) are read alone instead of costing a whole group each.
+   */
+  static final int FILL_ROWS = GROUP_ROWS / 8;
+
+  private static final AtomicLong IDS = new AtomicLong();
+
+  private final MatrixReader base;
+  private final int[] map;
+  private final int nColsOut;
+  private final ChunkCache groups;
+  /** Names this projection in the cache; entries of a replaced store are never hit again. */
+  private final long id = IDS.incrementAndGet();
+  private final int width;
+
+  /**
+   * @param base a CSR matrix
+   * @param map store column to output position, -1 where dropped; must keep column order
+   * @param nColsOut the output width
+   */
+  ProjectedMatrix(MatrixReader base, int[] map, int nColsOut, ChunkCache groups) {
+    if (base.layout() != MatrixLayout.CSR || map.length != base.nCols()) {
+      throw new IllegalArgumentException("a projection needs a CSR matrix and a map of its "
+          + base.nCols() + " columns");
+    }
+    this.base = base;
+    this.map = map;
+    this.nColsOut = nColsOut;
+    this.groups = groups;
+    this.width = base.elementType().byteWidth();
+  }
+
+  /** Columns of {@code map} that are kept. */
+  static int keptColumns(int[] map) {
+    int kept = 0;
+    for (int j : map) {
+      kept += j >= 0 ? 1 : 0;
+    }
+    return kept;
+  }
+
+  /** Whether {@code map} keeps the stored column order among the columns it keeps. */
+  static boolean keepsOrder(int[] map) {
+    int last = -1;
+    for (int j : map) {
+      if (j >= 0) {
+        if (j < last) {
+          return false;
+        }
+        last = j;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether a projection of {@code base} through {@code map} is worth caching: a CSR matrix of
+   * which at most half the columns are kept, whose kept entries (estimated from its density)
+   * fill at most half the cache.
+   */
+  static boolean pays(MatrixReader base, int[] map, ChunkCache groups) {
+    if (base.layout() != MatrixLayout.CSR || map == null || groups.budgetBytes() <= 0
+        || base.nCols() == 0 || !keepsOrder(map)) {
+      return false;
+    }
+    int kept = keptColumns(map);
+    if (2L * kept > base.nCols()) {
+      return false;
+    }
+    double entries = (double) base.storedValues() * kept / base.nCols();
+    double bytes = entries * (4 + base.elementType().byteWidth()) + 4.0 * base.nRows();
+    return bytes <= groups.budgetBytes() / 2.0;
+  }
+
+  @Override
+  public String elementPath() {
+    return base.elementPath();
+  }
+
+  @Override
+  public long nRows() {
+    return base.nRows();
+  }
+
+  @Override
+  public long nCols() {
+    return nColsOut;
+  }
+
+  @Override
+  public ElementType elementType() {
+    return base.elementType();
+  }
+
+  @Override
+  public MatrixLayout layout() {
+    return MatrixLayout.CSR;
+  }
+
+  @Override
+  public RowBlock readRows(long start, long stop) {
+    if (start < 0 || stop < start || stop > nRows()) {
+      throw new IndexOutOfBoundsException("'" + elementPath() + "': rows [" + start + ", "
+          + stop + ") are not within [0, " + nRows() + ")");
+    }
+    int n = (int) (stop - start);
+    Group[] sources = new Group[n];
+    int[] local = new int[n];
+    for (long g = start / GROUP_ROWS; n > 0 && g <= (stop - 1) / GROUP_ROWS; g++) {
+      Group group = group(g);
+      long first = Math.max(start, g * GROUP_ROWS);
+      long last = Math.min(stop, (g + 1) * GROUP_ROWS);
+      for (long r = first; r < last; r++) {
+        sources[(int) (r - start)] = group;
+        local[(int) (r - start)] = (int) (r - g * GROUP_ROWS);
+      }
+    }
+    return gather(sources, local);
+  }
+
+  @Override
+  public RowBlock readRows(long[] sortedRows) {
+    int n = sortedRows.length;
+    for (int i = 0; i < n; i++) {
+      long r = sortedRows[i];
+      if (r < 0 || r >= nRows() || (i > 0 && r < sortedRows[i - 1])) {
+        throw new IndexOutOfBoundsException("'" + elementPath() + "': row " + r + " (position "
+            + i + ") is out of order or not within [0, " + nRows() + ")");
+      }
+    }
+    Group[] sources = new Group[n];
+    int[] local = new int[n];
+    int i = 0;
+    while (i < n) {
+      long r = sortedRows[i];
+      long g = r / GROUP_ROWS;
+      int j = i;
+      int distinct = 0;
+      while (j < n && sortedRows[j] / GROUP_ROWS == g) {
+        if (j == i || sortedRows[j] != sortedRows[j - 1]) {
+          distinct++;
+        }
+        j++;
+      }
+      Group cached = (Group) groups.get(new GroupKey(id, g));
+      if (cached != null || distinct >= FILL_ROWS) {
+        Group group = cached != null ? cached : group(g);
+        for (int k = i; k < j; k++) {
+          sources[k] = group;
+          local[k] = (int) (sortedRows[k] - g * GROUP_ROWS);
+        }
+      } else {
+        // Few rows of this group: projected alone, not kept.
+        Group alone = project((RowBlock.Sparse) base.readRows(Arrays.copyOfRange(sortedRows, i, j)));
+        for (int k = i; k < j; k++) {
+          sources[k] = alone;
+          local[k] = k - i;
+        }
+      }
+      i = j;
+    }
+    return gather(sources, local);
+  }
+
+  /** Rows {@code local[k]} of {@code sources[k]}, in that order, as one block. */
+  private RowBlock gather(Group[] sources, int[] local) {
+    int n = sources.length;
+    int[] offsets = new int[n + 1];
+    for (int k = 0; k < n; k++) {
+      offsets[k + 1] = Math.addExact(offsets[k], sources[k].length(local[k]));
+    }
+    int total = offsets[n];
+    int[] columns = new int[total];
+    byte[] values = new byte[total * width];
+    int k = 0;
+    while (k < n) {
+      // A run of rows consecutive in one group is one copy.
+      Group src = sources[k];
+      int j = k + 1;
+      while (j < n && sources[j] == src && local[j] == local[j - 1] + 1) {
+        j++;
+      }
+      int from = src.offsets[local[k]];
+      int len = src.offsets[local[j - 1] + 1] - from;
+      System.arraycopy(src.columns, from, columns, offsets[k], len);
+      System.arraycopy(src.values, from * width, values, offsets[k] * width, len * width);
+      k = j;
+    }
+    ByteOrder order = n == 0 ? ByteOrder.LITTLE_ENDIAN : sources[0].order;
+    return new RowBlock.Sparse(n, nColsOut, offsets, columns,
+        new TypedBuffer(elementType(), ByteBuffer.wrap(values).order(order), total));
+  }
+
+  /** Group {@code g} projected, from the cache or read (and then kept). */
+  private Group group(long g) {
+    GroupKey key = new GroupKey(id, g);
+    Group cached = (Group) groups.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    long first = g * GROUP_ROWS;
+    Group projected = project((RowBlock.Sparse) base.readRows(first,
+        Math.min(nRows(), first + GROUP_ROWS)));
+    groups.put(key, projected);
+    return projected;
+  }
+
+  /**
+   * The kept entries of a block: each stored column mapped, kept where it maps to a column.
+   * One pass without a branch per entry (a projection keeps few of many, which a branch would
+   * mispredict): every entry is written at the next free place, which only advances when kept.
+   */
+  private Group project(RowBlock.Sparse block) {
+    int[] cols = block.columns();
+    int[] off = block.rowOffsets();
+    int rows = block.nRows();
+    int nnz = block.nnz();
+    int[] outCols = new int[nnz + 1];
+    int[] kept = new int[nnz + 1];
+    int[] outOffsets = new int[rows + 1];
+    int n = 0;
+    for (int r = 0; r < rows; r++) {
+      for (int e = off[r]; e < off[r + 1]; e++) {
+        int j = map[cols[e]];
+        outCols[n] = j;
+        kept[n] = e;
+        n += (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
+      }
+      outOffsets[r + 1] = n;
+    }
+    ByteBuffer src = block.values().bytes();
+    ByteOrder order = src.order();
+    byte[] out = new byte[n * width];
+    ByteBuffer dst = ByteBuffer.wrap(out).order(order);
+    switch (width) {
+      case 8 -> {
+        for (int i = 0; i < n; i++) {
+          dst.putLong(i * 8, src.getLong(kept[i] * 8));
+        }
+      }
+      case 4 -> {
+        for (int i = 0; i < n; i++) {
+          dst.putInt(i * 4, src.getInt(kept[i] * 4));
+        }
+      }
+      case 2 -> {
+        for (int i = 0; i < n; i++) {
+          dst.putShort(i * 2, src.getShort(kept[i] * 2));
+        }
+      }
+      default -> {
+        for (int i = 0; i < n; i++) {
+          out[i] = src.get(kept[i]);
+        }
+      }
+    }
+    return new Group(outOffsets, Arrays.copyOf(outCols, n), out, order);
+  }
+
+  private record GroupKey(long matrix, long group) {}
+
+  /** Projected rows: row r has entries {@code offsets[r] .. offsets[r + 1]}. */
+  private record Group(int[] offsets, int[] columns, byte[] values, ByteOrder order)
+      implements ChunkCache.Weighted {
+    int length(int row) {
+      return offsets[row + 1] - offsets[row];
+    }
+
+    @Override
+    public long bytes() {
+      return 4L * offsets.length + 4L * columns.length + values.length + 64;
+    }
+  }
+}
