@@ -50,21 +50,25 @@ PYPI = os.environ.get("ANNFLIGHT_BENCH_INDEX", "file:///opt/pypi/simple")
 
 
 def ensure_pyarrow(script: str):
-    """Re-executes `script` in a venv that has pyarrow (and the system's anndata)."""
+    """Re-executes `script` in a venv that has pyarrow and grpcio (health checks) beside the
+    system's anndata; a venv made by an older version of this script gets what it lacks."""
     try:
+        import grpc  # noqa: F401
         import pyarrow.flight  # noqa: F401
         return
     except ImportError:
         pass
     py = VENV / "bin" / "python"
     if Path(sys.prefix).resolve() == VENV.resolve():
-        sys.exit("pyarrow is missing from " + str(VENV))
+        sys.exit("pyarrow or grpcio is missing from " + str(VENV))
     if not py.exists():
-        print(f"creating {VENV} (system site packages + pyarrow)", file=sys.stderr)
+        print(f"creating {VENV} (system site packages + pyarrow, grpcio)", file=sys.stderr)
         subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", str(VENV)],
                        check=True)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "--index-url", PYPI, "pyarrow"],
-                       check=True)
+    if subprocess.run([str(py), "-c", "import grpc, pyarrow.flight"],
+                      capture_output=True).returncode != 0:
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--index-url", PYPI, "pyarrow",
+                        "grpcio"], check=True)
     os.execv(str(py), [str(py), script] + sys.argv[1:])
 
 

@@ -126,6 +126,12 @@ public final class ServeCommand implements Callable<Integer> {
           + " reads it (default: 0, no limit; keep it above the stores of the largest request).")
   int maxOpenStores;
 
+  @Option(names = "--projection-cache-mb", paramLabel = "MB",
+      description = "Memory for projected sparse rows (var_names or an inner join keeping at most"
+          + " half of a CSR store's genes), kept across streams so that later epochs read only"
+          + " the kept entries; 0: none (default: 256, at most 1/8 of the heap).")
+  Long projectionCacheMb;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -138,8 +144,19 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Stores (.h5ad files, .zarr directories) to serve as one collection.")
   List<Path> paths = new ArrayList<>();
 
+  private long projectionCacheBytes() {
+    if (projectionCacheMb == null) {
+      return io.annflight.collection.CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES;
+    }
+    if (projectionCacheMb < 0 || projectionCacheMb > (Long.MAX_VALUE >> 20)) {
+      throw new ConfigException("--projection-cache-mb must be >= 0, got " + projectionCacheMb);
+    }
+    return projectionCacheMb << 20;
+  }
+
   @Override
   public Integer call() throws Exception {
+    long projectionBytes = projectionCacheBytes();
     if (verbose) {
       // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
       System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
@@ -151,7 +168,7 @@ public final class ServeCommand implements Callable<Integer> {
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
             metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores,
-            replicas(setup)))) {
+            replicas(setup), projectionBytes))) {
       logCollections(server, setup.resolver().registry());
       if (warmupSeconds > 0) {
         long t0 = System.nanoTime();

@@ -61,17 +61,29 @@ public final class AnnflightServer implements AutoCloseable {
    * @param maxOpenStores the most stores kept open, least recently used closed first (0: all)
    * @param replicas the servers that serve the same files and configuration, this one among
    *     them: endpoints are spread over them (empty: every endpoint here)
+   * @param projectionCacheBytes bytes of projected sparse rows kept across streams (0: none)
    */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
       Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
-      List<Location> replicas) {
+      List<Location> replicas, long projectionCacheBytes) {
     public Options {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
       }
+      if (projectionCacheBytes < 0) {
+        throw new IllegalArgumentException("the projection cache needs >= 0 bytes, got "
+            + projectionCacheBytes);
+      }
       java.util.Objects.requireNonNull(security, "security");
       java.util.Objects.requireNonNull(limits, "limits");
       replicas = List.copyOf(replicas);
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+        Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
+        List<Location> replicas) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, metricsPort, limits,
+          maxOpenStores, replicas, CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES);
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
@@ -118,7 +130,8 @@ public final class AnnflightServer implements AutoCloseable {
     Security security = options.security();
     TokenAuthenticator tokens = security.tokens() == null ? null
         : new TokenAuthenticator(security.tokens());
-    this.producer = new AnnflightProducer(resolver, new CollectionEngine(catalog),
+    this.producer = new AnnflightProducer(resolver,
+        new CollectionEngine(catalog, options.projectionCacheBytes()),
         new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, runtime,
         tokens == null ? peer -> Grants.ALL : tokens::grants);
     FlightServer.Builder builder = FlightServer.builder(allocator,

@@ -39,6 +39,16 @@ class CommandLineTest {
   }
 
   @Test
+  void aNegativeProjectionCacheIsAOneLineError() {
+    StringWriter err = new StringWriter();
+    CommandLine cl = AnnflightCommand.commandLine();
+    cl.setErr(new PrintWriter(err));
+    assertThat(cl.execute("serve", "--port", "0", "--projection-cache-mb", "-1")).isEqualTo(2);
+    assertThat(err.toString()).startsWith("annflight: ").contains("--projection-cache-mb", "-1")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
   void theDemoListingNamesExactlyTheShippedFiles() throws IOException, URISyntaxException {
     Path demo = Path.of(getClass().getClassLoader().getResource("demo").toURI());
     List<String> onDisk;
