@@ -14,6 +14,7 @@ import io.annflight.store.ChunkCache;
 import io.annflight.store.ColumnData;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.MatrixReader;
+import io.annflight.store.ParallelTasks;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -43,19 +44,25 @@ public final class CollectionEngine {
   private final Map<String, CollectionPlan> plans = new ConcurrentHashMap<>();
   /** Projected row groups of every plan's sparse projections, bounded together. */
   private final ChunkCache projections;
+  private final ParallelTasks parallel;
 
   public CollectionEngine(StoreCatalog catalog) {
-    this(catalog, DEFAULT_PROJECTION_CACHE_BYTES);
+    this(catalog, DEFAULT_PROJECTION_CACHE_BYTES, ParallelTasks.SERIAL);
   }
 
-  /** @param projectionCacheBytes bytes of projected rows kept; 0 projects every read anew */
-  public CollectionEngine(StoreCatalog catalog, long projectionCacheBytes) {
+  /**
+   * @param projectionCacheBytes bytes of projected rows kept; 0 projects every read anew
+   * @param parallel where missing projected groups are read
+   */
+  public CollectionEngine(StoreCatalog catalog, long projectionCacheBytes,
+      ParallelTasks parallel) {
     if (projectionCacheBytes < 0) {
       throw new IllegalArgumentException("the projection cache needs >= 0 bytes, got "
           + projectionCacheBytes);
     }
     this.catalog = catalog;
     this.projections = new ChunkCache(projectionCacheBytes);
+    this.parallel = parallel;
   }
 
   /** Tries to lease a plan this many times when its stores are replaced meanwhile. */
@@ -148,7 +155,7 @@ public final class CollectionEngine {
     List<MatrixColumnPlan> layers = new ArrayList<>();
     for (String key : request.layersKeys()) {
       MatrixColumnPlan p = layerPlan(key, stores, join, request.dtype(), matrix, storeNames,
-          projections);
+          projections, parallel);
       layers.add(p);
       columns.add(p.column());
     }
@@ -186,7 +193,8 @@ public final class CollectionEngine {
   }
 
   private static MatrixColumnPlan layerPlan(String key, List<StoreHandle> stores, VarJoin join,
-      ElementType dtype, MatrixOptions matrix, List<String> storeNames, ChunkCache projections) {
+      ElementType dtype, MatrixOptions matrix, List<String> storeNames, ChunkCache projections,
+      ParallelTasks parallel) {
     boolean raw = key.equals("raw.X");
     String element = StoreHandle.layerElement(key);
     List<Optional<MatrixReader>> readers = readers(stores, element,
@@ -230,7 +238,7 @@ public final class CollectionEngine {
     Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
     ElementType type = dtype != null ? dtype : commonType(readers);
     return new MatrixColumnPlan(new OutputColumn.Matrix(key, type, width, matrix.sparse()),
-        projected(readers, maps, widths, projections), maps, widths);
+        projected(readers, maps, widths, projections, parallel), maps, widths);
   }
 
   /**
@@ -238,12 +246,13 @@ public final class CollectionEngine {
    * {@link ProjectedMatrix}; its map becomes the identity (null), in place.
    */
   private static List<Optional<MatrixReader>> projected(List<Optional<MatrixReader>> readers,
-      int[][] maps, int[] widths, ChunkCache projections) {
+      int[][] maps, int[] widths, ChunkCache projections, ParallelTasks parallel) {
     List<Optional<MatrixReader>> out = new ArrayList<>(readers);
     for (int s = 0; s < out.size(); s++) {
       Optional<MatrixReader> r = out.get(s);
       if (r.isPresent() && ProjectedMatrix.pays(r.get(), maps[s], projections)) {
-        out.set(s, Optional.of(new ProjectedMatrix(r.get(), maps[s], widths[s], projections)));
+        out.set(s, Optional.of(new ProjectedMatrix(r.get(), maps[s], widths[s], projections,
+            parallel)));
         maps[s] = null;
       }
     }

@@ -4,6 +4,7 @@ import io.annflight.schema.ElementType;
 import io.annflight.store.ChunkCache;
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
+import io.annflight.store.ParallelTasks;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 import java.nio.ByteBuffer;
@@ -17,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * already output positions. A CSR row must be read whole to find the few entries a projection
  * keeps, so projected groups of {@link #GROUP_ROWS} rows are kept in a byte-bounded cache shared
  * by the server's projections: after the first epoch a read costs what the kept entries cost.
- * Entries keep their stored order within a row (the map keeps column order, so rows stored
- * ascending stay ascending).
+ * The groups a read finds missing are projected in parallel (the server's helper threads and
+ * the caller). Entries keep their stored order within a row (the map keeps column order, so rows
+ * stored ascending stay ascending).
  */
 final class ProjectedMatrix implements MatrixReader {
 
@@ -32,11 +34,18 @@ final class ProjectedMatrix implements MatrixReader {
   static final int FILL_ROWS = GROUP_ROWS / 8;
 
   private static final AtomicLong IDS = new AtomicLong();
+  /**
+   * Per filling thread, {@link #project}'s two arrays of a block's length: fresh ones would be
+   * megabytes per group, each zeroed and (past half a G1 region) a humongous allocation.
+   */
+  private static final ThreadLocal<int[][]> SCRATCH = ThreadLocal.withInitial(
+      () -> new int[][] {new int[0], new int[0]});
 
   private final MatrixReader base;
   private final int[] map;
   private final int nColsOut;
   private final ChunkCache groups;
+  private final ParallelTasks parallel;
   /** Names this projection in the cache; entries of a replaced store are never hit again. */
   private final long id = IDS.incrementAndGet();
   private final int width;
@@ -46,7 +55,8 @@ final class ProjectedMatrix implements MatrixReader {
    * @param map store column to output position, -1 where dropped; must keep column order
    * @param nColsOut the output width
    */
-  ProjectedMatrix(MatrixReader base, int[] map, int nColsOut, ChunkCache groups) {
+  ProjectedMatrix(MatrixReader base, int[] map, int nColsOut, ChunkCache groups,
+      ParallelTasks parallel) {
     if (base.layout() != MatrixLayout.CSR || map.length != base.nCols()) {
       throw new IllegalArgumentException("a projection needs a CSR matrix and a map of its "
           + base.nCols() + " columns");
@@ -55,6 +65,7 @@ final class ProjectedMatrix implements MatrixReader {
     this.map = map;
     this.nColsOut = nColsOut;
     this.groups = groups;
+    this.parallel = parallel;
     this.width = base.elementType().byteWidth();
   }
 
@@ -134,14 +145,18 @@ final class ProjectedMatrix implements MatrixReader {
     int n = (int) (stop - start);
     Group[] sources = new Group[n];
     int[] local = new int[n];
-    for (long g = start / GROUP_ROWS; n > 0 && g <= (stop - 1) / GROUP_ROWS; g++) {
-      Group group = group(g);
-      long first = Math.max(start, g * GROUP_ROWS);
-      long last = Math.min(stop, (g + 1) * GROUP_ROWS);
-      for (long r = first; r < last; r++) {
-        sources[(int) (r - start)] = group;
-        local[(int) (r - start)] = (int) (r - g * GROUP_ROWS);
-      }
+    if (n == 0) {
+      return gather(sources, local);
+    }
+    long g0 = start / GROUP_ROWS;
+    long[] ids = new long[(int) ((stop - 1) / GROUP_ROWS - g0 + 1)];
+    for (int k = 0; k < ids.length; k++) {
+      ids[k] = g0 + k;
+    }
+    Group[] read = groups(ids);
+    for (long r = start; r < stop; r++) {
+      sources[(int) (r - start)] = read[(int) (r / GROUP_ROWS - g0)];
+      local[(int) (r - start)] = (int) (r % GROUP_ROWS);
     }
     return gather(sources, local);
   }
@@ -158,34 +173,47 @@ final class ProjectedMatrix implements MatrixReader {
     }
     Group[] sources = new Group[n];
     int[] local = new int[n];
-    int i = 0;
-    while (i < n) {
-      long r = sortedRows[i];
-      long g = r / GROUP_ROWS;
+    // The rows' groups: those cached or needed for enough rows are read whole (in parallel),
+    // the others' few rows alone.
+    long[] ids = new long[n];
+    int[] firstRow = new int[n + 1];
+    boolean[] whole = new boolean[n];
+    int segments = 0;
+    for (int i = 0; i < n; ) {
+      long g = sortedRows[i] / GROUP_ROWS;
       int j = i;
       int distinct = 0;
       while (j < n && sortedRows[j] / GROUP_ROWS == g) {
-        if (j == i || sortedRows[j] != sortedRows[j - 1]) {
-          distinct++;
-        }
+        distinct += j == i || sortedRows[j] != sortedRows[j - 1] ? 1 : 0;
         j++;
       }
-      Group cached = (Group) groups.get(new GroupKey(id, g));
-      if (cached != null || distinct >= FILL_ROWS) {
-        Group group = cached != null ? cached : group(g);
-        for (int k = i; k < j; k++) {
-          sources[k] = group;
-          local[k] = (int) (sortedRows[k] - g * GROUP_ROWS);
-        }
-      } else {
-        // Few rows of this group: projected alone, not kept.
-        Group alone = project((RowBlock.Sparse) base.readRows(Arrays.copyOfRange(sortedRows, i, j)));
-        for (int k = i; k < j; k++) {
-          sources[k] = alone;
-          local[k] = k - i;
-        }
-      }
+      ids[segments] = g;
+      firstRow[segments] = i;
+      whole[segments] = distinct >= FILL_ROWS || groups.get(new GroupKey(id, g)) != null;
+      segments++;
       i = j;
+    }
+    firstRow[segments] = n;
+    int wholeCount = 0;
+    for (int k = 0; k < segments; k++) {
+      wholeCount += whole[k] ? 1 : 0;
+    }
+    long[] wholeIds = new long[wholeCount];
+    for (int k = 0, w = 0; k < segments; k++) {
+      if (whole[k]) {
+        wholeIds[w++] = ids[k];
+      }
+    }
+    Group[] read = groups(wholeIds);
+    for (int k = 0, w = 0; k < segments; k++) {
+      int from = firstRow[k];
+      int to = firstRow[k + 1];
+      Group group = whole[k] ? read[w++]
+          : project((RowBlock.Sparse) base.readRows(Arrays.copyOfRange(sortedRows, from, to)));
+      for (int i = from; i < to; i++) {
+        sources[i] = group;
+        local[i] = whole[k] ? (int) (sortedRows[i] % GROUP_ROWS) : i - from;
+      }
     }
     return gather(sources, local);
   }
@@ -219,13 +247,27 @@ final class ProjectedMatrix implements MatrixReader {
         new TypedBuffer(elementType(), ByteBuffer.wrap(values).order(order), total));
   }
 
-  /** Group {@code g} projected, from the cache or read (and then kept). */
+  /** Groups {@code ids} projected: from the cache, the missing ones read in parallel. */
+  private Group[] groups(long[] ids) {
+    Group[] out = new Group[ids.length];
+    int[] missing = new int[ids.length];
+    int nMissing = 0;
+    for (int k = 0; k < ids.length; k++) {
+      out[k] = (Group) groups.get(new GroupKey(id, ids[k]));
+      if (out[k] == null) {
+        missing[nMissing++] = k;
+      }
+    }
+    Group[] read = parallel.all(nMissing, Group[]::new, i -> group(ids[missing[i]]));
+    for (int i = 0; i < nMissing; i++) {
+      out[missing[i]] = read[i];
+    }
+    return out;
+  }
+
+  /** Group {@code g} read, projected and kept. */
   private Group group(long g) {
     GroupKey key = new GroupKey(id, g);
-    Group cached = (Group) groups.get(key);
-    if (cached != null) {
-      return cached;
-    }
     long first = g * GROUP_ROWS;
     Group projected = project((RowBlock.Sparse) base.readRows(first,
         Math.min(nRows(), first + GROUP_ROWS)));
@@ -243,8 +285,13 @@ final class ProjectedMatrix implements MatrixReader {
     int[] off = block.rowOffsets();
     int rows = block.nRows();
     int nnz = block.nnz();
-    int[] outCols = new int[nnz + 1];
-    int[] kept = new int[nnz + 1];
+    int[][] scratch = SCRATCH.get();
+    if (scratch[0].length < nnz + 1) {
+      scratch[0] = new int[nnz + 1];
+      scratch[1] = new int[nnz + 1];
+    }
+    int[] outCols = scratch[0];
+    int[] kept = scratch[1];
     int[] outOffsets = new int[rows + 1];
     int n = 0;
     for (int r = 0; r < rows; r++) {

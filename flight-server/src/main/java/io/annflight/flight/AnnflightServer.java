@@ -131,7 +131,8 @@ public final class AnnflightServer implements AutoCloseable {
     TokenAuthenticator tokens = security.tokens() == null ? null
         : new TokenAuthenticator(security.tokens());
     this.producer = new AnnflightProducer(resolver,
-        new CollectionEngine(catalog, options.projectionCacheBytes()),
+        new CollectionEngine(catalog, options.projectionCacheBytes(),
+            runtime.storeResources().parallel()),
         new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, runtime,
         tokens == null ? peer -> Grants.ALL : tokens::grants);
     FlightServer.Builder builder = FlightServer.builder(allocator,

@@ -28,6 +28,8 @@ public final class StoreResources implements AutoCloseable {
         return t;
       });
 
+  private final ParallelTasks parallel = new ParallelTasks(decoders, decoderHelpers);
+
   /** The resources of stores opened outside any server; never closed. */
   public static StoreResources shared() {
     return Shared.INSTANCE;
@@ -35,6 +37,11 @@ public final class StoreResources implements AutoCloseable {
 
   public ChunkCache hdf5Chunks() {
     return hdf5Chunks;
+  }
+
+  /** The decoder threads as parallel tasks (the calling thread alone on a one-core machine). */
+  public ParallelTasks parallel() {
+    return parallel;
   }
 
   /** The helper threads of parallel chunk decoding; null on a one-core machine. */

@@ -34,6 +34,8 @@ import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
  * {@code '{"obs_keys": [], "obsm_keys": [], "matrix_format": "csr", "var_names": [...]}'}; with
  * {@code --only sequential} the other orders are skipped. Each figure is printed with the
  * filling thread's CPU time per row, which a loaded machine disturbs less than wall time.
+ * {@code --cold-projections} plans each sequential pass on a new engine, so a projection's
+ * cache is empty every time (its first epoch, repeated).
  *
  * <pre>java -cp ... io.annflight.bench.BatchStreamBenchmark [--seconds S] [--compression C]
  *     [--request JSON] [--only sequential] PATH...</pre>
@@ -46,6 +48,7 @@ public final class BatchStreamBenchmark {
     List<Path> paths = new ArrayList<>();
     String keys = "{\"obs_keys\": [\"cell_type\"], \"obsm_keys\": [\"X_pca\"]}";
     boolean onlySequential = false;
+    boolean coldProjections = false;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--seconds")) {
         seconds = Double.parseDouble(args[++i]);
@@ -53,6 +56,8 @@ public final class BatchStreamBenchmark {
         compression = Compression.fromJson(args[++i]);
       } else if (args[i].equals("--request")) {
         keys = args[++i];
+      } else if (args[i].equals("--cold-projections")) {
+        coldProjections = true;
       } else if (args[i].equals("--only")) {
         onlySequential = args[++i].equals("sequential");
       } else {
@@ -65,10 +70,16 @@ public final class BatchStreamBenchmark {
     CollectionRequest r = RequestJson.parse(request, n -> null, Set.of());
     try (StoreCatalog catalog = new StoreCatalog(AnnDataStores::open);
         RootAllocator allocator = new RootAllocator()) {
-      CollectionPlan plan = new CollectionEngine(catalog).plan(r, paths);
+      // As a server: missing projected groups are read on the helper threads too.
+      java.util.function.Supplier<CollectionEngine> engine = () -> new CollectionEngine(catalog,
+          CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES,
+          io.annflight.store.StoreResources.shared().parallel());
+      CollectionPlan plan = engine.get().plan(r, paths);
       int rowsPerBatch = BatchSizing.defaultRowsPerBatch(plan.outputSchema());
+      boolean cold = coldProjections;
       for (int pass = 0; pass < 3; pass++) {
-        report("sequential", seconds, () -> drain(plan,
+        report("sequential", seconds, () -> drain(
+            cold ? engine.get().plan(r, paths) : plan,
             new RowSelection.Range(0, plan.nObs()), allocator, rowsPerBatch));
       }
       if (onlySequential) {

@@ -48,7 +48,7 @@ class EngineCaseTest {
   static void open() {
     catalog = new StoreCatalog(AnnDataStores::open);
     cached = new CollectionEngine(catalog);
-    uncached = new CollectionEngine(catalog, 0);
+    uncached = new CollectionEngine(catalog, 0, io.annflight.store.ParallelTasks.SERIAL);
   }
 
   @AfterAll

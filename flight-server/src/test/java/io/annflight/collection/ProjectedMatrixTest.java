@@ -7,6 +7,7 @@ import io.annflight.schema.ElementType;
 import io.annflight.store.ChunkCache;
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.MatrixReader;
+import io.annflight.store.ParallelTasks;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 import java.nio.ByteBuffer;
@@ -26,6 +27,13 @@ import org.junit.jupiter.api.Test;
 class ProjectedMatrixTest {
   private static final int ROWS = 700; // two whole groups and a partial one
   private static final int COLS = 60;
+  /** Missing groups read by the test thread and a helper, as in a server. */
+  private static final ParallelTasks PARALLEL = new ParallelTasks(
+      java.util.concurrent.Executors.newFixedThreadPool(1, r -> {
+        Thread t = new Thread(r, "projection-test-helper");
+        t.setDaemon(true);
+        return t;
+      }), 1);
 
   /** Columns 0, 3, 6, ... kept, in order, at 0, 1, 2, ... */
   private static int[] everyThird() {
@@ -39,7 +47,7 @@ class ProjectedMatrixTest {
   @Test
   void rangesEqualTheProjectionByHand() {
     Csr csr = Csr.random(ElementType.FLOAT32, ByteOrder.LITTLE_ENDIAN, 1);
-    ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3, new ChunkCache(1 << 24));
+    ProjectedMatrix p = projected(csr, 1 << 24);
     assertThat(p.nCols()).isEqualTo(COLS / 3);
     assertThat(p.layout()).isEqualTo(MatrixLayout.CSR);
     for (long[] r : new long[][] {{0, 700}, {0, 0}, {250, 260}, {255, 513}, {699, 700},
@@ -52,8 +60,7 @@ class ProjectedMatrixTest {
   void sortedRowsWithDuplicatesEqualTheProjectionByHand() {
     Csr csr = Csr.random(ElementType.FLOAT32, ByteOrder.LITTLE_ENDIAN, 2);
     for (long budget : new long[] {0, 1 << 24}) {
-      ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3,
-          new ChunkCache(budget));
+      ProjectedMatrix p = projected(csr, budget);
       Random random = new Random(3);
       for (int trial = 0; trial < 20; trial++) {
         long[] rows = random.longs(1 + random.nextInt(200), 0, ROWS).sorted().toArray();
@@ -70,8 +77,7 @@ class ProjectedMatrixTest {
         ElementType.INT8, ElementType.INT32}) {
       for (ByteOrder order : new ByteOrder[] {ByteOrder.LITTLE_ENDIAN, ByteOrder.BIG_ENDIAN}) {
         Csr csr = Csr.random(t, order, 4);
-        ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3,
-            new ChunkCache(1 << 24));
+        ProjectedMatrix p = projected(csr, 1 << 24);
         RowBlock.Sparse got = (RowBlock.Sparse) p.readRows(10, 400);
         assertThat(got.values().bytes().order()).isEqualTo(order);
         assertSameRows(got, csr.expected(everyThird(), range(10, 400)));
@@ -82,7 +88,7 @@ class ProjectedMatrixTest {
   @Test
   void cachedGroupsAreNotReadAgain() {
     Csr csr = Csr.random(ElementType.FLOAT32, ByteOrder.LITTLE_ENDIAN, 5);
-    ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3, new ChunkCache(1 << 24));
+    ProjectedMatrix p = projected(csr, 1 << 24);
     p.readRows(0, ROWS);
     assertThat(csr.rowsRead.get()).isEqualTo(ROWS);
     RowBlock again = p.readRows(100, 600);
@@ -96,7 +102,7 @@ class ProjectedMatrixTest {
   @Test
   void scatteredRowsAreReadAloneAndBlocksFillTheirGroup() {
     Csr csr = Csr.random(ElementType.FLOAT32, ByteOrder.LITTLE_ENDIAN, 6);
-    ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3, new ChunkCache(1 << 24));
+    ProjectedMatrix p = projected(csr, 1 << 24);
     p.readRows(new long[] {3, 300, 301, 600});
     assertThat(csr.rowsRead.get()).isEqualTo(4); // none of their groups filled
     long[] block = range(300, 300 + ProjectedMatrix.FILL_ROWS);
@@ -109,7 +115,7 @@ class ProjectedMatrixTest {
   @Test
   void rowsStoredUnsortedKeepTheirStoredOrder() {
     Csr csr = Csr.random(ElementType.FLOAT32, ByteOrder.LITTLE_ENDIAN, 7).reversedRows();
-    ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3, new ChunkCache(1 << 24));
+    ProjectedMatrix p = projected(csr, 1 << 24);
     RowBlock.Sparse got = (RowBlock.Sparse) p.readRows(0, 50);
     assertSameRows(got, csr.expected(everyThird(), range(0, 50)));
     int row = 0;
@@ -123,7 +129,7 @@ class ProjectedMatrixTest {
   @Test
   void rowsOutsideTheMatrixAreRefused() {
     Csr csr = Csr.random(ElementType.FLOAT32, ByteOrder.LITTLE_ENDIAN, 8);
-    ProjectedMatrix p = new ProjectedMatrix(csr, everyThird(), COLS / 3, new ChunkCache(1 << 24));
+    ProjectedMatrix p = projected(csr, 1 << 24);
     assertThatThrownBy(() -> p.readRows(0, ROWS + 1))
         .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("701");
     assertThatThrownBy(() -> p.readRows(new long[] {5, 4}))
@@ -149,6 +155,10 @@ class ProjectedMatrixTest {
     reordered[0] = 5;
     reordered[3] = 0;
     assertThat(ProjectedMatrix.pays(csr, reordered, cache)).isFalse();
+  }
+
+  private static ProjectedMatrix projected(Csr csr, long cacheBytes) {
+    return new ProjectedMatrix(csr, everyThird(), COLS / 3, new ChunkCache(cacheBytes), PARALLEL);
   }
 
   private static long[] range(long start, long stop) {

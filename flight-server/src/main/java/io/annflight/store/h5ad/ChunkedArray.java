@@ -11,8 +11,12 @@ import java.util.Arrays;
  * {@link ChunkedDataset#getDecompressedChunk}: each chunk a call touches is decompressed once,
  * and recently used chunks are kept across calls (and streams): decompressed chunks in one
  * byte-bounded cache shared by every file the server opened ({@code StoreResources}).
- * Unfiltered chunks are copied out of the mapping jhdf returns at once (inside the guard that turns a fault on a truncated file into an error),
- * so no mapped memory outlives the call that read it.
+ * Unfiltered chunks of an array larger than a quarter of that cache skip it: what a call needs
+ * is copied straight from the mapping jhdf returns to its destination, since a scan over such
+ * an array would only churn the cache (a heap copy and an eviction per chunk, for nothing).
+ * Other unfiltered chunks are copied out of the mapping at once. Copies from a mapping run
+ * inside a guard that turns a fault on a file truncated under it into an error, and no mapping
+ * outlives the call that read it.
  */
 final class ChunkedArray extends H5Array {
 
@@ -23,6 +27,8 @@ final class ChunkedArray extends H5Array {
   private final int nColChunks;
   private final int chunkBytes;
   private final boolean unfiltered;
+  /** Unfiltered and too large to cache: chunks are read from their mappings (see above). */
+  private final boolean mappedReads;
   private final String cacheKey;
   private final int cacheKeyHash;
 
@@ -46,13 +52,22 @@ final class ChunkedArray extends H5Array {
     this.chunkBytes =
         Math.toIntExact((long) chunkRows * chunkCols * stored.type().byteWidth());
     this.unfiltered = ds.getFilters().isEmpty();
+    this.mappedReads = unfiltered
+        && nRows * (long) rowBytes > file.chunkCache().budgetBytes() / 4;
     this.cacheKey = file.path() + "\u0000" + elementPath + "\u0000";
     this.cacheKeyHash = cacheKey.hashCode();
   }
 
   @Override
   void fillRange(long start, long stop, ByteBuffer out) {
-    byte[] dst = out.array();
+    if (mappedReads) {
+      guardMapped(() -> copyRange(start, stop, out.array()));
+    } else {
+      copyRange(start, stop, out.array());
+    }
+  }
+
+  private void copyRange(long start, long stop, byte[] dst) {
     ByteBuffer[] chunks = new ByteBuffer[nColChunks];
     for (long ci = start / chunkRows; ci <= (stop - 1) / chunkRows; ci++) {
       long r0 = ci * chunkRows;
@@ -73,7 +88,26 @@ final class ChunkedArray extends H5Array {
 
   @Override
   void fillRows(long[] rows, ByteBuffer out) {
-    byte[] dst = out.array();
+    if (mappedReads) {
+      guardMapped(() -> copyRows(rows, out.array()));
+    } else {
+      copyRows(rows, out.array());
+    }
+  }
+
+  /**
+   * Runs copies out of mapped chunks: a file truncated under a mapping faults the copy with an
+   * {@link InternalError}, reported here as a malformed store.
+   */
+  private void guardMapped(Runnable copies) {
+    try {
+      copies.run();
+    } catch (InternalError e) {
+      throw malformed("could not read a chunk (file truncated while it was served?): " + e);
+    }
+  }
+
+  private void copyRows(long[] rows, byte[] dst) {
     ByteBuffer[] chunks = new ByteBuffer[nColChunks];
     long loadedChunkRow = -1;
     for (int i = 0; i < rows.length; i++) {
@@ -110,8 +144,14 @@ final class ChunkedArray extends H5Array {
     }
   }
 
-  /** The chunk at row {@code r0}, column chunk {@code cj}, from the caches or the file. */
+  /**
+   * The chunk at row {@code r0}, column chunk {@code cj}: its mapping (with mapped reads),
+   * otherwise from the cache or the file.
+   */
   private ByteBuffer chunk(long r0, int cj) {
+    if (mappedReads) {
+      return decompress(offset(r0, cj));
+    }
     long index = (r0 / chunkRows) * nColChunks + cj;
     ChunkKey key = new ChunkKey(cacheKey, cacheKeyHash, index);
     byte[] cached = (byte[]) file.chunkCache().get(key);
@@ -131,13 +171,15 @@ final class ChunkedArray extends H5Array {
   }
 
   /**
-   * The chunk's bytes on the heap: for an unfiltered dataset a copy of the stored bytes,
-   * otherwise the decompressed chunk.
+   * The chunk's bytes: with mapped reads the mapping of the stored bytes (read only under
+   * {@link #guardMapped}), otherwise on the heap: for an unfiltered dataset a copy of the stored
+   * bytes, or the decompressed chunk.
    */
   private ByteBuffer decompress(int[] offset) {
     ByteBuffer bytes;
     try {
-      bytes = unfiltered ? copyOf(ds.getRawChunkBuffer(offset))
+      bytes = mappedReads ? ds.getRawChunkBuffer(offset)
+          : unfiltered ? copyOf(ds.getRawChunkBuffer(offset))
           : ByteBuffer.wrap(ds.getDecompressedChunk(offset));
     } catch (HdfException e) {
       if (String.valueOf(e.getMessage()).startsWith("No chunk with offset")) {

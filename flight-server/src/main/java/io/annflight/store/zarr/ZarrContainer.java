@@ -1,5 +1,6 @@
 package io.annflight.store.zarr;
 
+
 import io.annflight.store.ChunkCache;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
@@ -54,7 +55,7 @@ public final class ZarrContainer implements Container {
           + " v2) or zarr.json (Zarr v3) file at the top of the directory");
     }
     ZarrContainer c = new ZarrContainer(new ZarrTree(path, new ChunkCache(CACHE_BYTES), version,
-        new ParallelDecoder(resources.decoders(), resources.decoderHelpers())));
+        resources.parallel()));
     ContainerNode root = c.find("").orElseThrow(() -> new MalformedStoreException(path, "",
         "the root metadata names no group"));
     if (!(root instanceof ZarrGroupNode)) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.annflight.store.ChunkCache;
 import io.annflight.store.MalformedStoreException;
+import io.annflight.store.ParallelTasks;
 import io.annflight.store.StoreException;
 import io.annflight.store.StoreFiles;
 import io.annflight.store.UnsupportedLayoutException;
@@ -43,9 +44,9 @@ final class ZarrTree {
   private final ChunkCache cache;
   private final StoreFiles files;
   private final Version version;
-  private final ParallelDecoder decoder;
+  private final ParallelTasks decoder;
 
-  ZarrTree(Path root, ChunkCache cache, Version version, ParallelDecoder decoder) {
+  ZarrTree(Path root, ChunkCache cache, Version version, ParallelTasks decoder) {
     this.root = root;
     this.cache = cache;
     this.decoder = decoder;
@@ -81,7 +82,7 @@ final class ZarrTree {
     return version;
   }
 
-  ParallelDecoder decoder() {
+  ParallelTasks decoder() {
     return decoder;
   }
 

@@ -1,4 +1,4 @@
-package io.annflight.store.zarr;
+package io.annflight.store;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -7,24 +7,28 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntFunction;
 
 /**
- * Decodes the chunks of one read on several cores. The calling thread works too and never waits
- * for a helper that has not started (helpers queued behind other reads find no work left and
- * exit), so concurrent readers cannot deadlock or stall each other. Blosc's own threads were
- * slower than this on the measured machine.
+ * Runs the independent tasks of one read on several cores: the chunks of a Zarr read, the
+ * projected groups of a sparse read. The calling thread works too and never waits for a helper
+ * that has not started (helpers queued behind other reads find no work left and exit), so
+ * concurrent readers cannot deadlock or stall each other. Blosc's own threads were slower than
+ * this on the measured machine.
  */
-final class ParallelDecoder {
+public final class ParallelTasks {
 
   private final ExecutorService pool;
   private final int helpersMax;
 
-  /** @param pool the server's decoder threads (null: decode on the calling thread alone) */
-  ParallelDecoder(ExecutorService pool, int helpers) {
+  /** Every task on the calling thread. */
+  public static final ParallelTasks SERIAL = new ParallelTasks(null, 0);
+
+  /** @param pool the server's helper threads (null: the calling thread alone) */
+  public ParallelTasks(ExecutorService pool, int helpers) {
     this.pool = pool;
     this.helpersMax = pool == null ? 0 : helpers;
   }
 
   /** Returns {@code task(0..n-1)}, computed in parallel; rethrows the first failure. */
-  <T> T[] all(int n, IntFunction<T[]> newArray, IntFunction<T> task) {
+  public <T> T[] all(int n, IntFunction<T[]> newArray, IntFunction<T> task) {
     T[] out = newArray.apply(n);
     if (n == 0) {
       return out;
@@ -60,7 +64,7 @@ final class ParallelDecoder {
       done.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while decoding chunks", e);
+      throw new IllegalStateException("interrupted while reading in parallel", e);
     }
     RuntimeException e = failure.get();
     if (e != null) {
