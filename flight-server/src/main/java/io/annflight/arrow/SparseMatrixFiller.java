@@ -45,24 +45,8 @@ final class SparseMatrixFiller implements ColumnFiller {
       if (r.isPresent()) {
         writers[s] = ValueWriter.of(r.get().elementType(), plan.outType());
       }
-      ordered[s] = keepsOrder(plan.scatterMaps()[s]);
+      ordered[s] = MatrixColumnPlan.keepsOrder(plan.scatterMaps()[s]);
     }
-  }
-
-  private static boolean keepsOrder(int[] map) {
-    if (map == null) {
-      return true;
-    }
-    int last = -1;
-    for (int j : map) {
-      if (j >= 0) {
-        if (j < last) {
-          return false;
-        }
-        last = j;
-      }
-    }
-    return true;
   }
 
   @Override

@@ -27,4 +27,24 @@ public record MatrixColumnPlan(
   public String name() {
     return column.name();
   }
+
+  /**
+   * Whether a scatter map keeps the stored column order among the columns it keeps (then rows
+   * stored ascending stay ascending); the identity (null) does.
+   */
+  public static boolean keepsOrder(int[] map) {
+    if (map == null) {
+      return true;
+    }
+    int last = -1;
+    for (int j : map) {
+      if (j >= 0) {
+        if (j < last) {
+          return false;
+        }
+        last = j;
+      }
+    }
+    return true;
+  }
 }

@@ -78,20 +78,6 @@ final class ProjectedMatrix implements MatrixReader {
     return kept;
   }
 
-  /** Whether {@code map} keeps the stored column order among the columns it keeps. */
-  static boolean keepsOrder(int[] map) {
-    int last = -1;
-    for (int j : map) {
-      if (j >= 0) {
-        if (j < last) {
-          return false;
-        }
-        last = j;
-      }
-    }
-    return true;
-  }
-
   /**
    * Whether a projection of {@code base} through {@code map} is worth caching: a CSR matrix of
    * which at most half the columns are kept, whose kept entries (estimated from its density)
@@ -99,7 +85,7 @@ final class ProjectedMatrix implements MatrixReader {
    */
   static boolean pays(MatrixReader base, int[] map, ChunkCache groups) {
     if (base.layout() != MatrixLayout.CSR || map == null || groups.budgetBytes() <= 0
-        || base.nCols() == 0 || !keepsOrder(map)) {
+        || base.nCols() == 0 || !MatrixColumnPlan.keepsOrder(map)) {
       return false;
     }
     int kept = keptColumns(map);
