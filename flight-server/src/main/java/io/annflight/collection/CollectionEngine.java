@@ -65,6 +65,11 @@ public final class CollectionEngine {
     this.parallel = parallel;
   }
 
+  /** Bytes of projected rows the engine holds now. */
+  public long projectionCacheBytes() {
+    return projections.usedBytes();
+  }
+
   /** Tries to lease a plan this many times when its stores are replaced meanwhile. */
   private static final int LEASE_ATTEMPTS = 5;
 

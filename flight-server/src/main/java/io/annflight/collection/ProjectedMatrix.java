@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * keeps, so projected groups of {@link #GROUP_ROWS} rows are kept in a byte-bounded cache shared
  * by the server's projections: after the first epoch a read costs what the kept entries cost.
  * The groups a read finds missing are projected in parallel (the server's helper threads and
- * the caller). Entries keep their stored order within a row (the map keeps column order, so rows
- * stored ascending stay ascending).
+ * the caller). Each row's entries come out in ascending output column: a vocabulary in its own
+ * order (a model's gene list) maps a row's stored columns out of order, and such rows are sorted
+ * once, when projected, instead of on every read.
  */
 final class ProjectedMatrix implements MatrixReader {
 
@@ -52,7 +53,7 @@ final class ProjectedMatrix implements MatrixReader {
 
   /**
    * @param base a CSR matrix
-   * @param map store column to output position, -1 where dropped; must keep column order
+   * @param map store column to output position, -1 where dropped (each position at most once)
    * @param nColsOut the output width
    */
   ProjectedMatrix(MatrixReader base, int[] map, int nColsOut, ChunkCache groups,
@@ -85,7 +86,7 @@ final class ProjectedMatrix implements MatrixReader {
    */
   static boolean pays(MatrixReader base, int[] map, ChunkCache groups) {
     if (base.layout() != MatrixLayout.CSR || map == null || groups.budgetBytes() <= 0
-        || base.nCols() == 0 || !MatrixColumnPlan.keepsOrder(map)) {
+        || base.nCols() == 0) {
       return false;
     }
     int kept = keptColumns(map);
@@ -280,14 +281,22 @@ final class ProjectedMatrix implements MatrixReader {
     int[] kept = scratch[1];
     int[] outOffsets = new int[rows + 1];
     int n = 0;
+    boolean ascending = true;
     for (int r = 0; r < rows; r++) {
+      int previous = -1;
       for (int e = off[r]; e < off[r + 1]; e++) {
         int j = map[cols[e]];
         outCols[n] = j;
         kept[n] = e;
-        n += (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
+        int keep = (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
+        ascending &= keep == 0 || j > previous;
+        previous = keep == 0 ? previous : j;
+        n += keep;
       }
       outOffsets[r + 1] = n;
+    }
+    if (!ascending) {
+      sortRows(outOffsets, outCols, kept);
     }
     ByteBuffer src = block.values().bytes();
     ByteOrder order = src.order();
@@ -316,6 +325,26 @@ final class ProjectedMatrix implements MatrixReader {
       }
     }
     return new Group(outOffsets, Arrays.copyOf(outCols, n), out, order);
+  }
+
+  /** Sorts each row's kept entries by output column, their stored positions alike. */
+  private static void sortRows(int[] offsets, int[] outCols, int[] kept) {
+    long[] pairs = new long[0];
+    for (int r = 0; r + 1 < offsets.length; r++) {
+      int from = offsets[r];
+      int len = offsets[r + 1] - from;
+      if (pairs.length < len) {
+        pairs = new long[len];
+      }
+      for (int i = 0; i < len; i++) {
+        pairs[i] = ((long) outCols[from + i] << 32) | kept[from + i];
+      }
+      Arrays.sort(pairs, 0, len);
+      for (int i = 0; i < len; i++) {
+        outCols[from + i] = (int) (pairs[i] >>> 32);
+        kept[from + i] = (int) pairs[i];
+      }
+    }
   }
 
   private record GroupKey(long matrix, long group) {}

@@ -125,14 +125,15 @@ public final class AnnflightServer implements AutoCloseable {
         t -> FlightErrors.toFlight(t, resolver::redact));
     this.catalog = new StoreCatalog(p -> opener.apply(p, runtime.storeResources()),
         StoreCatalog.DEFAULT_OPEN_TIMEOUT, options.maxOpenStores());
+    CollectionEngine engine = new CollectionEngine(catalog, options.projectionCacheBytes(),
+        runtime.storeResources().parallel());
     metrics.watch(new ServerMetrics.State(runtime::running, allocator::getAllocatedMemory,
-        runtime::allocatedBytes, runtime::budgetBytes, catalog::size));
+        runtime::allocatedBytes, runtime::budgetBytes, catalog::size,
+        engine::projectionCacheBytes));
     Security security = options.security();
     TokenAuthenticator tokens = security.tokens() == null ? null
         : new TokenAuthenticator(security.tokens());
-    this.producer = new AnnflightProducer(resolver,
-        new CollectionEngine(catalog, options.projectionCacheBytes(),
-            runtime.storeResources().parallel()),
+    this.producer = new AnnflightProducer(resolver, engine,
         new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator, runtime,
         tokens == null ? peer -> Grants.ALL : tokens::grants);
     FlightServer.Builder builder = FlightServer.builder(allocator,

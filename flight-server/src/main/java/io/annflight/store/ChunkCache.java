@@ -54,6 +54,11 @@ public final class ChunkCache {
     return budgetBytes;
   }
 
+  /** Bytes held now. */
+  public synchronized long usedBytes() {
+    return usedBytes;
+  }
+
   private static long weigh(Object chunk) {
     if (chunk instanceof Weighted w) {
       return w.bytes();

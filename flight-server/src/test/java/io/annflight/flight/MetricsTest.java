@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.annflight.runtime.StreamLimits;
 import io.annflight.store.AnnDataStores;
+import io.annflight.testing.Fixtures;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -64,6 +65,37 @@ class MetricsTest {
           .isEqualTo(info.getEndpoints().size());
       assertThat(after).containsKey("annflight_open_stores").containsKey("jvm_threads_current");
       assertThat(after.get("annflight_open_stores")).isEqualTo(1.0);
+      assertThat(after.get("annflight_projection_cache_bytes")).isZero();
+    }
+  }
+
+  @Test
+  void theProjectionCacheShowsWhatItHolds() throws Exception {
+    RequestResolver resolver = TestCollections.overDense(tmp, "test");
+    Fixtures.copyTree(Fixtures.dir().resolve("csr.h5ad"), tmp.resolve("root/csr.h5ad"));
+    try (BufferAllocator allocator = new RootAllocator();
+        AnnflightServer server = AnnflightServer.start(resolver, AnnDataStores::open,
+            new AnnflightServer.Options("127.0.0.1", 0, null, 50, Security.NONE, 0,
+                StreamLimits.NONE), allocator);
+        FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+      assertThat(scrape(server.metricsPort()).get("annflight_projection_cache_bytes")).isZero();
+      // 3 of csr.h5ad's 30 genes, in another order than its var (G029 first): projected once,
+      // sorted and kept.
+      String request = "{\"paths\": [\"csr.h5ad\"], \"matrix_format\": \"csr\","
+          + " \"var_names\": [\"G001\", \"G010\", \"G020\"]}";
+      FlightInfo info = client.getInfo(FlightDescriptor.command(
+          request.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      long rows = 0;
+      for (FlightEndpoint e : info.getEndpoints()) {
+        try (FlightStream s = client.getStream(e.getTicket())) {
+          while (s.next()) {
+            rows += s.getRoot().getRowCount();
+          }
+        }
+      }
+      assertThat(rows).isEqualTo(50);
+      assertThat(scrape(server.metricsPort()).get("annflight_projection_cache_bytes"))
+          .isPositive();
     }
   }
 

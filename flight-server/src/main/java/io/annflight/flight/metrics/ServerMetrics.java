@@ -25,7 +25,8 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
 
   /** Where the gauges read the server's state. */
   public record State(LongSupplier streamsRunning, LongSupplier arrowBytes,
-      LongSupplier streamBytes, LongSupplier budgetBytes, LongSupplier openStores) {}
+      LongSupplier streamBytes, LongSupplier budgetBytes, LongSupplier openStores,
+      LongSupplier projectionCacheBytes) {}
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter rows;
@@ -63,6 +64,8 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
     gauge("annflight_memory_budget_bytes", "Memory the streams' budget allows in flight",
         state.budgetBytes());
     gauge("annflight_open_stores", "Stores the catalogue holds open", state.openStores());
+    gauge("annflight_projection_cache_bytes", "Heap holding projected sparse rows now"
+        + " (--projection-cache-mb)", state.projectionCacheBytes());
   }
 
   private void gauge(String name, String help, LongSupplier value) {
