@@ -7,15 +7,36 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.WritableByteChannel;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The read-only file channel jhdf reads through: a positional read that would pass the end of
  * the file fails at once. jhdf sizes its reads by what the file's metadata claims, and its
  * read loop re-reads the same position until the buffer is full, so a damaged length of a
  * gigabyte otherwise costs seconds of reads of the file's tail; here it costs one check.
+ *
+ * <p>jhdf maps every chunk it is asked for (a raw chunk, a decompressed one's input). A new
+ * mapping per chunk cost a system call, page faults and an unmap at the next GC; on a scan of
+ * an unfiltered CSR store those were half of a read's time. So a mapping is a view of one of the
+ * file's windows: {@link #WINDOW} bytes at multiples of it, each mapped once, when first needed,
+ * {@link #OVERLAP} longer so that a request of up to that size starting in a window lies inside
+ * it. Larger requests, and requests past the size the file had when opened, get a mapping of
+ * their own. A file truncated while served makes a copy from a window fault with an
+ * {@link InternalError}, which the readers' guards report, as with a mapping of its own.
+ * Windows are address space only, and are released with the channel once it is unreachable:
+ * Java cannot unmap them safely before.
  */
 final class BoundedFileChannel extends FileChannel {
+  static final long WINDOW = 1L << 30;
+  static final long OVERLAP = 64L << 20;
+
+  private final long window;
+  private final long overlap;
+
   private final FileChannel channel;
+  /** The windows of the file's size at open; null until first used. */
+  private final AtomicReferenceArray<MappedByteBuffer> windows;
+  private final long sizeAtOpen;
   /**
    * The size last seen. A read inside it needs no new look (a file truncated since then makes
    * the read itself come back short, which callers report); only a read past it asks again.
@@ -23,8 +44,17 @@ final class BoundedFileChannel extends FileChannel {
   private volatile long knownSize;
 
   BoundedFileChannel(FileChannel channel) throws IOException {
+    this(channel, WINDOW, OVERLAP);
+  }
+
+  /** With windows of other sizes (tests cross their edges on small files). */
+  BoundedFileChannel(FileChannel channel, long window, long overlap) throws IOException {
     this.channel = channel;
+    this.window = window;
+    this.overlap = overlap;
     this.knownSize = channel.size();
+    this.sizeAtOpen = knownSize;
+    this.windows = new AtomicReferenceArray<>((int) ((sizeAtOpen + window - 1) / window));
   }
 
   @Override
@@ -127,7 +157,29 @@ final class BoundedFileChannel extends FileChannel {
       throw new IOException("a mapping of " + size + " bytes at byte " + position
           + " passes the end of the file (" + fileSize + " bytes)");
     }
+    if (mode == MapMode.READ_ONLY && size <= overlap && position < sizeAtOpen) {
+      int w = (int) (position / window);
+      MappedByteBuffer mapped = window(w, fileSize);
+      long offset = position - w * window;
+      if (offset + size <= mapped.capacity()) {
+        return mapped.slice((int) offset, (int) size);
+      }
+    }
     return channel.map(mode, position, size);
+  }
+
+  /** Window {@code w}, mapped (when first needed) no further than the file's size now. */
+  private MappedByteBuffer window(int w, long fileSize) throws IOException {
+    MappedByteBuffer mapped = windows.get(w);
+    if (mapped == null) {
+      long start = w * window;
+      mapped = channel.map(MapMode.READ_ONLY, start,
+          Math.max(0, Math.min(window + overlap, Math.min(sizeAtOpen, fileSize) - start)));
+      if (!windows.compareAndSet(w, null, mapped)) {
+        mapped = windows.get(w); // another thread mapped it first; this one is released by GC
+      }
+    }
+    return mapped;
   }
 
   @Override

@@ -14,9 +14,9 @@ import java.util.Arrays;
  * Unfiltered chunks of an array larger than a quarter of that cache skip it: what a call needs
  * is copied straight from the mapping jhdf returns to its destination, since a scan over such
  * an array would only churn the cache (a heap copy and an eviction per chunk, for nothing).
- * Other unfiltered chunks are copied out of the mapping at once. Copies from a mapping run
- * inside a guard that turns a fault on a file truncated under it into an error, and no mapping
- * outlives the call that read it.
+ * Other unfiltered chunks are copied out of the mapping at once. Copies from a mapping (a view
+ * of the file's mapped window, see {@code BoundedFileChannel}) run inside a guard that turns a
+ * fault on a file truncated under it into an error.
  */
 final class ChunkedArray extends H5Array {
 
