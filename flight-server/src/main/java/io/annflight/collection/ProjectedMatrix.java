@@ -36,11 +36,11 @@ final class ProjectedMatrix implements MatrixReader {
 
   private static final AtomicLong IDS = new AtomicLong();
   /**
-   * Per filling thread, {@link #project}'s two arrays of a block's length: fresh ones would be
-   * megabytes per group, each zeroed and (past half a G1 region) a humongous allocation.
+   * Per filling thread, {@link #project}'s array of a block's length: a fresh one would be
+   * megabytes per group, zeroed and (past half a G1 region) a humongous allocation.
    */
-  private static final ThreadLocal<int[][]> SCRATCH = ThreadLocal.withInitial(
-      () -> new int[][] {new int[0], new int[0]});
+  private static final ThreadLocal<long[][]> SCRATCH = ThreadLocal.withInitial(
+      () -> new long[][] {new long[0]});
 
   private final MatrixReader base;
   private final int[] map;
@@ -50,6 +50,8 @@ final class ProjectedMatrix implements MatrixReader {
   /** Names this projection in the cache; entries of a replaced store are never hit again. */
   private final long id = IDS.incrementAndGet();
   private final int width;
+  /** Whether the map keeps column order: then only rows stored unsorted need sorting. */
+  private final boolean mapKeepsOrder;
 
   /**
    * @param base a CSR matrix
@@ -68,6 +70,7 @@ final class ProjectedMatrix implements MatrixReader {
     this.groups = groups;
     this.parallel = parallel;
     this.width = base.elementType().byteWidth();
+    this.mapKeepsOrder = MatrixColumnPlan.keepsOrder(map);
   }
 
   /** Columns of {@code map} that are kept. */
@@ -272,31 +275,38 @@ final class ProjectedMatrix implements MatrixReader {
     int[] off = block.rowOffsets();
     int rows = block.nRows();
     int nnz = block.nnz();
-    int[][] scratch = SCRATCH.get();
+    long[][] scratch = SCRATCH.get();
     if (scratch[0].length < nnz + 1) {
-      scratch[0] = new int[nnz + 1];
-      scratch[1] = new int[nnz + 1];
+      scratch[0] = new long[nnz + 1];
     }
-    int[] outCols = scratch[0];
-    int[] kept = scratch[1];
+    // Each entry as (output column << 32 | stored position): one store per entry, and a row's
+    // entries sort by output column as they are.
+    long[] entries = scratch[0];
     int[] outOffsets = new int[rows + 1];
     int n = 0;
-    boolean ascending = true;
+    boolean storedAscending = true;
     for (int r = 0; r < rows; r++) {
       int previous = -1;
       for (int e = off[r]; e < off[r + 1]; e++) {
-        int j = map[cols[e]];
-        outCols[n] = j;
-        kept[n] = e;
-        int keep = (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
-        ascending &= keep == 0 || j > previous;
-        previous = keep == 0 ? previous : j;
-        n += keep;
+        int c = cols[e];
+        storedAscending &= c > previous;
+        previous = c;
+        int j = map[c];
+        entries[n] = ((long) j << 32) | e;
+        n += (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
       }
       outOffsets[r + 1] = n;
     }
-    if (!ascending) {
-      sortRows(outOffsets, outCols, kept);
+    if (!(mapKeepsOrder && storedAscending)) {
+      for (int r = 0; r < rows; r++) {
+        Arrays.sort(entries, outOffsets[r], outOffsets[r + 1]);
+      }
+    }
+    int[] outCols = new int[n];
+    int[] kept = new int[n];
+    for (int i = 0; i < n; i++) {
+      outCols[i] = (int) (entries[i] >>> 32);
+      kept[i] = (int) entries[i];
     }
     ByteBuffer src = block.values().bytes();
     ByteOrder order = src.order();
@@ -324,27 +334,7 @@ final class ProjectedMatrix implements MatrixReader {
         }
       }
     }
-    return new Group(outOffsets, Arrays.copyOf(outCols, n), out, order);
-  }
-
-  /** Sorts each row's kept entries by output column, their stored positions alike. */
-  private static void sortRows(int[] offsets, int[] outCols, int[] kept) {
-    long[] pairs = new long[0];
-    for (int r = 0; r + 1 < offsets.length; r++) {
-      int from = offsets[r];
-      int len = offsets[r + 1] - from;
-      if (pairs.length < len) {
-        pairs = new long[len];
-      }
-      for (int i = 0; i < len; i++) {
-        pairs[i] = ((long) outCols[from + i] << 32) | kept[from + i];
-      }
-      Arrays.sort(pairs, 0, len);
-      for (int i = 0; i < len; i++) {
-        outCols[from + i] = (int) (pairs[i] >>> 32);
-        kept[from + i] = (int) pairs[i];
-      }
-    }
+    return new Group(outOffsets, outCols, out, order);
   }
 
   private record GroupKey(long matrix, long group) {}
