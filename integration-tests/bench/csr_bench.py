@@ -13,8 +13,9 @@ compression). Then projection: a 20,000-gene store (20,000 cells, 5 %) read with
 selecting 2,000 of its genes (every tenth) beside a 2,000-gene store of the same cells and
 density read whole; both csr to scipy, so the figure is what the projection costs. The server
 keeps projected rows (--projection-cache-mb), so that figure is a later epoch's; the first
-epoch of a projection is measured apart, on the warm server, with another 2,000 genes (every
-tenth from the fifth) whose projection nothing has read yet.
+epoch of a projection is measured apart, on the warm server, with other 2,000 genes (every
+tenth from the third, fifth and seventh) whose projections nothing has read yet: the median of
+those three first epochs.
 
     mvn -B -q package -DskipTests
     /usr/bin/python3 integration-tests/bench/csr_bench.py
@@ -112,8 +113,9 @@ def main():
             {"collection": "wide", "obs_keys": [], "obsm_keys": [], "matrix_format": "csr",
              "var_names": selected}, scipy_csr),
     }
-    fresh = {"collection": "wide", "obs_keys": [], "obsm_keys": [], "matrix_format": "csr",
-             "var_names": [f"gene_{j}" for j in range(5, 20_000, 10)]}
+    fresh = [{"collection": "wide", "obs_keys": [], "obsm_keys": [], "matrix_format": "csr",
+              "var_names": [f"gene_{j}" for j in range(first, 20_000, 10)]}
+             for first in (3, 5, 7)]
     try:
         end = time.time() + args.warmup
         while time.time() < end:
@@ -121,8 +123,9 @@ def main():
                 read_all(loc, req, conv)
         results = {name: best(lambda: read_all(loc, req, conv), args.passes)
                    for name, (req, conv) in {**runs, **proj}.items()}
-        results["20,000-gene store, var_names onto another 2,000: first epoch"] = read_all(
-            loc, fresh, scipy_csr)
+        firsts = sorted((read_all(loc, req, scipy_csr) for req in fresh),
+                        key=lambda r: r[0] / r[2])
+        results["20,000-gene store, var_names onto another 2,000: first epoch"] = firsts[1]
     finally:
         server.stop()
     print(f"\n{args.cells:,} cells x {args.genes:,} genes, 5 % CSR, 2 files; X only; warm server")
