@@ -186,9 +186,11 @@ final class ChunkedArray extends H5Array {
         // A chunk HDF5 never allocated holds the fill value, which anndata leaves at zero.
         return ByteBuffer.wrap(new byte[chunkBytes]);
       }
-      throw malformed("could not decompress the chunk at " + Arrays.toString(offset) + ": " + e);
+      throw malformed("could not decompress the chunk at " + Arrays.toString(offset) + ": " + e
+          + file.shrunkNote());
     } catch (RuntimeException | InternalError | OutOfMemoryError e) {
-      throw malformed("could not read the chunk at " + Arrays.toString(offset) + ": " + e);
+      throw malformed("could not read the chunk at " + Arrays.toString(offset) + ": " + e
+          + file.shrunkNote());
     }
     if (bytes.remaining() < chunkBytes) {
       throw malformed("chunk at " + Arrays.toString(offset) + " holds " + bytes.remaining()

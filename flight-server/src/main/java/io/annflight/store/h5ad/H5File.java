@@ -228,6 +228,20 @@ final class H5File implements AutoCloseable {
     }
   }
 
+  /**
+   * Why a read may have failed when the file is now shorter than when it was opened (an
+   * operator's copy rewriting it in place); empty otherwise.
+   */
+  String shrunkNote() {
+    try {
+      long now = channel.size();
+      return now < fileSize ? " (the file is now " + now + " bytes, " + fileSize + " when opened:"
+          + " truncated, or rewritten in place while it was served?)" : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** Checks that {@code [address, address + length)} lies inside the file. */
   void checkInFile(String elementPath, long address, long length) {
     long end = address + userBlock + length;
