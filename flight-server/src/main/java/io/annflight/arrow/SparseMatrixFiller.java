@@ -1,6 +1,7 @@
 package io.annflight.arrow;
 
 import io.annflight.collection.MatrixColumnPlan;
+import io.annflight.collection.SparseProjection;
 import io.annflight.schema.ElementType;
 import io.annflight.schema.OutputColumn;
 import io.annflight.store.MatrixReader;
@@ -20,8 +21,9 @@ import org.apache.arrow.vector.complex.StructVector;
 /**
  * A matrix column in {@code matrix_format: "csr"}: each row is the list of its non-zero entries
  * {@code (index, value)} in ascending output index. CSR and CSC rows are copied as their stored
- * entries (mapped through the plan's variable map, dropped where it says -1); dense rows are
- * scanned for non-zeros. Two passes: count each row's entries, then write them in place, so the
+ * entries, first projected through the plan's variable map where there is one
+ * ({@link SparseProjection}: mapped, dropped where it says -1, sorted); dense rows are scanned
+ * for non-zeros. Two passes: count each row's entries, then write them in place, so the
  * batch's buffers are allocated once at their exact size.
  */
 final class SparseMatrixFiller implements ColumnFiller {
@@ -30,9 +32,6 @@ final class SparseMatrixFiller implements ColumnFiller {
   private final ValueWriter[] writers;
   /** Per store: whether its variable map keeps column order (then rows need no sorting). */
   private final boolean[] ordered;
-  /** Scratch for {@link #project}: as long as the largest block's stored entries so far. */
-  private int[] scratchIndex = new int[0];
-  private int[] scratchKept = new int[0];
 
   SparseMatrixFiller(MatrixColumnPlan plan, FieldVector vector) {
     this.plan = plan;
@@ -53,7 +52,8 @@ final class SparseMatrixFiller implements ColumnFiller {
   public void fill(BatchRows rows) {
     int n = rows.size;
     RowBlock[] blocks = new RowBlock[rows.positions.length];
-    Projection[] projections = new Projection[blocks.length];
+    // Per store, the map still to apply: null once a sparse block is projected.
+    int[][] maps = plan.scatterMaps().clone();
     int[] counts = new int[n];
     boolean[] present = new boolean[n];
     for (int s = 0; s < blocks.length; s++) {
@@ -65,16 +65,15 @@ final class SparseMatrixFiller implements ColumnFiller {
       RowBlock block = BatchRows.isRun(locals)
           ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
           : reader.get().readRows(locals);
-      blocks[s] = block;
-      int[] map = plan.scatterMaps()[s];
-      int[] positions = rows.positions[s];
-      if (projectsInOrder(block, s, positions)) {
-        projections[s] = project((RowBlock.Sparse) block, map);
+      if (block instanceof RowBlock.Sparse sp && maps[s] != null) {
+        block = SparseProjection.project(sp, maps[s], ordered[s], plan.rowWidths()[s]);
+        maps[s] = null;
       }
+      blocks[s] = block;
+      int[] positions = rows.positions[s];
       for (int k = 0; k < positions.length; k++) {
         present[positions[k]] = true;
-        counts[positions[k]] = projections[s] != null ? projections[s].rowCounts[k]
-            : count(block, k, map);
+        counts[positions[k]] = count(block, k, maps[s]);
       }
     }
     int[] offsets = new int[n + 1];
@@ -88,40 +87,26 @@ final class SparseMatrixFiller implements ColumnFiller {
         continue;
       }
       int[] positions = rows.positions[s];
-      if (copiesAsStored(blocks[s], s, positions)) {
+      if (copiesAsStored(blocks[s], maps[s], positions)) {
         copyBlock((RowBlock.Sparse) blocks[s], v, offsets[positions[0]]);
         continue;
       }
-      if (projections[s] != null) {
-        projections[s].write(((RowBlock.Sparse) blocks[s]).values(), v, offsets[positions[0]]);
-        continue;
-      }
       for (int k = 0; k < positions.length; k++) {
-        write(blocks[s], k, plan.scatterMaps()[s], ordered[s], writers[s], v,
+        write(blocks[s], k, maps[s], ordered[s], writers[s], v,
             offsets[positions[k]]);
       }
     }
   }
 
   /**
-   * Whether a sparse block goes to the batch as it is: no variable map, values already of the
-   * output type, its rows at consecutive output positions and their columns ascending (scipy
-   * writes them so). Then its entries are two bulk copies.
+   * Whether a sparse block goes to the batch as it is: no variable map (left), values already
+   * of the output type, its rows at consecutive output positions and their columns ascending
+   * (scipy writes them so; a projection sorts them). Then its entries are two bulk copies.
    */
-  private boolean copiesAsStored(RowBlock block, int s, int[] positions) {
-    return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] == null
+  private boolean copiesAsStored(RowBlock block, int[] map, int[] positions) {
+    return block instanceof RowBlock.Sparse sp && map == null
         && plan.outType() != ElementType.BOOL && bulkWritable(sp, positions)
         && columnsAscend(sp);
-  }
-
-  /**
-   * Whether a sparse block may be projected in bulk (then {@link #project} also checks that
-   * its rows' columns ascend): a variable map that keeps column order (var_names in store
-   * order, an outer join), values of the output type, rows at consecutive output positions.
-   */
-  private boolean projectsInOrder(RowBlock block, int s, int[] positions) {
-    return block instanceof RowBlock.Sparse sp && plan.scatterMaps()[s] != null && ordered[s]
-        && plan.outType().byteWidth() >= 2 && bulkWritable(sp, positions);
   }
 
   private static boolean consecutive(int[] positions) {
@@ -134,7 +119,7 @@ final class SparseMatrixFiller implements ColumnFiller {
   }
 
   /**
-   * What both bulk paths need: values of the output type as raw bits, the block's rows at
+   * What the bulk path needs: values of the output type as raw bits, the block's rows at
    * consecutive output positions.
    */
   private boolean bulkWritable(RowBlock.Sparse sp, int[] positions) {
@@ -154,90 +139,6 @@ final class SparseMatrixFiller implements ColumnFiller {
       }
     }
     return true;
-  }
-
-  /**
-   * A sparse block's kept entries: per row how many, and for each its mapped index and its
-   * position among the stored entries.
-   */
-  private record Projection(int[] rowCounts, int[] index, int[] kept) {
-
-    /** The kept entries' values gathered as their stored bits, then both written in bulk. */
-    void write(TypedBuffer values, Vectors v, int at) {
-      int n = index.length;
-      if (n == 0) {
-        return;
-      }
-      v.index.nioBuffer((long) at * 4, n * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-          .asIntBuffer().put(index);
-      int width = values.type().byteWidth();
-      java.nio.ByteBuffer src = values.bytes().duplicate().order(values.bytes().order());
-      java.nio.ByteBuffer dst = v.values.nioBuffer((long) at * width, n * width)
-          .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      switch (width) {
-        case 4 -> {
-          java.nio.IntBuffer in = src.asIntBuffer();
-          int[] out = new int[n];
-          for (int i = 0; i < n; i++) {
-            out[i] = in.get(kept[i]);
-          }
-          dst.asIntBuffer().put(out);
-        }
-        case 8 -> {
-          java.nio.LongBuffer in = src.asLongBuffer();
-          long[] out = new long[n];
-          for (int i = 0; i < n; i++) {
-            out[i] = in.get(kept[i]);
-          }
-          dst.asLongBuffer().put(out);
-        }
-        default -> {
-          java.nio.ShortBuffer in = src.asShortBuffer();
-          short[] out = new short[n];
-          for (int i = 0; i < n; i++) {
-            out[i] = in.get(kept[i]);
-          }
-          dst.asShortBuffer().put(out);
-        }
-      }
-    }
-  }
-
-  /**
-   * One pass over a sparse block's entries: each mapped through {@code map} and kept where it
-   * maps to a column, without a branch per entry (a projection keeps few of many, which a
-   * branch would mispredict), and each row's stored columns checked to ascend. Null when they
-   * do not: then the rows are written one by one and sorted.
-   */
-  private Projection project(RowBlock.Sparse sp, int[] map) {
-    int nnz = sp.nnz();
-    if (scratchIndex.length < nnz) {
-      scratchIndex = new int[nnz];
-      scratchKept = new int[nnz];
-    }
-    int[] index = scratchIndex;
-    int[] kept = scratchKept;
-    int[] cols = sp.columns();
-    int[] off = sp.rowOffsets();
-    int[] rowCounts = new int[sp.nRows()];
-    boolean ascending = true;
-    int n = 0;
-    for (int r = 0; r < rowCounts.length; r++) {
-      int first = n;
-      int previous = -1;
-      for (int e = off[r]; e < off[r + 1]; e++) {
-        int c = cols[e];
-        ascending &= c > previous;
-        previous = c;
-        int j = map[c];
-        index[n] = j;
-        kept[n] = e;
-        n += (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
-      }
-      rowCounts[r] = n - first;
-    }
-    return ascending ? new Projection(rowCounts, Arrays.copyOf(index, n),
-        Arrays.copyOf(kept, n)) : null;
   }
 
   private static void copyBlock(RowBlock.Sparse sp, Vectors v, int at) {

@@ -35,13 +35,6 @@ final class ProjectedMatrix implements MatrixReader {
   static final int FILL_ROWS = GROUP_ROWS / 8;
 
   private static final AtomicLong IDS = new AtomicLong();
-  /**
-   * Per filling thread, {@link #project}'s array of a block's length: a fresh one would be
-   * megabytes per group, zeroed and (past half a G1 region) a humongous allocation.
-   */
-  private static final ThreadLocal<long[][]> SCRATCH = ThreadLocal.withInitial(
-      () -> new long[][] {new long[0]});
-
   private final MatrixReader base;
   private final int[] map;
   private final int nColsOut;
@@ -226,13 +219,13 @@ final class ProjectedMatrix implements MatrixReader {
       while (j < n && sources[j] == src && local[j] == local[j - 1] + 1) {
         j++;
       }
-      int from = src.offsets[local[k]];
-      int len = src.offsets[local[j - 1] + 1] - from;
-      System.arraycopy(src.columns, from, columns, offsets[k], len);
-      System.arraycopy(src.values, from * width, values, offsets[k] * width, len * width);
+      int from = src.offsets()[local[k]];
+      int len = src.offsets()[local[j - 1] + 1] - from;
+      System.arraycopy(src.columns(), from, columns, offsets[k], len);
+      System.arraycopy(src.values(), from * width, values, offsets[k] * width, len * width);
       k = j;
     }
-    ByteOrder order = n == 0 ? ByteOrder.LITTLE_ENDIAN : sources[0].order;
+    ByteOrder order = n == 0 ? ByteOrder.LITTLE_ENDIAN : sources[0].order();
     return new RowBlock.Sparse(n, nColsOut, offsets, columns,
         new TypedBuffer(elementType(), ByteBuffer.wrap(values).order(order), total));
   }
@@ -265,90 +258,38 @@ final class ProjectedMatrix implements MatrixReader {
     return projected;
   }
 
-  /**
-   * The kept entries of a block: each stored column mapped, kept where it maps to a column.
-   * One pass without a branch per entry (a projection keeps few of many, which a branch would
-   * mispredict): every entry is written at the next free place, which only advances when kept.
-   */
+  /** A block's kept entries, ascending, in the output's columns. */
   private Group project(RowBlock.Sparse block) {
-    int[] cols = block.columns();
-    int[] off = block.rowOffsets();
-    int rows = block.nRows();
-    int nnz = block.nnz();
-    long[][] scratch = SCRATCH.get();
-    if (scratch[0].length < nnz + 1) {
-      scratch[0] = new long[nnz + 1];
-    }
-    // Each entry as (output column << 32 | stored position): one store per entry, and a row's
-    // entries sort by output column as they are.
-    long[] entries = scratch[0];
-    int[] outOffsets = new int[rows + 1];
-    int n = 0;
-    boolean storedAscending = true;
-    for (int r = 0; r < rows; r++) {
-      int previous = -1;
-      for (int e = off[r]; e < off[r + 1]; e++) {
-        int c = cols[e];
-        storedAscending &= c > previous;
-        previous = c;
-        int j = map[c];
-        entries[n] = ((long) j << 32) | e;
-        n += (~j) >>> 31; // 1 where j >= 0 (kept), 0 where j < 0 (dropped)
-      }
-      outOffsets[r + 1] = n;
-    }
-    if (!(mapKeepsOrder && storedAscending)) {
-      for (int r = 0; r < rows; r++) {
-        Arrays.sort(entries, outOffsets[r], outOffsets[r + 1]);
-      }
-    }
-    int[] outCols = new int[n];
-    int[] kept = new int[n];
-    for (int i = 0; i < n; i++) {
-      outCols[i] = (int) (entries[i] >>> 32);
-      kept[i] = (int) entries[i];
-    }
-    ByteBuffer src = block.values().bytes();
-    ByteOrder order = src.order();
-    byte[] out = new byte[n * width];
-    ByteBuffer dst = ByteBuffer.wrap(out).order(order);
-    switch (width) {
-      case 8 -> {
-        for (int i = 0; i < n; i++) {
-          dst.putLong(i * 8, src.getLong(kept[i] * 8));
-        }
-      }
-      case 4 -> {
-        for (int i = 0; i < n; i++) {
-          dst.putInt(i * 4, src.getInt(kept[i] * 4));
-        }
-      }
-      case 2 -> {
-        for (int i = 0; i < n; i++) {
-          dst.putShort(i * 2, src.getShort(kept[i] * 2));
-        }
-      }
-      default -> {
-        for (int i = 0; i < n; i++) {
-          out[i] = src.get(kept[i]);
-        }
-      }
-    }
-    return new Group(outOffsets, outCols, out, order);
+    return new Group(SparseProjection.project(block, map, mapKeepsOrder, nColsOut));
   }
 
   private record GroupKey(long matrix, long group) {}
 
-  /** Projected rows: row r has entries {@code offsets[r] .. offsets[r + 1]}. */
-  private record Group(int[] offsets, int[] columns, byte[] values, ByteOrder order)
-      implements ChunkCache.Weighted {
+  /** Projected rows, their values as stored bits in a heap array. */
+  private record Group(RowBlock.Sparse rows) implements ChunkCache.Weighted {
+    int[] offsets() {
+      return rows.rowOffsets();
+    }
+
+    int[] columns() {
+      return rows.columns();
+    }
+
+    byte[] values() {
+      return rows.values().bytes().array();
+    }
+
+    ByteOrder order() {
+      return rows.values().bytes().order();
+    }
+
     int length(int row) {
-      return offsets[row + 1] - offsets[row];
+      return offsets()[row + 1] - offsets()[row];
     }
 
     @Override
     public long bytes() {
-      return 4L * offsets.length + 4L * columns.length + values.length + 64;
+      return 4L * offsets().length + 4L * columns().length + values().length + 96;
     }
   }
 }
