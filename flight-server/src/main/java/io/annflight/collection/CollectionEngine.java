@@ -243,21 +243,25 @@ public final class CollectionEngine {
     Integer width = distinctWidths.size() == 1 ? distinctWidths.iterator().next() : null;
     ElementType type = dtype != null ? dtype : commonType(readers);
     return new MatrixColumnPlan(new OutputColumn.Matrix(key, type, width, matrix.sparse()),
-        projected(readers, maps, widths, projections, parallel), maps, widths);
+        projected(stores, element, readers, maps, widths, projections, parallel), maps,
+        widths);
   }
 
   /**
    * The readers with each CSR store that keeps few of its columns read through a cached
    * {@link ProjectedMatrix}; its map becomes the identity (null), in place.
    */
-  private static List<Optional<MatrixReader>> projected(List<Optional<MatrixReader>> readers,
-      int[][] maps, int[] widths, ChunkCache projections, ParallelTasks parallel) {
+  private static List<Optional<MatrixReader>> projected(List<StoreHandle> stores,
+      String element, List<Optional<MatrixReader>> readers, int[][] maps, int[] widths,
+      ChunkCache projections, ParallelTasks parallel) {
     List<Optional<MatrixReader>> out = new ArrayList<>(readers);
     for (int s = 0; s < out.size(); s++) {
       Optional<MatrixReader> r = out.get(s);
       if (r.isPresent() && ProjectedMatrix.pays(r.get(), maps[s], projections)) {
-        out.set(s, Optional.of(new ProjectedMatrix(r.get(), maps[s], widths[s], projections,
-            parallel)));
+        int[] map = maps[s];
+        int width = widths[s];
+        out.set(s, Optional.of(stores.get(s).projection(element, map,
+            () -> new ProjectedMatrix(r.get(), map, width, projections, parallel))));
         maps[s] = null;
       }
     }

@@ -30,6 +30,10 @@ public final class StoreHandle {
   private boolean closed;
   private final Map<String, Optional<ColumnData>> obsColumns = new ConcurrentHashMap<>();
   private final Map<String, Optional<MatrixReader>> matrices = new ConcurrentHashMap<>();
+  /** Projected readers by element and map, shared by the plans that ask for the same one. */
+  private final Map<ProjectionKey, MatrixReader> projections = new ConcurrentHashMap<>();
+  /** Projections kept per store; a new one past this many starts the map over. */
+  private static final int MAX_PROJECTIONS = 16;
   private volatile List<String> varIndex;
 
   StoreHandle(AnnDataStore store) {
@@ -153,6 +157,38 @@ public final class StoreHandle {
    */
   public Optional<MatrixReader> matrix(String elementPath) {
     return matrices.computeIfAbsent(elementPath, store::matrix);
+  }
+
+  /**
+   * The projection of an element through a column map: the one made before for the same
+   * element and map (so plans that differ in other keys share its cached rows), else
+   * {@code create}'s.
+   */
+  MatrixReader projection(String elementPath, int[] map,
+      java.util.function.Supplier<MatrixReader> create) {
+    ProjectionKey key = new ProjectionKey(elementPath, map);
+    MatrixReader known = projections.get(key);
+    if (known != null) {
+      return known;
+    }
+    if (projections.size() >= MAX_PROJECTIONS) {
+      projections.clear();
+    }
+    return projections.computeIfAbsent(key, k -> create.get());
+  }
+
+  /** An element and a column map, compared by content. */
+  private record ProjectionKey(String elementPath, int[] map) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ProjectionKey k && k.elementPath.equals(elementPath)
+          && java.util.Arrays.equals(k.map, map);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * elementPath.hashCode() + java.util.Arrays.hashCode(map);
+    }
   }
 
   /** Element path of a layers key: {@code X}, {@code raw/X} or {@code layers/<key>}. */
