@@ -124,7 +124,11 @@ class Server:
                     self.stop()
                     sys.exit(f"server did not start; log: {self.log.name}")
                 time.sleep(0.3)
-        self._await_serving(deadline)
+        try:
+            self._await_serving(deadline)
+        except BaseException:
+            self.stop()  # a failed wait leaves no server behind
+            raise
 
     def _await_serving(self, deadline):
         """Health SERVING: the collections are open (and the server warm, with
