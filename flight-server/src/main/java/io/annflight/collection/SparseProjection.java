@@ -21,6 +21,11 @@ public final class SparseProjection {
    */
   private static final ThreadLocal<long[][]> SCRATCH = ThreadLocal.withInitial(
       () -> new long[][] {new long[0]});
+  /**
+   * Longest scratch a thread keeps (16 MiB): larger blocks (a batch of very wide rows) get an
+   * array of their own, so pooled stream threads do not hold hundreds of megabytes each.
+   */
+  static final int MAX_KEPT_SCRATCH = 2 << 20;
 
   private SparseProjection() {}
 
@@ -38,14 +43,20 @@ public final class SparseProjection {
     int[] off = block.rowOffsets();
     int rows = block.nRows();
     int nnz = block.nnz();
-    long[][] scratch = SCRATCH.get();
-    if (scratch[0].length < nnz + 1) {
-      scratch[0] = new long[nnz + 1];
+    long[] entries;
+    if (nnz + 1 > MAX_KEPT_SCRATCH) {
+      entries = new long[nnz + 1];
+    } else {
+      long[][] scratch = SCRATCH.get();
+      if (scratch[0].length < nnz + 1) {
+        int grown = Math.max(nnz + 1, 2 * scratch[0].length);
+        scratch[0] = new long[Math.min(MAX_KEPT_SCRATCH, grown)];
+      }
+      entries = scratch[0];
     }
     // One pass without a branch per entry (a projection keeps few of many, which a branch would
     // mispredict): each entry is written, as output column << 32 | stored position, at the next
     // free place, which only advances when it is kept. A row's entries sort as they are.
-    long[] entries = scratch[0];
     int[] outOffsets = new int[rows + 1];
     int n = 0;
     boolean storedAscending = true;
