@@ -156,11 +156,13 @@ final class ProjectedMatrix implements MatrixReader {
     }
     Group[] sources = new Group[n];
     int[] local = new int[n];
-    // The rows' groups: those cached or needed for enough rows are read whole (in parallel),
-    // the others' few rows alone.
-    long[] ids = new long[n];
+    // Per segment (the rows of one group): the whole group, cached or read now (in parallel)
+    // when enough of its rows are asked for; null when its few rows are read alone.
+    Group[] whole = new Group[n];
     int[] firstRow = new int[n + 1];
-    boolean[] whole = new boolean[n];
+    long[] toRead = new long[n];
+    int[] toReadSegment = new int[n];
+    int nRead = 0;
     int segments = 0;
     for (int i = 0; i < n; ) {
       long g = sortedRows[i] / GROUP_ROWS;
@@ -170,32 +172,27 @@ final class ProjectedMatrix implements MatrixReader {
         distinct += j == i || sortedRows[j] != sortedRows[j - 1] ? 1 : 0;
         j++;
       }
-      ids[segments] = g;
-      firstRow[segments] = i;
-      whole[segments] = distinct >= FILL_ROWS || groups.get(new GroupKey(id, g)) != null;
-      segments++;
+      whole[segments] = cached(g);
+      if (whole[segments] == null && distinct >= FILL_ROWS) {
+        toRead[nRead] = g;
+        toReadSegment[nRead++] = segments;
+      }
+      firstRow[segments++] = i;
       i = j;
     }
     firstRow[segments] = n;
-    int wholeCount = 0;
+    Group[] read = read(Arrays.copyOf(toRead, nRead));
+    for (int k = 0; k < nRead; k++) {
+      whole[toReadSegment[k]] = read[k];
+    }
     for (int k = 0; k < segments; k++) {
-      wholeCount += whole[k] ? 1 : 0;
-    }
-    long[] wholeIds = new long[wholeCount];
-    for (int k = 0, w = 0; k < segments; k++) {
-      if (whole[k]) {
-        wholeIds[w++] = ids[k];
-      }
-    }
-    Group[] read = groups(wholeIds);
-    for (int k = 0, w = 0; k < segments; k++) {
       int from = firstRow[k];
       int to = firstRow[k + 1];
-      Group group = whole[k] ? read[w++]
+      Group group = whole[k] != null ? whole[k]
           : project((RowBlock.Sparse) base.readRows(Arrays.copyOfRange(sortedRows, from, to)));
       for (int i = from; i < to; i++) {
         sources[i] = group;
-        local[i] = whole[k] ? (int) (sortedRows[i] % GROUP_ROWS) : i - from;
+        local[i] = whole[k] != null ? (int) (sortedRows[i] % GROUP_ROWS) : i - from;
       }
     }
     return gather(sources, local);
@@ -233,19 +230,30 @@ final class ProjectedMatrix implements MatrixReader {
   /** Groups {@code ids} projected: from the cache, the missing ones read in parallel. */
   private Group[] groups(long[] ids) {
     Group[] out = new Group[ids.length];
-    int[] missing = new int[ids.length];
+    long[] missing = new long[ids.length];
+    int[] missingAt = new int[ids.length];
     int nMissing = 0;
     for (int k = 0; k < ids.length; k++) {
-      out[k] = (Group) groups.get(new GroupKey(id, ids[k]));
+      out[k] = cached(ids[k]);
       if (out[k] == null) {
-        missing[nMissing++] = k;
+        missing[nMissing] = ids[k];
+        missingAt[nMissing++] = k;
       }
     }
-    Group[] read = parallel.all(nMissing, Group[]::new, i -> group(ids[missing[i]]));
+    Group[] read = read(Arrays.copyOf(missing, nMissing));
     for (int i = 0; i < nMissing; i++) {
-      out[missing[i]] = read[i];
+      out[missingAt[i]] = read[i];
     }
     return out;
+  }
+
+  private Group cached(long g) {
+    return (Group) groups.get(new GroupKey(id, g));
+  }
+
+  /** Groups {@code ids} read, projected and kept, in parallel. */
+  private Group[] read(long[] ids) {
+    return parallel.all(ids.length, Group[]::new, i -> group(ids[i]));
   }
 
   /** Group {@code g} read, projected and kept. */
