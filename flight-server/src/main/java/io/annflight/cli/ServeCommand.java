@@ -149,7 +149,8 @@ public final class ServeCommand implements Callable<Integer> {
       return io.annflight.collection.CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES;
     }
     if (projectionCacheMb < 0 || projectionCacheMb > (Long.MAX_VALUE >> 20)) {
-      throw new ConfigException("--projection-cache-mb must be >= 0, got " + projectionCacheMb);
+      throw new ConfigException("--projection-cache-mb must be >= 0 and at most "
+          + (Long.MAX_VALUE >> 20) + ", got " + projectionCacheMb);
     }
     return projectionCacheMb << 20;
   }

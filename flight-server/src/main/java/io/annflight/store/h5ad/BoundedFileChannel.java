@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * file's windows: {@link #WINDOW} bytes at multiples of it, each mapped once, when first needed,
  * {@link #OVERLAP} longer so that a request of up to that size starting in a window lies inside
  * it. Larger requests, and requests past the size the file had when opened, get a mapping of
- * their own. A file truncated while served makes a copy from a window fault with an
- * {@link InternalError}, which the readers' guards report, as with a mapping of its own.
+ * their own. Views are only given inside the file's size at that moment; a file truncated
+ * between that check and a copy faults the copy with an {@link InternalError}, as a mapping of
+ * its own would (the JVM may raise it a little after the faulting access).
  * Windows are address space only, and are released with the channel once it is unreachable:
  * Java cannot unmap them safely before.
  */
@@ -30,8 +31,8 @@ final class BoundedFileChannel extends FileChannel {
   static final long WINDOW = 1L << 30;
   static final long OVERLAP = 64L << 20;
 
-  private final long window;
-  private final long overlap;
+  private final long windowBytes;
+  private final long overlapBytes;
 
   private final FileChannel channel;
   /** The windows of the file's size at open; null until first used. */
@@ -48,13 +49,15 @@ final class BoundedFileChannel extends FileChannel {
   }
 
   /** With windows of other sizes (tests cross their edges on small files). */
-  BoundedFileChannel(FileChannel channel, long window, long overlap) throws IOException {
+  BoundedFileChannel(FileChannel channel, long windowBytes, long overlapBytes)
+      throws IOException {
     this.channel = channel;
-    this.window = window;
-    this.overlap = overlap;
+    this.windowBytes = windowBytes;
+    this.overlapBytes = overlapBytes;
     this.knownSize = channel.size();
     this.sizeAtOpen = knownSize;
-    this.windows = new AtomicReferenceArray<>((int) ((sizeAtOpen + window - 1) / window));
+    this.windows = new AtomicReferenceArray<>(
+        (int) ((sizeAtOpen + windowBytes - 1) / windowBytes));
   }
 
   @Override
@@ -157,10 +160,10 @@ final class BoundedFileChannel extends FileChannel {
       throw new IOException("a mapping of " + size + " bytes at byte " + position
           + " passes the end of the file (" + fileSize + " bytes)");
     }
-    if (mode == MapMode.READ_ONLY && size <= overlap && position < sizeAtOpen) {
-      int w = (int) (position / window);
+    if (mode == MapMode.READ_ONLY && size <= overlapBytes && position < sizeAtOpen) {
+      int w = (int) (position / windowBytes);
       MappedByteBuffer mapped = window(w, fileSize);
-      long offset = position - w * window;
+      long offset = position - w * windowBytes;
       if (offset + size <= mapped.capacity()) {
         return mapped.slice((int) offset, (int) size);
       }
@@ -172,9 +175,9 @@ final class BoundedFileChannel extends FileChannel {
   private MappedByteBuffer window(int w, long fileSize) throws IOException {
     MappedByteBuffer mapped = windows.get(w);
     if (mapped == null) {
-      long start = w * window;
-      mapped = channel.map(MapMode.READ_ONLY, start,
-          Math.max(0, Math.min(window + overlap, Math.min(sizeAtOpen, fileSize) - start)));
+      long start = w * windowBytes;
+      long end = Math.min(start + windowBytes + overlapBytes, Math.min(sizeAtOpen, fileSize));
+      mapped = channel.map(MapMode.READ_ONLY, start, Math.max(0, end - start));
       if (!windows.compareAndSet(w, null, mapped)) {
         mapped = windows.get(w); // another thread mapped it first; this one is released by GC
       }

@@ -60,11 +60,7 @@ final class ChunkedArray extends H5Array {
 
   @Override
   void fillRange(long start, long stop, ByteBuffer out) {
-    if (mappedReads) {
-      guardMapped(() -> copyRange(start, stop, out.array()));
-    } else {
-      copyRange(start, stop, out.array());
-    }
+    guardMapped(() -> copyRange(start, stop, out.array()));
   }
 
   private void copyRange(long start, long stop, byte[] dst) {
@@ -88,16 +84,13 @@ final class ChunkedArray extends H5Array {
 
   @Override
   void fillRows(long[] rows, ByteBuffer out) {
-    if (mappedReads) {
-      guardMapped(() -> copyRows(rows, out.array()));
-    } else {
-      copyRows(rows, out.array());
-    }
+    guardMapped(() -> copyRows(rows, out.array()));
   }
 
   /**
-   * Runs copies out of mapped chunks: a file truncated under a mapping faults the copy with an
-   * {@link InternalError}, reported here as a malformed store.
+   * Runs a call's copies: with mapped reads they copy out of mapped chunks, and a file
+   * truncated under a mapping faults the copy with an {@link InternalError}, reported here as a
+   * malformed store (heap copies raise none).
    */
   private void guardMapped(Runnable copies) {
     try {

@@ -1,6 +1,5 @@
 package io.annflight.store.zarr;
 
-
 import io.annflight.store.ChunkCache;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
