@@ -260,7 +260,7 @@ public final class CollectionEngine {
       if (r.isPresent() && ProjectedMatrix.pays(r.get(), maps[s], projections)) {
         int[] map = maps[s];
         int width = widths[s];
-        out.set(s, Optional.of(stores.get(s).projection(element, map,
+        out.set(s, Optional.of(stores.get(s).projection(element, map, projections,
             () -> new ProjectedMatrix(r.get(), map, width, projections, parallel))));
         maps[s] = null;
       }

@@ -160,13 +160,14 @@ public final class StoreHandle {
   }
 
   /**
-   * The projection of an element through a column map: the one made before for the same
-   * element and map (so plans that differ in other keys share its cached rows), else
+   * The projection of an element through a column map for the cache {@code owner} keeps its
+   * rows in: the one made before for the same element, map and owner (so plans that differ in
+   * other keys share its cached rows; engines over one catalogue keep their own), else
    * {@code create}'s.
    */
-  MatrixReader projection(String elementPath, int[] map,
+  MatrixReader projection(String elementPath, int[] map, Object owner,
       java.util.function.Supplier<MatrixReader> create) {
-    ProjectionKey key = new ProjectionKey(elementPath, map);
+    ProjectionKey key = new ProjectionKey(elementPath, map, owner);
     MatrixReader known = projections.get(key);
     if (known != null) {
       return known;
@@ -177,17 +178,18 @@ public final class StoreHandle {
     return projections.computeIfAbsent(key, k -> create.get());
   }
 
-  /** An element and a column map, compared by content. */
-  private record ProjectionKey(String elementPath, int[] map) {
+  /** An element and a column map, compared by content, and their owner, by identity. */
+  private record ProjectionKey(String elementPath, int[] map, Object owner) {
     @Override
     public boolean equals(Object o) {
-      return o instanceof ProjectionKey k && k.elementPath.equals(elementPath)
-          && java.util.Arrays.equals(k.map, map);
+      return o instanceof ProjectionKey k && k.owner == owner
+          && k.elementPath.equals(elementPath) && java.util.Arrays.equals(k.map, map);
     }
 
     @Override
     public int hashCode() {
-      return 31 * elementPath.hashCode() + java.util.Arrays.hashCode(map);
+      return 31 * (31 * elementPath.hashCode() + java.util.Arrays.hashCode(map))
+          + System.identityHashCode(owner);
     }
   }
 

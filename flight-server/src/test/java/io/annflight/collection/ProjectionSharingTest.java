@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Plans that differ in keys other than the vocabulary read one projection, so what one cached
- * serves the others; another vocabulary, or an order-keeping join of every column, is another
- * reader (or none).
+ * serves the others; another vocabulary is another reader, reading every column none, and
+ * another engine (its own cache) its own.
  */
 class ProjectionSharingTest {
   private static CollectionRequest request(String json) {
@@ -45,6 +45,11 @@ class ProjectionSharingTest {
       assertThat(other).isInstanceOf(ProjectedMatrix.class).isNotSameAs(a);
       assertThat(whole).isNotInstanceOf(ProjectedMatrix.class);
       assertThat(a.nCols()).isEqualTo(3);
+      // Another engine over the same catalogue keeps its rows in its own cache.
+      CollectionEngine second = new CollectionEngine(catalog, 1 << 24, ParallelTasks.SERIAL);
+      MatrixReader c = xReader(second, "{\"paths\": [\"x\"], \"obs_keys\": [], " + genes + "}");
+      assertThat(c).isInstanceOf(ProjectedMatrix.class).isNotSameAs(a);
+      assertThat(xReader(second, "{\"paths\": [\"x\"], " + genes + "}")).isSameAs(c);
     }
   }
 }
