@@ -7,6 +7,7 @@ import io.annflight.collection.LabelColumnPlan;
 import io.annflight.collection.MatrixColumnPlan;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RowSelection;
+import io.annflight.store.StoreResourceException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
@@ -136,9 +137,17 @@ public final class BatchStream implements AutoCloseable {
     }
     int n = (int) Math.min(rowsPerBatch, remaining);
     BatchRows batch = BatchRows.of(plan.rows(), order, rows, position, n);
-    for (ColumnFiller f : fillers) {
-      f.fill(batch);
+    try {
+      for (int c = 0; c < fillers.size(); c++) {
+        fill(c, batch);
+      }
+    } catch (RuntimeException e) {
+      // A read that failed on a store changed under it fails for that reason.
+      checkUnchanged(batch);
+      throw e;
     }
+    // Whatever changed before this point may be in the batch: it is not sent.
+    checkUnchanged(batch);
     root.setRowCount(n);
     position += n;
     rowsSent += n;
@@ -146,6 +155,45 @@ public final class BatchStream implements AutoCloseable {
       bytesSent += v.getBufferSize();
     }
     return true;
+  }
+
+  /** Fills column {@code c}; running out of memory names the column, a store and the limit. */
+  private void fill(int c, BatchRows batch) {
+    try {
+      fillers.get(c).fill(batch);
+    } catch (OutOfMemoryError e) {
+      throw StoreResourceException.heap(someStore(batch), "",
+          "filling column '" + root.getVector(c).getName() + "' of a batch", e);
+    } catch (org.apache.arrow.memory.OutOfMemoryException e) {
+      throw StoreResourceException.arrow(someStore(batch), "",
+          "filling column '" + root.getVector(c).getName() + "' of a batch", limit(allocator), e);
+    }
+  }
+
+  /** The first store with rows in the batch, which messages name. */
+  private java.nio.file.Path someStore(BatchRows batch) {
+    return plan.storeHandles().get(batch.storeOfRow[0]).path();
+  }
+
+  /** The smallest limit on the way to the root allocator: the one that ran out. */
+  private static long limit(BufferAllocator a) {
+    long limit = Long.MAX_VALUE;
+    for (BufferAllocator p = a; p != null; p = p.getParentAllocator()) {
+      limit = Math.min(limit, p.getLimit());
+    }
+    return limit;
+  }
+
+  /**
+   * Fails when a store with rows in the batch was rewritten in place or truncated since it was
+   * opened: the batch may mix its old and new bytes (one file check per such store and batch).
+   */
+  private void checkUnchanged(BatchRows batch) {
+    for (int s = 0; s < batch.positions.length; s++) {
+      if (batch.positions[s].length > 0) {
+        plan.storeHandles().get(s).store().generation().checkUnchanged();
+      }
+    }
   }
 
   public long rowsSent() {

@@ -273,6 +273,11 @@ final class ProjectedMatrix implements MatrixReader {
 
   private record GroupKey(long matrix, long group) {}
 
+  /** Drops this projection's groups from the cache (its store closed). */
+  void dropCached() {
+    groups.removeIf(k -> k instanceof GroupKey g && g.matrix() == id);
+  }
+
   /** Projected rows, their values as stored bits in a heap array. */
   private record Group(RowBlock.Sparse rows) implements ChunkCache.Weighted {
     int[] offsets() {

@@ -1,7 +1,10 @@
 package io.annflight.collection;
 
 import io.annflight.store.AnnDataStore;
+import io.annflight.store.FileStamp;
 import io.annflight.store.StoreException;
+import io.annflight.store.StoreLocation;
+import io.annflight.store.StoreResourceException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -18,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens each store once (by normalised absolute path) and shares it across requests, as long
- * as the file on disk stays the same: a store whose {@link FileIdentity} changed (replaced by
- * rename, rewritten) is opened anew for new requests, and the old handle is closed once the
+ * as the file on disk stays the same: a store whose {@link FileStamp} changed (replaced by
+ * rename, rewritten in place) is opened anew for new requests, and the old handle is closed once the
  * streams still reading it have finished.
  *
  * <p>Opens run on the catalogue's own threads, never under a lock: a store that is slow to open
@@ -44,7 +47,7 @@ public final class StoreCatalog implements AutoCloseable {
   private final int maxOpen;
 
   /** One opening (or opened) store: the file it was opened from, and the handle to come. */
-  private record Entry(FileIdentity identity, CompletableFuture<StoreHandle> handle) {}
+  private record Entry(FileStamp identity, CompletableFuture<StoreHandle> handle) {}
 
   public StoreCatalog(Function<Path, AnnDataStore> opener) {
     this(opener, DEFAULT_OPEN_TIMEOUT);
@@ -80,7 +83,8 @@ public final class StoreCatalog implements AutoCloseable {
    */
   public StoreHandle get(Path path) {
     Path key = path.toAbsolutePath().normalize();
-    FileIdentity identity = FileIdentity.of(key);
+    // A modality inside a file (data.h5mu/mod/rna) is as new as its file.
+    FileStamp identity = FileStamp.of(StoreLocation.of(key).container());
     Entry[] created = new Entry[1];
     Entry entry = open.compute(key, (k, current) -> {
       if (current != null && current.identity().equals(identity)) {
@@ -150,6 +154,9 @@ public final class StoreCatalog implements AutoCloseable {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException r) {
         throw r;
+      }
+      if (cause instanceof OutOfMemoryError oom) {
+        throw StoreResourceException.heap(key, "", "opening the store", oom);
       }
       if (cause instanceof Error err) {
         throw new StoreException(key, "", "opening failed: " + err, err);

@@ -82,6 +82,12 @@ public final class StoreHandle {
       return;
     }
     closed = true;
+    // Its projected rows go with it (the engine's cache is shared by every store).
+    projections.values().forEach(p -> {
+      if (p instanceof ProjectedMatrix m) {
+        m.dropCached();
+      }
+    });
     try {
       store.close();
       LOG.info("closed {}, which was replaced on disk", store.path());

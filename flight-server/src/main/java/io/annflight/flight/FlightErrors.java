@@ -53,6 +53,9 @@ public final class FlightErrors {
     if (t instanceof UnsupportedLayoutException) {
       return CallStatus.UNIMPLEMENTED;
     }
+    if (t instanceof io.annflight.store.StoreResourceException) {
+      return CallStatus.RESOURCE_EXHAUSTED;
+    }
     if (t instanceof StoreException) {
       // Includes MalformedStoreException: Flight has no DATA_LOSS, the message says what broke.
       return CallStatus.INTERNAL;

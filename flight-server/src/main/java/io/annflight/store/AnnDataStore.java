@@ -13,6 +13,9 @@ public interface AnnDataStore extends AutoCloseable {
 
   Path path();
 
+  /** This opening of the store's bytes (see {@link StoreGeneration}). */
+  StoreGeneration generation();
+
   /** {@code "h5ad"} or {@code "zarr"}. */
   String format();
 

@@ -25,16 +25,20 @@ public final class AnnDataStores {
   /** Opens a store whose readers share a server's caches and decoder threads. */
   public static AnnDataStore open(Path path, StoreResources resources) {
     StoreLocation location = StoreLocation.of(path);
-    return AnnDataGroup.open(container(location.container(), resources), path,
-        location.group());
+    try {
+      return AnnDataGroup.open(container(location.container(), resources), path,
+          location.group());
+    } catch (OutOfMemoryError e) {
+      throw StoreResourceException.heap(path, "", "opening the store", e);
+    }
   }
 
   private static Container container(Path path, StoreResources resources) {
     if (Files.isDirectory(path)) {
-      return ZarrContainer.open(path, resources);
+      return ZarrContainer.open(path, resources, StoreGeneration.ofLocal(path));
     }
     if (Files.isRegularFile(path)) {
-      return H5Container.open(path, resources);
+      return H5Container.open(path, resources, StoreGeneration.ofLocal(path));
     }
     if (Files.exists(path)) {
       // A FIFO would block the opening thread until somebody writes to it: never open one.

@@ -50,6 +50,18 @@ public final class ChunkCache {
     }
   }
 
+  /** Drops the entries whose key {@code drop} accepts (those of a store that closed). */
+  public synchronized void removeIf(java.util.function.Predicate<Object> drop) {
+    var it = entries.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Object, Object> e = it.next();
+      if (drop.test(e.getKey())) {
+        usedBytes -= weigher.applyAsLong(e.getValue());
+        it.remove();
+      }
+    }
+  }
+
   public long budgetBytes() {
     return budgetBytes;
   }

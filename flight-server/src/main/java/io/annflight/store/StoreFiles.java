@@ -50,8 +50,8 @@ public final class StoreFiles {
   private void checkNotReplaced(String element) throws IOException {
     Object now = Files.readAttributes(realStore, BasicFileAttributes.class).fileKey();
     if (storeKey != null && !storeKey.equals(now)) {
-      throw new StoreException(store, element, "the store was replaced on disk while it was"
-          + " read; request again to read the new one");
+      throw new StoreChangedException(store, element, "the store was replaced on disk while it"
+          + " was read; request again to read the new one");
     }
   }
 

@@ -117,6 +117,11 @@ public final class AnnDataGroup implements AnnDataStore {
   }
 
   @Override
+  public io.annflight.store.StoreGeneration generation() {
+    return container.generation();
+  }
+
+  @Override
   public String format() {
     return container.format();
   }

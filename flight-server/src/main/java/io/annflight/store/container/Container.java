@@ -14,6 +14,9 @@ public interface Container extends AutoCloseable {
   /** The file or directory on disk, as messages name it. */
   Path path();
 
+  /** This opening of the container: what its caches are keyed by, and whether it changed. */
+  io.annflight.store.StoreGeneration generation();
+
   /** {@code "h5ad"} or {@code "zarr"}: the container format as clients see it. */
   String format();
 

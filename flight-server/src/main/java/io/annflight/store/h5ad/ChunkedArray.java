@@ -54,7 +54,7 @@ final class ChunkedArray extends H5Array {
     this.unfiltered = ds.getFilters().isEmpty();
     this.mappedReads = unfiltered
         && nRows * (long) rowBytes > file.chunkCache().budgetBytes() / 4;
-    this.cacheKey = file.path() + "\u0000" + elementPath + "\u0000";
+    this.cacheKey = elementPath;
     this.cacheKeyHash = cacheKey.hashCode();
   }
 
@@ -97,6 +97,9 @@ final class ChunkedArray extends H5Array {
       copies.run();
     } catch (InternalError e) {
       throw malformed("could not read a chunk (file truncated while it was served?): " + e);
+    } catch (IndexOutOfBoundsException e) {
+      // Chunks are checked to hold a whole chunk; still, never an unnamed error.
+      throw malformed("a chunk is shorter than its rows: " + e + file.shrunkNote());
     }
   }
 
@@ -110,23 +113,6 @@ final class ChunkedArray extends H5Array {
         loadedChunkRow = ci;
       }
       copyRow(chunks, (int) (rows[i] - ci * chunkRows), dst, i);
-    }
-  }
-
-  /**
-   * A chunk's key in the shared cache: the array (its name hashed once, with the array) and
-   * the chunk's index; no string is built or hashed per chunk.
-   */
-  private record ChunkKey(String array, int arrayHash, long index) {
-    @Override
-    public int hashCode() {
-      return 31 * arrayHash + Long.hashCode(index);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof ChunkKey k && k.index == index && k.arrayHash == arrayHash
-          && k.array.equals(array);
     }
   }
 
@@ -146,7 +132,8 @@ final class ChunkedArray extends H5Array {
       return decompress(offset(r0, cj));
     }
     long index = (r0 / chunkRows) * nColChunks + cj;
-    ChunkKey key = new ChunkKey(cacheKey, cacheKeyHash, index);
+    H5File.ChunkKey key =
+        new H5File.ChunkKey(file.generation().id(), cacheKey, cacheKeyHash, index);
     byte[] cached = (byte[]) file.chunkCache().get(key);
     if (cached != null) {
       return ByteBuffer.wrap(cached);
@@ -181,9 +168,12 @@ final class ChunkedArray extends H5Array {
       }
       throw malformed("could not decompress the chunk at " + Arrays.toString(offset) + ": " + e
           + file.shrunkNote());
-    } catch (RuntimeException | InternalError | OutOfMemoryError e) {
+    } catch (RuntimeException | InternalError e) {
       throw malformed("could not read the chunk at " + Arrays.toString(offset) + ": " + e
           + file.shrunkNote());
+    } catch (OutOfMemoryError e) {
+      throw file.outOfMemory(elementPath, "decompressing the chunk at "
+          + Arrays.toString(offset), e);
     }
     if (bytes.remaining() < chunkBytes) {
       throw malformed("chunk at " + Arrays.toString(offset) + " holds " + bytes.remaining()

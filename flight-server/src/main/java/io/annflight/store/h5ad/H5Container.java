@@ -35,12 +35,23 @@ public final class H5Container implements Container {
 
   /** Opens the file, caching decompressed chunks in the given resources. */
   public static H5Container open(Path path, io.annflight.store.StoreResources resources) {
-    return new H5Container(H5File.open(path, resources.hdf5Chunks()));
+    return open(path, resources, io.annflight.store.StoreGeneration.ofLocal(path));
+  }
+
+  /** Opens the file as {@code generation}: its cached chunks are that generation's. */
+  public static H5Container open(Path path, io.annflight.store.StoreResources resources,
+      io.annflight.store.StoreGeneration generation) {
+    return new H5Container(H5File.open(path, resources.hdf5Chunks(), generation));
   }
 
   @Override
   public Path path() {
     return file.path();
+  }
+
+  @Override
+  public io.annflight.store.StoreGeneration generation() {
+    return file.generation();
   }
 
   @Override

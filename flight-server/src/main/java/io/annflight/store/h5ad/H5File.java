@@ -2,6 +2,8 @@ package io.annflight.store.h5ad;
 
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreException;
+import io.annflight.store.StoreGeneration;
+import io.annflight.store.StoreResourceException;
 import io.annflight.store.StoreNotFoundException;
 import io.jhdf.HdfFile;
 import io.jhdf.api.Attribute;
@@ -32,10 +34,12 @@ final class H5File implements AutoCloseable {
   private final long fileSize;
 
   private final io.annflight.store.ChunkCache chunkCache;
+  private final StoreGeneration generation;
 
-  private H5File(Path path, HdfFile hdf, io.annflight.store.ChunkCache chunkCache)
-      throws IOException {
+  private H5File(Path path, HdfFile hdf, io.annflight.store.ChunkCache chunkCache,
+      StoreGeneration generation) throws IOException {
     this.chunkCache = chunkCache;
+    this.generation = generation;
     this.path = path;
     this.hdf = hdf;
     this.channel = hdf.getHdfBackingStorage().getFileChannel();
@@ -43,7 +47,8 @@ final class H5File implements AutoCloseable {
     this.fileSize = channel.size();
   }
 
-  static H5File open(Path path, io.annflight.store.ChunkCache chunkCache) {
+  static H5File open(Path path, io.annflight.store.ChunkCache chunkCache,
+      StoreGeneration generation) {
     if (!Files.exists(path)) {
       throw new StoreNotFoundException(path, "", "no such file (expected an .h5ad file)");
     }
@@ -65,11 +70,14 @@ final class H5File implements AutoCloseable {
       } catch (IOException ignored) {
         // nothing was read through it that could be lost
       }
+      if (e instanceof OutOfMemoryError oom) {
+        throw StoreResourceException.heap(path, "", "opening the HDF5 file", oom);
+      }
       throw new MalformedStoreException(
           path, "", "not a readable HDF5 file (expected an .h5ad file): " + e.getMessage(), e);
     }
     try {
-      return new H5File(path, hdf, chunkCache);
+      return new H5File(path, hdf, chunkCache, generation);
     } catch (IOException | RuntimeException e) {
       hdf.close();
       throw new MalformedStoreException(path, "", "cannot read the HDF5 file: " + e, e);
@@ -83,6 +91,29 @@ final class H5File implements AutoCloseable {
   /** Decompressed chunks, shared with the other files of the server. */
   io.annflight.store.ChunkCache chunkCache() {
     return chunkCache;
+  }
+
+  /** This opening of the file: its chunks are cached under it (see {@link ChunkKey}). */
+  StoreGeneration generation() {
+    return generation;
+  }
+
+  /**
+   * A decompressed chunk's key in the shared cache: the opening of the file (never its path,
+   * which a replaced file keeps), the array (its name hashed once) and the chunk's index; no
+   * string is built or hashed per chunk.
+   */
+  record ChunkKey(long generation, String array, int arrayHash, long index) {
+    @Override
+    public int hashCode() {
+      return 31 * (31 * arrayHash + Long.hashCode(index)) + Long.hashCode(generation);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ChunkKey k && k.index == index && k.generation == generation
+          && k.arrayHash == arrayHash && k.array.equals(array);
+    }
   }
 
   HdfFile hdf() {
@@ -112,11 +143,22 @@ final class H5File implements AutoCloseable {
       throw new MalformedStoreException(
           path, element, "could not read " + reading + ": " + describe(e), e);
     } catch (OutOfMemoryError e) {
-      // jhdf allocates a buffer of whatever size damaged metadata claims before reading it.
-      throw new MalformedStoreException(
-          path, element, "could not read " + reading + ": its HDF5 metadata asks for an"
-              + " impossible buffer (corrupted file?)", e);
+      throw outOfMemory(element, "reading " + reading, e);
     }
+  }
+
+  /**
+   * What running out of memory while {@code doing} means. No Java array is larger than about
+   * 2^31 bytes, and jhdf asks for one only when damaged metadata claims that much: damage.
+   * Otherwise the heap ran out (a damaged length that fits an array cannot be told apart from a
+   * real one here; the limit is named either way).
+   */
+  StoreException outOfMemory(String element, String doing, OutOfMemoryError e) {
+    if (String.valueOf(e.getMessage()).contains("exceeds VM limit")) {
+      return new MalformedStoreException(path, element, "failed " + doing + ": its HDF5"
+          + " metadata asks for a buffer larger than any array (" + e.getMessage() + ")", e);
+    }
+    return StoreResourceException.heap(path, element, doing, e);
   }
 
   private static String describe(Throwable e) {
@@ -254,6 +296,8 @@ final class H5File implements AutoCloseable {
 
   @Override
   public void close() {
+    long g = generation.id();
+    chunkCache.removeIf(k -> k instanceof ChunkKey c && c.generation() == g);
     try {
       hdf.close();
     } catch (RuntimeException e) {

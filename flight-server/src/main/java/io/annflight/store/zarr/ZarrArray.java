@@ -111,7 +111,13 @@ final class ZarrArray {
     if (cached != null) {
       return cached;
     }
-    Object decoded = load(index, what);
+    Object decoded;
+    try {
+      decoded = load(index, what);
+    } catch (OutOfMemoryError e) {
+      throw io.annflight.store.StoreResourceException.heap(store(), element, "decoding " + what,
+          e);
+    }
     if (decoded != fillChunk) {
       tree.cache().put(cacheKey, decoded);
     }

@@ -25,8 +25,11 @@ public final class ZarrContainer implements Container {
   private final ConcurrentHashMap<String, Optional<ContainerNode>> nodes =
       new ConcurrentHashMap<>();
 
-  private ZarrContainer(ZarrTree tree) {
+  private final io.annflight.store.StoreGeneration generation;
+
+  private ZarrContainer(ZarrTree tree, io.annflight.store.StoreGeneration generation) {
     this.tree = tree;
+    this.generation = generation;
   }
 
   /**
@@ -42,6 +45,15 @@ public final class ZarrContainer implements Container {
 
   /** Opens the store, decoding chunks with the given resources' threads. */
   public static ZarrContainer open(Path path, io.annflight.store.StoreResources resources) {
+    return open(path, resources, io.annflight.store.StoreGeneration.ofLocal(path));
+  }
+
+  /**
+   * Opens the store as {@code generation}. Its decoded chunks and shard indexes are cached in
+   * a cache of this opening's own, so they are that generation's and go with it.
+   */
+  public static ZarrContainer open(Path path, io.annflight.store.StoreResources resources,
+      io.annflight.store.StoreGeneration generation) {
     if (!Files.exists(path)) {
       throw new StoreNotFoundException(path, "", "no such file or directory");
     }
@@ -54,7 +66,7 @@ public final class ZarrContainer implements Container {
           + " v2) or zarr.json (Zarr v3) file at the top of the directory");
     }
     ZarrContainer c = new ZarrContainer(new ZarrTree(path, new ChunkCache(CACHE_BYTES), version,
-        resources.parallel()));
+        resources.parallel()), generation);
     ContainerNode root = c.find("").orElseThrow(() -> new MalformedStoreException(path, "",
         "the root metadata names no group"));
     if (!(root instanceof ZarrGroupNode)) {
@@ -71,6 +83,11 @@ public final class ZarrContainer implements Container {
   @Override
   public Path path() {
     return tree.root();
+  }
+
+  @Override
+  public io.annflight.store.StoreGeneration generation() {
+    return generation;
   }
 
   @Override
@@ -102,6 +119,8 @@ public final class ZarrContainer implements Container {
 
   @Override
   public void close() {
-    // Chunk files are opened and closed per read; nothing stays open.
+    // Chunk files are opened and closed per read; nothing stays open. The cache goes with
+    // this generation (a reader still holding the tree would only decode again).
+    tree.cache().removeIf(k -> true);
   }
 }
