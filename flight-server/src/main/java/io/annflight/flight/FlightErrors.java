@@ -69,6 +69,11 @@ public final class FlightErrors {
   }
 
   private static String message(Throwable t) {
+    if (t instanceof OutOfMemoryError) {
+      // Thrown where no store or element was at hand: at least the limit.
+      return "the server ran out of heap memory (" + t.getMessage() + "; "
+          + io.annflight.store.StoreResourceException.heapLimit() + ")";
+    }
     String m = t.getMessage();
     return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
   }

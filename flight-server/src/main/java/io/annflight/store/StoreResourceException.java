@@ -17,8 +17,7 @@ public class StoreResourceException extends StoreException {
   public static StoreResourceException heap(Path file, String element, String doing,
       OutOfMemoryError e) {
     return new StoreResourceException(file, element, "ran out of heap memory while " + doing
-        + " (" + e.getMessage() + "; heap limit -Xmx " + mib(Runtime.getRuntime().maxMemory())
-        + "): give the server more heap, or open fewer stores at once (--max-open-stores)", e);
+        + " (" + e.getMessage() + "; " + heapLimit() + "): give the server more heap, or open fewer stores at once (--max-open-stores)", e);
   }
 
   /** Arrow's allocator refused a buffer while {@code doing}; {@code limit} its limit in bytes. */
@@ -26,6 +25,11 @@ public class StoreResourceException extends StoreException {
       long limit, RuntimeException e) {
     return new StoreResourceException(file, element, "ran out of Arrow memory while " + doing
         + " (limit " + mib(limit) + "; " + e.getMessage() + ")", e);
+  }
+
+  /** The heap limit as messages name it: {@code heap limit -Xmx 2048 MiB}. */
+  public static String heapLimit() {
+    return "heap limit -Xmx " + mib(Runtime.getRuntime().maxMemory());
   }
 
   static String mib(long bytes) {
