@@ -43,4 +43,16 @@ class ChunkCacheTest {
     assertThat(cache.get("same")).isNotNull();
     assertThat(cache.get("other")).isNotNull();
   }
+
+  @Test
+  void removingEntriesGivesTheirBytesBack() {
+    ChunkCache cache = new ChunkCache(1_000);
+    cache.put("keep", new byte[100]);
+    cache.put("drop1", new byte[100]);
+    cache.put("drop2", new byte[100]);
+    cache.removeIf(k -> ((String) k).startsWith("drop"));
+    assertThat(cache.get("drop1")).isNull();
+    assertThat(cache.get("keep")).isNotNull();
+    assertThat(cache.usedBytes()).isEqualTo(132);
+  }
 }
