@@ -162,7 +162,7 @@ public final class BatchStream implements AutoCloseable {
     try {
       fillers.get(c).fill(batch);
     } catch (OutOfMemoryError e) {
-      throw StoreResourceException.heap(someStore(batch), "",
+      throw StoreResourceException.outOfMemory(someStore(batch), "",
           "filling column '" + root.getVector(c).getName() + "' of a batch", e);
     } catch (org.apache.arrow.memory.OutOfMemoryException e) {
       throw StoreResourceException.arrow(someStore(batch), "",

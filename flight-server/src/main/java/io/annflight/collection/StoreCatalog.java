@@ -156,7 +156,7 @@ public final class StoreCatalog implements AutoCloseable {
         throw r;
       }
       if (cause instanceof OutOfMemoryError oom) {
-        throw StoreResourceException.heap(key, "", "opening the store", oom);
+        throw StoreResourceException.outOfMemory(key, "", "opening the store", oom);
       }
       if (cause instanceof Error err) {
         throw new StoreException(key, "", "opening failed: " + err, err);

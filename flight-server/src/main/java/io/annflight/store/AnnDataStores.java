@@ -29,7 +29,7 @@ public final class AnnDataStores {
       return AnnDataGroup.open(container(location.container(), resources), path,
           location.group());
     } catch (OutOfMemoryError e) {
-      throw StoreResourceException.heap(path, "", "opening the store", e);
+      throw StoreResourceException.outOfMemory(path, "", "opening the store", e);
     }
   }
 

@@ -13,18 +13,34 @@ public class StoreResourceException extends StoreException {
     super(file, element, problem, cause);
   }
 
-  /** The heap ran out while {@code doing} (reading the element, opening the store). */
-  public static StoreResourceException heap(Path file, String element, String doing,
+  /**
+   * Memory ran out while {@code doing} (reading the element, opening the store): the heap, or
+   * the direct memory Netty and Arrow allocate from ({@code OutOfDirectMemoryError} is an
+   * {@link OutOfMemoryError} too, and its message gives the limit).
+   */
+  public static StoreResourceException outOfMemory(Path file, String element, String doing,
       OutOfMemoryError e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("direct memory") || e.getClass().getSimpleName().contains("Direct")) {
+      return new StoreResourceException(file, element, "ran out of direct memory while " + doing
+          + " (" + m + "; the limit is -XX:MaxDirectMemorySize, by default the heap limit)", e);
+    }
     return new StoreResourceException(file, element, "ran out of heap memory while " + doing
-        + " (" + e.getMessage() + "; " + heapLimit() + "): give the server more heap, or open fewer stores at once (--max-open-stores)", e);
+        + " (" + m + "; " + heapLimit() + "): give the server more heap, or open fewer stores"
+        + " at once (--max-open-stores)", e);
   }
 
-  /** Arrow's allocator refused a buffer while {@code doing}; {@code limit} its limit in bytes. */
+  /**
+   * Arrow's allocator refused a buffer while {@code doing}; {@code limit} is the allocators'
+   * limit in bytes (none set: the JVM's direct memory is the limit).
+   */
   public static StoreResourceException arrow(Path file, String element, String doing,
       long limit, RuntimeException e) {
+    String limitText = limit == Long.MAX_VALUE
+        ? "Arrow's limit is the JVM's direct memory, -XX:MaxDirectMemorySize (by default -Xmx)"
+        : "Arrow memory limit " + mib(limit);
     return new StoreResourceException(file, element, "ran out of Arrow memory while " + doing
-        + " (limit " + mib(limit) + "; " + e.getMessage() + ")", e);
+        + " (" + limitText + "; " + e.getMessage() + ")", e);
   }
 
   /** The heap limit as messages name it: {@code heap limit -Xmx 2048 MiB}. */

@@ -68,4 +68,34 @@ class FlightErrorsTest {
         org.apache.arrow.flight.CallStatus.CANCELLED.withDescription("c").toRuntimeException();
     assertThat(map(original)).isSameAs(original);
   }
+
+  @Test
+  void runningOutOfMemoryIsResourceExhaustedNamingTheStoreTheElementAndTheLimit() {
+    FlightRuntimeException heap = map(io.annflight.store.StoreResourceException.outOfMemory(
+        Path.of("big.h5ad"), "obs/_index", "reading the strings",
+        new OutOfMemoryError("Java heap space")));
+    assertThat(heap.status().code()).isEqualTo(FlightStatusCode.RESOURCE_EXHAUSTED);
+    assertThat(heap.getMessage()).contains("big.h5ad").contains("obs/_index")
+        .contains("-Xmx " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB")
+        .doesNotContain("corrupt");
+    FlightRuntimeException direct = map(io.annflight.store.StoreResourceException.outOfMemory(
+        Path.of("big.h5ad"), "X", "reading rows",
+        new OutOfMemoryError("failed to allocate 16 byte(s) of direct memory (used: 1, max: 2)")));
+    assertThat(direct.getMessage()).contains("direct memory").contains("MaxDirectMemorySize");
+    FlightRuntimeException arrow = map(io.annflight.store.StoreResourceException.arrow(
+        Path.of("big.h5ad"), "", "filling column 'X' of a batch", 64L << 20,
+        new org.apache.arrow.memory.OutOfMemoryException("Unable to allocate buffer")));
+    assertThat(arrow.status().code()).isEqualTo(FlightStatusCode.RESOURCE_EXHAUSTED);
+    assertThat(arrow.getMessage()).contains("Arrow memory limit 64 MiB").contains("column 'X'");
+    // One that reached the service without a store still names the limit.
+    assertThat(map(new OutOfMemoryError("Java heap space")).getMessage()).contains("-Xmx");
+  }
+
+  @Test
+  void aStoreChangedUnderAStreamIsInternalAndSaysSo() {
+    FlightRuntimeException e = map(new io.annflight.store.StoreChangedException(
+        Path.of("a.h5ad"), "", "was rewritten in place while it was read"));
+    assertThat(e.status().code()).isEqualTo(FlightStatusCode.INTERNAL);
+    assertThat(e.getMessage()).contains("a.h5ad").contains("rewritten in place");
+  }
 }

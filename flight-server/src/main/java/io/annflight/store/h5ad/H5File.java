@@ -71,7 +71,7 @@ final class H5File implements AutoCloseable {
         // nothing was read through it that could be lost
       }
       if (e instanceof OutOfMemoryError oom) {
-        throw StoreResourceException.heap(path, "", "opening the HDF5 file", oom);
+        throw StoreResourceException.outOfMemory(path, "", "opening the HDF5 file", oom);
       }
       throw new MalformedStoreException(
           path, "", "not a readable HDF5 file (expected an .h5ad file): " + e.getMessage(), e);
@@ -158,7 +158,7 @@ final class H5File implements AutoCloseable {
       return new MalformedStoreException(path, element, "failed " + doing + ": its HDF5"
           + " metadata asks for a buffer larger than any array (" + e.getMessage() + ")", e);
     }
-    return StoreResourceException.heap(path, element, doing, e);
+    return StoreResourceException.outOfMemory(path, element, doing, e);
   }
 
   private static String describe(Throwable e) {

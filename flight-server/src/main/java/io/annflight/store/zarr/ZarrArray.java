@@ -115,7 +115,7 @@ final class ZarrArray {
     try {
       decoded = load(index, what);
     } catch (OutOfMemoryError e) {
-      throw io.annflight.store.StoreResourceException.heap(store(), element, "decoding " + what,
+      throw io.annflight.store.StoreResourceException.outOfMemory(store(), element, "decoding " + what,
           e);
     }
     if (decoded != fillChunk) {
