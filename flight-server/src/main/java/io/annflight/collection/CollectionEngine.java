@@ -88,6 +88,9 @@ public final class CollectionEngine {
       return cached;
     }
     CollectionPlan plan = build(request, storePaths, stores);
+    // Plans over a closed opening are never hit again (the key names the opening): let go of
+    // what they hold (label values, readers) now rather than when the cache starts over.
+    plans.values().removeIf(p -> p.storeHandles().stream().anyMatch(StoreHandle::isClosed));
     if (plans.size() >= MAX_CACHED_PLANS) {
       plans.clear();
     }

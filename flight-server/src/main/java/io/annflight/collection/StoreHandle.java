@@ -82,7 +82,8 @@ public final class StoreHandle {
       return;
     }
     closed = true;
-    // Its projected rows go with it (the engine's cache is shared by every store).
+    // Its projected rows go with it (the engine's cache is shared by every store); what the
+    // handle itself holds goes when nothing refers to it (the catalogue and plans let go).
     projections.values().forEach(p -> {
       if (p instanceof ProjectedMatrix m) {
         m.dropCached();
