@@ -1,5 +1,6 @@
 package io.annflight.flight;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.annflight.cli.ServerConfig;
@@ -61,6 +62,19 @@ class RequestFuzzTest {
     }
   }
 
+  // The request's vocabulary, so mutations reach the checks past the JSON parser.
+  @DictionaryEntries({"\"collection\"", "\"paths\"", "\"layers_keys\"", "\"obs_keys\"",
+      "\"obsm_keys\"", "\"obs_filter\"", "\"join\"", "\"encode_labels\"",
+      "\"unknown_label\"", "\"dtype\"", "\"rows_per_endpoint\"", "\"rows_per_batch\"",
+      "\"compression\"", "\"sampler\"", "\"split\"", "\"equal_parts\"", "\"return_index\"",
+      "\"cache_categories\"", "\"parallel\"", "\"matrix_format\"", "\"var_names\"",
+      "\"var_key\"", "\"args\"", "\"request\"", "\"start\"", "\"stop\"", "\"indices\"",
+      "\"configuration\"", "\"label_key\"", "\"scaler\"", "\"return_categories\"",
+      "\"ascending\"", "\"vars\"", "\"demo\"", "\"dense.h5ad\"", "\"csr.zarr\"",
+      "\"cell_type\"", "\"tissue\"", "\"n_genes\"", "\"X_pca\"", "\"counts\"", "\"raw.X\"",
+      "\"outer\"", "\"inner\"", "\"csr\"", "\"float64\"", "\"int32\"", "\"zstd\"",
+      "\"lz4\"", "\"seed\"", "\"kind\"", "\"random\"", "\"fractions\"", "\"G000\"",
+      "null", "true", "false", "-1", "9223372036854775807", "1e308"})
   @FuzzTest(maxExecutions = 20_000, maxDuration = "30m")
   void requestsActionsAndTickets(byte[] input) {
     if (input.length == 0) {

@@ -20,7 +20,7 @@ class H5adFuzzTest {
   /** Each input gets a file of its own: caches keyed by path must never see an older input. */
   private static final AtomicLong INPUTS = new AtomicLong();
 
-  @FuzzTest(maxExecutions = 6_000, maxDuration = "30m")
+  @FuzzTest(maxExecutions = 2_000, maxDuration = "30m")
   void openAndRead(byte[] input) {
     Path file = SCRATCH.resolve("in-" + INPUTS.incrementAndGet() + ".h5ad");
     FuzzScratch.write(file, input);

@@ -1,5 +1,6 @@
 package io.annflight.fuzz;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,6 +27,19 @@ class ZarrFuzzTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path SCRATCH = FuzzScratch.create("annflight-zarr-fuzz");
 
+  // The metadata's vocabulary, so mutations reach the codec and dtype checks.
+  @DictionaryEntries({"\"zarr_format\"", "\"node_type\"", "\"array\"", "\"shape\"",
+      "\"chunks\"", "\"dtype\"", "\"data_type\"", "\"compressor\"", "\"filters\"",
+      "\"fill_value\"", "\"order\"", "\"dimension_separator\"", "\"chunk_grid\"",
+      "\"regular\"", "\"chunk_shape\"", "\"chunk_key_encoding\"", "\"default\"", "\"v2\"",
+      "\"separator\"", "\"codecs\"", "\"name\"", "\"configuration\"", "\"id\"",
+      "\"bytes\"", "\"endian\"", "\"big\"", "\"little\"", "\"transpose\"", "\"crc32c\"",
+      "\"sharding_indexed\"", "\"index_codecs\"", "\"index_location\"", "\"start\"",
+      "\"end\"", "\"blosc\"", "\"cname\"", "\"clevel\"", "\"shuffle\"", "\"bitshuffle\"",
+      "\"typesize\"", "\"blocksize\"", "\"zstd\"", "\"lz4\"", "\"gzip\"", "\"zlib\"",
+      "\"level\"", "\"vlen-utf8\"", "\"string\"", "\"<f4\"", "\">f8\"", "\"|b1\"",
+      "\"<u2\"", "\"|O\"", "\"<U4\"", "\"|S8\"", "\"|V4\"", "\"index\"", "\"NaN\"",
+      "\"0x7fc00000\"", "\"float32\"", "\"uint64\"", "\"bool\"", "[1, 0]"})
   @FuzzTest(maxExecutions = 12_000, maxDuration = "30m")
   void arrayMetadataAndChunks(byte[] input) {
     if (input.length < 3) {
