@@ -141,6 +141,28 @@ def read_frame(tree, p, skip=()) -> Frame:
     return Frame(index, {c: read_column(tree, _join(p, c)) for c in order if c not in skip})
 
 
+def _str(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def read_record_frame(tree, p, uns) -> Frame:
+    """An anndata <= 0.6 frame: one structured array; its ``index`` (or ``_index``) field is
+    the index; an integer field with ``uns/<field>_categories`` is a categorical's codes."""
+    rec = np.asarray(tree.read(p))
+    names = list(rec.dtype.names)
+    key = "index" if "index" in names else "_index"
+
+    def column(name):
+        v = rec[name]
+        cats_p = _join(uns, f"{name}_categories")
+        if v.dtype.kind in "iu" and tree.kind(cats_p) == "array":
+            cats = [_str(c) for c in np.asarray(tree.read(cats_p)).reshape(-1)]
+            return [None if c < 0 else cats[c] for c in v]
+        return [_str(x) if v.dtype.kind in "SU" else _py(x) for x in v]
+
+    return Frame([_str(x) for x in rec[key]], {c: column(c) for c in names if c != key})
+
+
 def read_matrix(tree, p) -> Optional[np.ndarray]:
     """A dense, CSR or CSC element as a dense array; None for an absent or null element."""
     kind = tree.kind(p)
@@ -170,6 +192,14 @@ class Reference:
 
 def read_anndata(tree, root: str = "", skip_obs=()) -> Reference:
     """``skip_obs``: damaged columns left out (they are listed as columns, never decoded)."""
+    if tree.kind(_join(root, "obs")) == "array":  # anndata <= 0.6: record arrays
+        uns = _join(root, "uns")
+        obs = read_record_frame(tree, _join(root, "obs"), uns)
+        var = read_record_frame(tree, _join(root, "var"), uns)
+        rec = np.asarray(tree.read(_join(root, "obsm")))
+        obsm = {k: rec[k] for k in rec.dtype.names}
+        return Reference(len(obs.index), len(var.index), obs, var.index,
+                         read_matrix(tree, _join(root, "X")), {}, obsm, [])
     obs = read_frame(tree, _join(root, "obs"), skip_obs)
     var = read_frame(tree, _join(root, "var"))
     layers, obsm, frames = {}, {}, []

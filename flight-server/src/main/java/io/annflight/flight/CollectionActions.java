@@ -43,8 +43,39 @@ final class CollectionActions {
     ObjectNode node = RequestJson.readObject(body, "action body");
     Args args = Args.of(kind, node.get("args"));
     CollectionRequest request = resolver.parse(node, Set.of("args"));
-    try (CollectionPlan.Lease lease = planner.apply(request)) {
+    try (CollectionPlan.Lease lease = lease(kind, node, request, planner)) {
       return run(kind, args, lease.plan());
+    }
+  }
+
+  /**
+   * The plan of an action's request. {@code describe} with the default {@code layers_keys}
+   * ({@code X}) over stores none of which has an X describes them without X: describing a
+   * store is how a user finds out that it has none.
+   */
+  private CollectionPlan.Lease lease(ActionKind kind, ObjectNode node, CollectionRequest request,
+      Function<CollectionRequest, CollectionPlan.Lease> planner) {
+    try {
+      return planner.apply(request);
+    } catch (RequestException noX) {
+      if (kind != ActionKind.DESCRIBE || node.has("layers_keys")
+          || !request.layersKeys().equals(List.of("X"))) {
+        throw noX;
+      }
+      ObjectNode withoutX = node.deepCopy();
+      withoutX.putArray("layers_keys");
+      CollectionPlan.Lease lease;
+      try {
+        lease = planner.apply(resolver.parse(withoutX, Set.of("args")));
+      } catch (RuntimeException e) {
+        noX.addSuppressed(e);
+        throw noX;
+      }
+      if (lease.plan().stores().stream().anyMatch(StoreInfo::hasX)) {
+        lease.close(); // X was refused for another reason: that is the answer
+        throw noX;
+      }
+      return lease;
     }
   }
 

@@ -45,7 +45,8 @@ class FormatsFlightTest {
   @BeforeEach
   void start() throws IOException {
     root = Files.createDirectories(tmp.resolve("root"));
-    for (String name : List.of("mudata.h5mu", "v3.zarr", "v3_sharded.zarr", "pre07.h5ad")) {
+    for (String name : List.of("mudata.h5mu", "v3.zarr", "v3_sharded.zarr", "pre07.h5ad",
+        "pre07.zarr", "pre07_index.h5ad")) {
       Fixtures.copyTree(Fixtures.formats().resolve(name), root.resolve(name));
     }
     Path outside = Files.createDirectories(tmp.resolve("outside"));
@@ -90,6 +91,54 @@ class FormatsFlightTest {
     }
     assertThat(actionJson("shape", "{\"paths\": [\"mudata.h5mu/mod/atac\"]}").toString())
         .isEqualTo("[10,4]");
+  }
+
+  @Test
+  void describeWithTheDefaultKeysDescribesAStoreWithoutX() throws IOException {
+    JsonNode d = actionJson("describe", "{\"paths\": [\"mudata.h5mu\"]}");
+    JsonNode store = d.get("stores").get(0);
+    assertThat(store.get("has_x").asBoolean()).isFalse();
+    assertThat(store.get("obs_columns").toString()).isEqualTo("[\"total\"]");
+    assertThat(d.get("request").get("layers_keys").toString()).isEqualTo("[]");
+    assertThat(d.get("columns").findValuesAsText("name")).doesNotContain("X");
+    // Asked for by name, X is still refused; and a store with X is described with it.
+    assertThatThrownBy(() -> actionJson("describe",
+        "{\"paths\": [\"mudata.h5mu\"], \"layers_keys\": [\"X\"]}"))
+        .isInstanceOf(FlightRuntimeException.class)
+        .hasMessageContaining("layers_keys names \"X\" but no store has X");
+    JsonNode both = actionJson("describe", "{\"paths\": [\"mudata.h5mu\", \"v3.zarr\"],"
+        + " \"join\": \"outer\"}");
+    assertThat(both.get("columns").findValuesAsText("name")).contains("X");
+    assertThat(both.get("stores").findValuesAsText("has_x")).containsExactly("false", "true");
+  }
+
+  @Test
+  void anAnndata06ZarrStoreIsServed() throws Exception {
+    JsonNode exp = Fixtures.formatExpected("pre07.zarr");
+    String request = "{\"paths\": [\"pre07.zarr\"], \"obs_keys\": [\"kind\", \"donor\"],"
+        + " \"encode_labels\": false, \"return_index\": true}";
+    List<List<Object>> kinds = read(request, "kind");
+    List<List<Object>> donors = read(request, "donor");
+    List<List<Object>> x = read(request, "X");
+    assertThat(kinds).hasSize(exp.get("n_obs").asInt());
+    JsonNode cols = exp.get("obs").get("columns");
+    for (int i = 0; i < kinds.size(); i++) {
+      assertThat(String.valueOf(kinds.get(i).get(0)))
+          .isEqualTo(cols.get("kind").get("values").get(i).asText());
+      assertThat(String.valueOf(donors.get(i).get(0)))
+          .isEqualTo(cols.get("donor").get("values").get(i).asText());
+      List<?> row = (List<?>) x.get(i).get(0);
+      JsonNode want = exp.get("matrices").get("X").get("dense").get(i);
+      for (int j = 0; j < row.size(); j++) {
+        assertThat(((Number) row.get(j)).floatValue()).isEqualTo((float) want.get(j).asDouble());
+      }
+    }
+    JsonNode d = actionJson("describe", "{\"paths\": [\"pre07.zarr\", \"pre07_index.h5ad\"],"
+        + " \"layers_keys\": [], \"join\": \"outer\"}").get("stores");
+    assertThat(d.get(0).get("obs_columns").toString())
+        .isEqualTo("[\"kind\",\"n_genes\",\"pct\",\"is_doublet\",\"donor\"]");
+    assertThat(d.get(0).get("obsm").toString()).isEqualTo("[\"X_pca\"]");
+    assertThat(d.get(1).get("obs_columns").toString()).isEqualTo("[\"kind\",\"depth\"]");
   }
 
   @Test

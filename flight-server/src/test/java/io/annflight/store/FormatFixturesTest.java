@@ -9,7 +9,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 /**
- * The layouts of other tools and versions (Zarr v3 plain and sharded, anndata <= 0.6, MuData
+ * The layouts of other tools and versions (Zarr v3 plain and sharded, anndata <= 0.6 in h5ad
+ * and Zarr, compound frames indexed by {@code index} or {@code _index}, MuData
  * modalities, HDF5 string filters) read in full, by range and by row list, and compared with
  * the values the fixture writer wrote.
  */
@@ -20,6 +21,8 @@ class FormatFixturesTest {
       new String[] {"v3.zarr", "v3.zarr", "zarr"},
       new String[] {"v3_sharded.zarr", "v3_sharded.zarr", "zarr"},
       new String[] {"pre07.h5ad", "pre07.h5ad", "h5ad"},
+      new String[] {"pre07_index.h5ad", "pre07_index.h5ad", "h5ad"},
+      new String[] {"pre07.zarr", "pre07.zarr", "zarr"},
       new String[] {"mudata.h5mu", "mudata.h5mu", "h5ad"},
       new String[] {"mudata.h5mu/mod/rna", "mudata.h5mu.rna", "h5ad"},
       new String[] {"mudata.h5mu/mod/atac", "mudata.h5mu.atac", "h5ad"},

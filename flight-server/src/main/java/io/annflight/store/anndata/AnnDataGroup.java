@@ -174,7 +174,17 @@ public final class AnnDataGroup implements AnnDataStore {
 
   private List<String> children(String element) {
     Optional<ContainerNode> n = node(element);
-    return n.isPresent() && n.get() instanceof ContainerGroup g ? g.children() : List.of();
+    List<String> names = n.isPresent() && n.get() instanceof ContainerGroup g ? g.children()
+        : List.of();
+    for (String name : names) {
+      // Only a damaged file names a member so (HDF5 and directories cannot): a key like that
+      // could not be asked for.
+      if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
+        throw new MalformedStoreException(container.path(), inRoot(element), "has a member"
+            + " named '" + name + "', which is no valid key (damaged link name?)");
+      }
+    }
+    return names;
   }
 
   @Override

@@ -11,14 +11,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A data frame as anndata up to 0.6 wrote it: one compound (record) array whose field
- * {@code index} is the index and whose other fields are the columns. A column is categorical
+ * A data frame as anndata up to 0.6 wrote it: one compound (record) array (an HDF5 compound
+ * dataset, or a Zarr array of a structured dtype) whose field {@code index} (or
+ * {@code _index}) is the index and whose other fields are the columns. A column is categorical
  * when {@code uns/<column>_categories} holds its categories (its values are then the codes), as
  * anndata 0.8 reads these files.
  */
 final class CompoundFrame extends IndexedFrame {
 
-  static final String INDEX_FIELD = "index";
+  /** The index field's names, in the order they are looked for (lamindb reads both). */
+  static final List<String> INDEX_FIELDS = List.of("index", "_index");
 
   private final Container container;
   private final String unsPath;
@@ -40,15 +42,14 @@ final class CompoundFrame extends IndexedFrame {
   static CompoundFrame open(Container container, String elementPath, ContainerArray records,
       String unsPath) {
     List<String> fields = records.fieldNames();
-    if (!fields.contains(INDEX_FIELD)) {
-      throw new MalformedStoreException(container.path(), elementPath, "is a compound dataset"
-          + " without an '" + INDEX_FIELD + "' field (fields: " + fields + "), expected an"
-          + " anndata <= 0.6 frame");
-    }
+    String indexField = INDEX_FIELDS.stream().filter(fields::contains).findFirst()
+        .orElseThrow(() -> new MalformedStoreException(container.path(), elementPath, "is a"
+            + " compound dataset without an 'index' or '_index' field (fields: " + fields
+            + "), expected an anndata <= 0.6 frame"));
     List<String> index = List.of(Labels.asStrings(new Columns(container)
-        .plain(records.field(INDEX_FIELD), elementPath + "." + INDEX_FIELD)));
+        .plain(records.field(indexField), elementPath + "." + indexField)));
     List<String> names = new ArrayList<>(fields);
-    names.remove(INDEX_FIELD);
+    names.remove(indexField);
     return new CompoundFrame(container, elementPath, records, unsPath, index, names);
   }
 

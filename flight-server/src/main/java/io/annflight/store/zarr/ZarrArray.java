@@ -161,8 +161,11 @@ final class ZarrArray {
     return switch (dtype.kind()) {
       case NUMERIC -> littleEndian(bytes);
       case OBJECT -> decodeVlenUtf8(bytes, what);
-      case FIXED_UNICODE -> decodeFixedUnicode(bytes, n);
-      case FIXED_BYTES -> decodeFixedBytes(bytes, n);
+      case FIXED_UNICODE -> FixedWidthStrings.unicode(bytes, n, dtype.itemSize(), 0,
+          dtype.itemSize(), dtype.bigEndian(), store(), element + " (" + what + ")");
+      case FIXED_BYTES -> FixedWidthStrings.bytes(bytes, n, dtype.itemSize(), 0,
+          dtype.itemSize());
+      case STRUCTURED -> bytes; // split into fields by ZarrRecords
     };
   }
 
@@ -232,40 +235,6 @@ final class ZarrArray {
         store(), element, what + " is not valid vlen-utf8: " + problem);
   }
 
-  private String[] decodeFixedUnicode(byte[] bytes, int n) {
-    int w = meta.dtype().itemSize();
-    ByteBuffer in =
-        ByteBuffer.wrap(bytes)
-            .order(meta.dtype().bigEndian() ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-    String[] out = new String[n];
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < n; i++) {
-      sb.setLength(0);
-      for (int at = i * w; at < (i + 1) * w; at += 4) {
-        int cp = in.getInt(at);
-        if (cp == 0) {
-          break;
-        }
-        sb.appendCodePoint(cp);
-      }
-      out[i] = sb.toString();
-    }
-    return out;
-  }
-
-  private String[] decodeFixedBytes(byte[] bytes, int n) {
-    int w = meta.dtype().itemSize();
-    String[] out = new String[n];
-    for (int i = 0; i < n; i++) {
-      int len = 0;
-      while (len < w && bytes[i * w + len] != 0) {
-        len++;
-      }
-      out[i] = new String(bytes, i * w, len, StandardCharsets.UTF_8);
-    }
-    return out;
-  }
-
   private Object fill() {
     Object f = fillChunk;
     if (f == null) {
@@ -279,6 +248,9 @@ final class ZarrArray {
     int n = meta.chunkElements();
     JsonNode fv = meta.fillValue();
     ZarrDtype dtype = meta.dtype();
+    if (dtype.kind() == ZarrDtype.Kind.STRUCTURED) {
+      return recordFill(n);
+    }
     if (!dtype.isNumeric()) {
       String[] out = new String[n];
       if (fv != null && fv.isTextual()) {
@@ -328,6 +300,30 @@ final class ZarrArray {
     return out;
   }
 
+  /** Records of a missing chunk: zarr keeps a record dtype's fill value as base64 bytes. */
+  private byte[] recordFill(int n) {
+    JsonNode fv = meta.fillValue();
+    int w = meta.dtype().itemSize();
+    byte[] out = new byte[Math.multiplyExact(n, w)];
+    if (fv == null || fv.isNull() || (fv.isNumber() && fv.asDouble() == 0)) {
+      return out;
+    }
+    byte[] one;
+    try {
+      one = java.util.Base64.getDecoder().decode(fv.asText());
+    } catch (IllegalArgumentException e) {
+      one = null;
+    }
+    if (!fv.isTextual() || one == null || one.length != w) {
+      throw new MalformedStoreException(store(), element, "fill_value " + fv + " is not the "
+          + "base64 bytes of one " + w + "-byte record");
+    }
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(one, 0, out, i * w, w);
+    }
+    return out;
+  }
+
   /** A v3 float fill value given as its bits ({@code "0x7fc00000"}). */
   private double hexFill(String text) {
     try {
@@ -352,7 +348,7 @@ final class ZarrArray {
 
   /** All strings of a 1-d string array. */
   String[] readAllStrings() {
-    if (isNumeric()) {
+    if (isNumeric() || meta.dtype().kind() == ZarrDtype.Kind.STRUCTURED) {
       throw new UnsupportedLayoutException(
           store(), element, "expected a string array, found dtype " + meta.dtype().text());
     }
@@ -369,6 +365,30 @@ final class ZarrArray {
       String[] chunk = stringChunk(ci);
       int take = (int) Math.min(c, len - at);
       System.arraycopy(chunk, 0, out, (int) at, take);
+    }
+    return out;
+  }
+
+  /**
+   * Every record of a 1-d structured array, as stored (each field in its own byte order); at
+   * most {@code maxBytes}, since records are read whole.
+   */
+  byte[] readAllRecords(long maxBytes) {
+    if (rank() != 1) {
+      throw new UnsupportedLayoutException(store(), element, "is a " + rank()
+          + "-D record array, expected 1-D records");
+    }
+    long len = meta.shape()[0];
+    int w = width();
+    if (len * w > maxBytes) {
+      throw new UnsupportedLayoutException(store(), element, "holds " + len * w
+          + " bytes of records, more than annflight decodes at once (" + maxBytes + ")");
+    }
+    byte[] out = new byte[(int) (len * w)];
+    int c = meta.chunks()[0];
+    for (long ci = 0, at = 0; at < len; ci++, at += c) {
+      int take = (int) Math.min(c, len - at);
+      System.arraycopy(numericChunk(ci), 0, out, (int) at * w, take * w);
     }
     return out;
   }

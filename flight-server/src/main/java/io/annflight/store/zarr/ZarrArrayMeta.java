@@ -106,10 +106,12 @@ record ZarrArrayMeta(
       chunks[d] = c.asInt();
     }
     JsonNode dtypeNode = json.path("dtype");
-    ZarrDtype dtype = dtypeNode.isTextual() ? ZarrDtype.parse(dtypeNode.asText()) : null;
+    ZarrDtype dtype = dtypeNode.isTextual() ? ZarrDtype.parse(dtypeNode.asText())
+        : ZarrDtype.parseStructured(dtypeNode);
     if (dtype == null) {
       throw new UnsupportedLayoutException(
-          store, element, "dtype " + dtypeNode + " is not a numeric, bool or string dtype annflight reads");
+          store, element, "dtype " + dtypeNode + " is not a numeric, bool, string or record dtype annflight"
+              + " reads");
     }
     checkChunkSize(store, element, chunks, dtype.itemSize());
     JsonNode compressorNode = json.get("compressor");

@@ -5,6 +5,9 @@ import io.annflight.store.TypedBuffer;
 import io.annflight.store.UnsupportedLayoutException;
 import io.annflight.store.container.Attributes;
 import io.annflight.store.container.ContainerArray;
+import io.annflight.store.container.MemoryArray;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A Zarr array (v2 or v3) as a container array. Rows of a 2-D array are read chunk-row by
@@ -15,6 +18,8 @@ final class ZarrArrayNode implements ContainerArray {
 
   private final ZarrArray array;
   private final Attributes attributes;
+  /** A record array's fields, decoded on first use. */
+  private volatile Map<String, MemoryArray> fields;
 
   ZarrArrayNode(ZarrArray array, Attributes attributes) {
     this.array = array;
@@ -33,7 +38,37 @@ final class ZarrArrayNode implements ContainerArray {
 
   @Override
   public Kind kind() {
+    if (isRecords()) {
+      return Kind.COMPOUND;
+    }
     return array.isNumeric() ? Kind.NUMERIC : Kind.STRING;
+  }
+
+  private boolean isRecords() {
+    return array.meta().dtype().kind() == ZarrDtype.Kind.STRUCTURED;
+  }
+
+  @Override
+  public List<String> fieldNames() {
+    return array.meta().dtype().fields().stream().map(ZarrDtype.Field::name).toList();
+  }
+
+  @Override
+  public ContainerArray field(String name) {
+    if (!isRecords()) {
+      return ContainerArray.super.field(name);
+    }
+    Map<String, MemoryArray> f = fields;
+    if (f == null) {
+      f = ZarrRecords.fields(array);
+      fields = f;
+    }
+    MemoryArray a = f.get(name);
+    if (a == null) {
+      throw new io.annflight.store.MalformedStoreException(array.store(), path(), "has no field '"
+          + name + "' (fields: " + fieldNames() + ")");
+    }
+    return a;
   }
 
   @Override
