@@ -20,6 +20,8 @@ import java.util.Arrays;
  */
 final class BlockShuffleSampler implements EpochSampler {
   static final long SALT = 2;
+  /** Pools of at most this many blocks have their block numbers kept while a batch maps. */
+  private static final int MEMO_BLOCKS = 4096;
 
   private final Sampler.BlockShuffle spec;
 
@@ -88,18 +90,24 @@ final class BlockShuffleSampler implements EpochSampler {
     @Override
     public long row(long position) {
       Pool pool = pool(poolOf(position));
-      return rowIn(pool, position);
+      return rowIn(pool, position, null);
     }
 
     @Override
     public void rows(long first, int count, long[] out) {
       Pool pool = null;
+      // A batch's rows come from few pools, each row's block from one of poolBlocks: their
+      // block numbers are looked up once per pool and batch.
+      long[] blocks = poolBlocks <= MEMO_BLOCKS ? new long[(int) poolBlocks] : null;
       for (int i = 0; i < count; i++) {
         long p = first + i;
         if (pool == null || p >= pool.end) {
           pool = pool(pool == null ? poolOf(p) : pool.index + 1);
+          if (blocks != null) {
+            java.util.Arrays.fill(blocks, -1);
+          }
         }
-        out[i] = rowIn(pool, p);
+        out[i] = rowIn(pool, p, blocks);
       }
     }
 
@@ -134,7 +142,8 @@ final class BlockShuffleSampler implements EpochSampler {
       return new Pool(j, firstT, endT, start, end, full, perm);
     }
 
-    private long rowIn(Pool pool, long position) {
+    /** @param blocks null, or the pool's block numbers known so far (-1: not yet) */
+    private long rowIn(Pool pool, long position, long[] blocks) {
       long r = pool.perm.apply(position - pool.start);
       long t;
       long offset;
@@ -156,7 +165,16 @@ final class BlockShuffleSampler implements EpochSampler {
         t = lo;
         offset = x - start(t);
       }
-      long block = blockOrder.apply(t);
+      long block;
+      if (blocks == null) {
+        block = blockOrder.apply(t);
+      } else {
+        int slot = (int) (t - pool.firstT);
+        block = blocks[slot];
+        if (block < 0) {
+          block = blocks[slot] = blockOrder.apply(t);
+        }
+      }
       int store = upperBound(blockStarts, block) - 1;
       long usable = rows.storeStart(store) + (block - blockStarts[store]) * blockSize + offset;
       return rows.row(usable);
