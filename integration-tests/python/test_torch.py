@@ -99,7 +99,7 @@ def test_epochs_differ_and_an_epoch_resumes_from_its_state(server):
     it = iter(ds)
     first = [r for _ in range(3) for r in next(it)["_row"].tolist()]
     state = ds.state_dict()
-    assert state == {"epoch": 1, "seed": 4, "rows": 30}
+    assert state == {"epoch": 1, "seed": 4, "positions": 30}
     resumed = AnnflightDataset(server.uri, REQUEST, batch_size=10, sampler={"kind": "shuffle"})
     resumed.load_state_dict(state)
     rest = [r for b in resumed for r in b["_row"].tolist()]

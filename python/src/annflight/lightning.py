@@ -5,29 +5,37 @@
     lightning.Trainer(max_epochs=3).fit(model, datamodule=dm)
 
 Training batches come from a server-planned epoch (``sampler``, default ``block_shuffle``),
-one epoch per pass (the dataloader sets the dataset's epoch each time it is iterated);
-validation batches are the held-out rows in collection order. Both are disjoint and together
-the whole collection, the same on every run with the same ``seed``.
+the trainer's current epoch on each pass; validation batches are the held-out rows in
+collection order. Both are disjoint and together the whole collection, the same on every run
+with the same ``seed``. The module's ``state_dict`` (saved in every checkpoint) is the
+training epoch's global position: a run resumed from a mid-epoch checkpoint, on any number of
+devices and workers, continues that epoch's order without repeating or skipping a row.
 """
 from typing import Optional
 
 import lightning as L
-from torch.utils.data import DataLoader
 
-from .torch import AnnflightDataset
+from .torch import AnnflightDataset, AnnflightLoader
 
 
-class _EpochLoader(DataLoader):
-    """A DataLoader that starts each pass on the next epoch of its dataset (Lightning sets
-    epochs on samplers only, and an IterableDataset has none)."""
+class _EpochLoader(AnnflightLoader):
+    """Starts each pass on the trainer's current epoch (Lightning sets epochs on samplers
+    only, and an IterableDataset has none), or continues a loaded state of that epoch. The
+    batches consumed are counted by the module's batch hook, not here: Lightning fetches a
+    batch ahead of the one it trains on."""
 
-    def __init__(self, dataset: AnnflightDataset, **kwargs):
-        super().__init__(dataset, batch_size=None, **kwargs)
+    def __init__(self, dataset: AnnflightDataset, module: "AnnflightDataModule", **kwargs):
+        super().__init__(dataset, **kwargs)
+        self.count_batches = False
+        self._module = module
         self._next_epoch = 0
 
     def __iter__(self):
-        self.dataset.set_epoch(self._next_epoch)
-        self._next_epoch += 1
+        trainer = self._module.trainer
+        epoch = trainer.current_epoch if trainer is not None else self._next_epoch
+        if not (self.dataset._resume and self.dataset.epoch == epoch):
+            self.dataset.set_epoch(epoch)
+        self._next_epoch = epoch + 1
         return super().__iter__()
 
 
@@ -44,23 +52,45 @@ class AnnflightDataModule(L.LightningDataModule):
         self.sampler = sampler if sampler is not None else {"kind": "block_shuffle"}
         self.holdout, self.compression, self.token = holdout, compression, token
         self.tls_root_certs = tls_root_certs
+        self._train: Optional[AnnflightDataset] = None
+        self._loaded: Optional[dict] = None
 
     def _split(self, part: str) -> dict:
         return {**self.request, "split": {"holdout": self.holdout, "seed": self.seed,
                                           "part": part}}
 
-    def _loader(self, dataset: AnnflightDataset) -> DataLoader:
-        extra = {"multiprocessing_context": "spawn"} if self.num_workers > 0 else {}
-        return _EpochLoader(dataset, num_workers=self.num_workers, **extra)
+    def _loader(self, dataset: AnnflightDataset) -> AnnflightLoader:
+        return _EpochLoader(dataset, self, num_workers=self.num_workers)
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(AnnflightDataset(
+    def train_dataloader(self) -> AnnflightLoader:
+        self._train = AnnflightDataset(
             self.uri, self._split("train"), batch_size=self.batch_size, sampler=self.sampler,
             seed=self.seed, compression=self.compression, token=self.token,
-            tls_root_certs=self.tls_root_certs))
+            tls_root_certs=self.tls_root_certs)
+        if self._loaded is not None:
+            self._train.load_state_dict(self._loaded)
+        return self._loader(self._train)
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> AnnflightLoader:
         return self._loader(AnnflightDataset(
             self.uri, self._split("holdout"), batch_size=self.batch_size, seed=self.seed,
             compression=self.compression, token=self.token,
             tls_root_certs=self.tls_root_certs))
+
+    def on_before_batch_transfer(self, batch, dataloader_idx: int):
+        # Called on the batch being trained on (not the one fetched ahead of it).
+        if self._train is not None and self.trainer is not None and self.trainer.training:
+            self._train._count_step()
+        return batch
+
+    def state_dict(self) -> dict:
+        """The training epoch, seed and global positions consumed (every device and
+        worker together)."""
+        if self._train is None:
+            return dict(self._loaded or {})
+        return self._train.state_dict()
+
+    def load_state_dict(self, state: dict):
+        self._loaded = dict(state) if state else None
+        if self._train is not None and self._loaded:
+            self._train.load_state_dict(self._loaded)

@@ -12,10 +12,13 @@
             ...
 
 The epoch is planned by the server (the request's ``sampler``, seeded by ``seed`` and
-``set_epoch``) and cut into equal parts, one per DataLoader worker x torch.distributed rank
-(``equal_parts``): every part has the same number of rows, so every rank gets the same number
-of batches; with ``drop_last`` the remainder of the epoch and each part's last short batch are
-dropped, else the epoch is padded with its first rows (as DistributedSampler does).
+``set_epoch``) and dealt batch by batch to the parts, one per DataLoader worker x
+torch.distributed rank (``annflight.layout``): every part has the same number of rows, so every
+rank gets the same number of batches; with ``drop_last`` the remainder of the epoch and each
+part's last short batch are dropped, else the epoch is padded with its first rows (as
+DistributedSampler does). What the parts have consumed together is always a prefix of the
+epoch, so the state is the epoch, the seed and the global positions consumed, and resumes on
+any number of ranks and workers (docs/guide/resume.md).
 """
 import copy
 import itertools
@@ -34,9 +37,12 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import IterableDataset, get_worker_info
 
+from torch.utils.data import DataLoader
+
 from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
 from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
                      endpoint_batches, endpoint_locations)
+from .layout import EpochLayout
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
 _BATCHES_PER_MESSAGE = 16
@@ -61,8 +67,11 @@ class AnnflightDataset(IterableDataset):
     dense rows), ``"csr"`` or ``"dense"``; the tensors are the same either way.
 
     Resumable: ``state_dict()`` / ``load_state_dict()`` (torchdata's StatefulDataLoader
-    protocol) hold the epoch and the rows this part has delivered; iterating after a load
-    continues the epoch from there. Tensors are copies of the Arrow buffers (which are
+    protocol) hold the epoch, the seed and the global positions consumed by every rank and
+    worker together; iterating after a load continues the epoch's global order from there on
+    any number of ranks and workers. The batches consumed are counted where they are handed
+    over: by this dataset when iterated in this process, by ``AnnflightLoader`` when
+    DataLoader workers build them, by the Lightning module's hook in a Trainer. Tensors are copies of the Arrow buffers (which are
     read-only), one bulk copy per minibatch and column, no per-row Python work.
     """
 
@@ -79,8 +88,15 @@ class AnnflightDataset(IterableDataset):
         self.seed = seed
         self.drop_last = drop_last
         self.epoch = 0
-        self._resume = 0
+        # A loaded state the next pass continues from (None: the epoch's start).
+        self._resume = None
+        # This pass: its layout, (part, parts, ranks) and the batches this copy's part has
+        # delivered; and the batches this rank's consumer took (see _count_step).
+        self._layout = None
+        self._part = (0, 1, 1)
         self._delivered = 0
+        self._steps = 0
+        self._counts_own_steps = True
         # Passes of this copy in a DataLoader worker since the epoch was set: a persistent
         # worker keeps its copy, which the main process's set_epoch never reaches.
         self._passes = 0
@@ -112,17 +128,80 @@ class AnnflightDataset(IterableDataset):
         created with, then advances by one per pass, so the usual
         ``for e in ...: set_epoch(e); for batch in loader`` loop gets epoch e either way."""
         self.epoch = self._serving = epoch
-        self._resume = 0
+        self._resume = None
         self._passes = 0
+        self._layout, self._steps, self._delivered = None, 0, 0
 
     def state_dict(self) -> dict:
-        return {"epoch": self._serving, "seed": self.seed, "rows": self._delivered}
+        """``{"epoch", "seed", "positions"}``: the global positions of the epoch consumed by
+        every rank and worker together (a copy in a DataLoader worker adds ``"part"``: its own
+        progress, so that torchdata's StatefulDataLoader resumes each worker exactly)."""
+        state = {"epoch": self._serving, "seed": self.seed, "positions": self.positions()}
+        if get_worker_info() is not None and self._layout is not None:
+            part, parts, _ = self._part
+            state["part"] = {"start": self._layout.start, "parts": parts, "index": part,
+                             "batches": self._delivered}
+        return state
 
     def load_state_dict(self, state: dict):
+        """Continue the epoch of ``state`` after its global positions, here on any number of
+        ranks and workers (as many as when it was taken: each part where it was)."""
         self.epoch, self.seed = state["epoch"], state["seed"]
         self._serving = self.epoch
-        self._resume = state["rows"]
+        self._resume = dict(state)
         self._passes = 0
+        self._layout, self._steps, self._delivered = None, 0, 0
+
+    def positions(self) -> int:
+        """The global positions of the current pass consumed so far (all ranks and workers)."""
+        if self._layout is None:
+            return self._resume["positions"] if self._resume else 0
+        part, parts, world = self._part
+        if get_worker_info() is not None:
+            # This worker's batches alone: the loader took its workers' batches in turn, so
+            # after its c-th batch, (c - 1) * workers + worker + 1 steps (at least) are done.
+            workers, worker = parts // world, part // world
+            steps = (self._delivered - 1) * workers + worker + 1 if self._delivered else 0
+        else:
+            steps = self._steps
+        return self._layout.consumed(steps * world)
+
+    def _count_step(self):
+        """One more batch taken by this rank's consumer (an AnnflightLoader or a trainer calls
+        this where the batch is really consumed)."""
+        self._steps += 1
+
+    def _start(self, part: int, parts: int) -> tuple:
+        """(first position, batches already delivered) of this pass's part: a StatefulDataLoader
+        worker's own state continues exactly; any other state from its global positions."""
+        resume = self._resume
+        if not resume:
+            return 0, 0
+        own = resume.get("part")
+        if own and own["parts"] == parts and own["index"] == part:
+            return own["start"], own["batches"]
+        return resume["positions"], 0
+
+    def begin_pass(self, parts: int, world: int, client=None, options=None) -> EpochLayout:
+        """Plans this pass's layout over ``parts`` parts (``world`` ranks), from the loaded
+        state if any; the epoch's length comes from the server."""
+        whole = self.epoch_request(1)
+        whole.pop("equal_parts")
+        info = self._flight_info(whole, client, options)
+        start, _ = self._start(-1, parts)
+        self._layout = EpochLayout(start, info.total_records, parts, self.batch_size,
+                                   self.drop_last)
+        self._part, self._steps, self._delivered = (0, parts, world), 0, 0
+        return self._layout
+
+    def _flight_info(self, request: dict, client=None, options=None) -> fl.FlightInfo:
+        options = options or fl.FlightCallOptions(headers=self._headers,
+                                                  read_options=_READ_OPTIONS)
+        descriptor = fl.FlightDescriptor.for_command(json.dumps(request))
+        if client is not None:
+            return client.get_flight_info(descriptor, options)
+        with _server_errors(), fl.connect(self.uri, **self._connect_args) as own:
+            return own.get_flight_info(descriptor, options)
 
     def epoch_request(self, parts: int, epoch: Optional[int] = None) -> dict:
         """The request for ``epoch`` (default: the set one) cut into ``parts`` equal parts."""
@@ -163,23 +242,40 @@ class AnnflightDataset(IterableDataset):
             self._passes += 1
         self._serving = epoch
         shard, n_shards = shard_of_this_process(self._dist)
+        world = _world(self._dist)
         request = self.epoch_request(n_shards, epoch)
+        whole = {k: v for k, v in request.items() if k != "equal_parts"}
         options = fl.FlightCallOptions(headers=self._headers, read_options=_READ_OPTIONS)
         with _server_errors(), fl.connect(self.uri, **self._connect_args) as client:
             if self._densify is None:
                 self._densify = self._wire_csr(client, options)
             if self._densify:
-                request["matrix_format"] = "csr"
-            info = client.get_flight_info(
-                fl.FlightDescriptor.for_command(json.dumps(request)), options)
-        endpoint = info.endpoints[shard]
-        part = json.loads(endpoint.ticket.ticket)
-        ticket = {**part, "start": part["start"] + self._resume}
-        self._delivered = self._resume
-        self._resume = 0
-        # This part's replica first, its alternates after it should it fail.
-        reader = endpoint_batches(endpoint_locations(endpoint, self.uri), ticket, options,
-                                  self._connect_args)
+                request["matrix_format"] = whole["matrix_format"] = "csr"
+            info = self._flight_info(whole, client, options)
+            # The equal parts' endpoints only say which replica serves this part.
+            parts = self._flight_info(request, client, options) if n_shards > 1 else info
+        start, skip = self._start(shard, n_shards)
+        self._resume = None
+        layout = EpochLayout(start, info.total_records, n_shards, self.batch_size,
+                             self.drop_last)
+        self._layout, self._part = layout, (shard, n_shards, world)
+        self._delivered, self._steps = skip, skip
+        if not info.endpoints or not parts.endpoints:
+            return
+        # Tickets name this part's positions of the whole epoch; its replica first, the
+        # alternates after it should it fail.
+        base = {k: v for k, v in json.loads(info.endpoints[0].ticket.ticket).items()
+                if k not in ("start", "stop")}
+        locations = endpoint_locations(parts.endpoints[min(shard, len(parts.endpoints) - 1)],
+                                       self.uri)
+
+        def part_batches():
+            for positions in layout.tickets(shard, skip):
+                yield from endpoint_batches(locations, {**base, "indices": positions}, options,
+                                            self._connect_args)
+
+        reader = part_batches()
+        own_steps = self._counts_own_steps and not shared
         pending = None
         for data in reader:
             batch = data if pending is None else _concat(pending, data)
@@ -187,13 +283,52 @@ class AnnflightDataset(IterableDataset):
             n = batch.num_rows
             whole = n - n % self.batch_size
             for s in range(0, whole, self.batch_size):
-                self._delivered += self.batch_size
+                self._delivered += 1
+                self._steps += own_steps
                 yield _tensors(batch.slice(s, self.batch_size), shared, self._densify)
             if whole < n:
                 pending = batch.slice(whole)
         if pending is not None and not self.drop_last:
-            self._delivered += pending.num_rows
+            self._delivered += 1
+            self._steps += own_steps
             yield _tensors(pending, shared, self._densify)
+
+
+class AnnflightLoader(DataLoader):
+    """A DataLoader of an ``AnnflightDataset``'s whole minibatches (``batch_size=None``;
+    workers spawned, as gRPC needs) that counts the batches it hands over, so that the
+    dataset's ``state_dict()`` in this process holds the global positions consumed even when
+    workers build the batches. ``state_dict()`` / ``load_state_dict()`` are the dataset's."""
+
+    def __init__(self, dataset: AnnflightDataset, **kwargs):
+        if kwargs.get("num_workers", 0) > 0:
+            kwargs.setdefault("multiprocessing_context", "spawn")
+        super().__init__(dataset, batch_size=None, **kwargs)
+        self.count_batches = True
+
+    def __iter__(self):
+        ds = self.dataset
+        # Who counts the batches consumed: the dataset itself when it runs in this process,
+        # else this loader (or, with count_batches off, a trainer's hook: see lightning.py).
+        ds._counts_own_steps = self.count_batches and self.num_workers == 0
+        if self.num_workers > 0:
+            _, world = _rank_world(ds._dist)
+            ds.begin_pass(world * self.num_workers, world)
+        it = super().__iter__()  # the workers have their copies, with any loaded state
+        if self.num_workers > 0:
+            ds._resume = None
+        return self._counted(it) if self.count_batches and self.num_workers > 0 else it
+
+    def _counted(self, it):
+        for batch in it:
+            self.dataset._count_step()
+            yield batch
+
+    def state_dict(self) -> dict:
+        return self.dataset.state_dict()
+
+    def load_state_dict(self, state: dict):
+        self.dataset.load_state_dict(state)
 
 
 def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
@@ -481,14 +616,23 @@ def _rebuild_shared(token: str, slot_id: int, slot: Optional[torch.Tensor], layo
     return out
 
 
+def _rank_world(ranks=None) -> tuple:
+    rank, world = ranks if ranks is not None else (0, 1)
+    if dist.is_available() and dist.is_initialized():
+        rank, world = dist.get_rank(), dist.get_world_size()
+    return rank, world
+
+
+def _world(ranks=None) -> int:
+    return _rank_world(ranks)[1]
+
+
 def shard_of_this_process(ranks=None):
     """(this process's part, number of parts) over distributed ranks x DataLoader workers;
     ``ranks`` is (rank, world) where this process has no process group (a spawned worker).
     A rank's workers take parts ``world`` apart (worker-major), so where endpoints are spread
     over replicas in contiguous runs, each rank's workers read from different replicas."""
-    rank, world = ranks if ranks is not None else (0, 1)
-    if dist.is_available() and dist.is_initialized():
-        rank, world = dist.get_rank(), dist.get_world_size()
+    rank, world = _rank_world(ranks)
     worker = get_worker_info()
     worker_id, n_workers = (worker.id, worker.num_workers) if worker is not None else (0, 1)
     return worker_id * world + rank, world * n_workers

@@ -38,10 +38,16 @@ final class BatchRows {
     int[] store = new int[n];
     int[] local = new int[n];
     int[] counts = new int[nStores];
+    if (selection instanceof RowSelection.Range range) {
+      order.rows(range.start() + first, n, rows); // consecutive positions in one loop
+    } else {
+      for (int i = 0; i < n; i++) {
+        rows[i] = order.row(selection.row(first + i));
+      }
+    }
     int s = 0;
     for (int i = 0; i < n; i++) {
-      long row = order.row(selection.row(first + i));
-      rows[i] = row;
+      long row = rows[i];
       // Ranges walk stores in order; only jump (binary search) when leaving the current one.
       if (row < index.offset(s) || row >= index.offset(s) + index.count(s)) {
         s = index.storeOf(row);

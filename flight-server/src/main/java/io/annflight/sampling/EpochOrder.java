@@ -13,6 +13,16 @@ public interface EpochOrder {
   /** The collection row at a position in {@code [0, length())}. */
   long row(long position);
 
+  /**
+   * The rows of {@code count} consecutive positions from {@code first} into {@code out}: what a
+   * batch asks for, mapped in one loop where the order allows.
+   */
+  default void rows(long first, int count, long[] out) {
+    for (int i = 0; i < count; i++) {
+      out[i] = row(first + i);
+    }
+  }
+
   /** Whether positions are collection rows (the order of a request without sampler etc.). */
   default boolean isCollectionOrder() {
     return false;
@@ -32,13 +42,20 @@ public interface EpochOrder {
       }
 
       @Override
+      public void rows(long first, int count, long[] out) {
+        for (int i = 0; i < count; i++) {
+          out[i] = first + i;
+        }
+      }
+
+      @Override
       public boolean isCollectionOrder() {
         return true;
       }
     };
   }
 
-  /** The rows listed, in that order. */
+  /** The rows listed, in that order (a materialised order: weighted without replacement). */
   static EpochOrder of(int[] rows) {
     return new EpochOrder() {
       @Override

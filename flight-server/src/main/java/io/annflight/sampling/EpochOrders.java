@@ -4,69 +4,49 @@ import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.EpochSpec;
 import io.annflight.schema.EqualParts;
 import io.annflight.schema.RequestException;
-import io.annflight.schema.RequestLimits;
 import io.annflight.schema.Sampler;
+import io.annflight.schema.Split;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Builds the epoch order of a plan and an {@link EpochSpec}: the split's rows, ordered by the
- * sampler, cut into equal parts; and keeps the last few, since every stream of an epoch asks
- * for the same one. Orders are pure functions of the plan's rows and the spec.
+ * sampler, cut into equal parts. Orders are functions from positions to rows, pure functions
+ * of the plan's rows and the spec, built in time and memory independent of the number of rows
+ * except for what is kept here per plan, not per epoch: a split's part (a bit per row), a
+ * weighted sampler's groups (4 bytes per row), and the few orders a weighted sampler without
+ * replacement materialises.
  */
 public final class EpochOrders {
-  private static final int CACHED = 16;
-
-  private record Key(CollectionPlan plan, EpochSpec spec) {
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Key k && k.plan == plan && k.spec.equals(spec);
-    }
-
-    @Override
-    public int hashCode() {
-      return System.identityHashCode(plan) * 31 + spec.hashCode();
-    }
-  }
-
-  private final Map<Key, EpochOrder> cache = new LinkedHashMap<>(CACHED, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Key, EpochOrder> eldest) {
-      return size() > CACHED;
-    }
-  };
+  private final Cache<Object, EpochRows> parts = new Cache<>(4);
+  private final Cache<Object, WeightedGroups> groups = new Cache<>(4);
+  private final Cache<Object, EpochOrder> materialised = new Cache<>(2);
 
   /** The epoch of {@code spec} over the plan's rows. */
   public EpochOrder of(CollectionPlan plan, EpochSpec spec) {
     if (spec.isCollectionOrder()) {
       return EpochOrder.identity(plan.nObs());
     }
-    Key key = new Key(plan, spec);
-    synchronized (cache) {
-      EpochOrder hit = cache.get(key);
-      if (hit != null) {
-        return hit;
-      }
+    EpochRows rows = spec.split() == null ? EpochRows.all(plan)
+        : parts.get(new PlanKey(plan, spec.split()), () -> SplitRows.of(plan, spec.split()));
+    EpochOrder order;
+    if (spec.sampler() instanceof Sampler.Weighted w && !w.replacement()) {
+      order = materialised.get(new PlanKey(plan, List.of(spec.split() == null ? "" : spec.split(),
+          w)), () -> sampler(w, plan, spec.split()).order(rows));
+    } else {
+      order = sampler(spec.sampler(), plan, spec.split()).order(rows);
     }
-    EpochOrder built = build(plan, spec); // outside the lock: others' epochs are not held up
-    synchronized (cache) {
-      cache.put(key, built);
-    }
-    return built;
+    return parts(order, spec.parts());
   }
 
+  /** The order built afresh, nothing cached (tests). */
   static EpochOrder build(CollectionPlan plan, EpochSpec spec) {
-    if (plan.nObs() > RequestLimits.MAX_EPOCH_ROWS) {
-      throw new RequestException("a sampler, split or equal_parts holds the epoch's order in"
-          + " memory, at most " + RequestLimits.MAX_EPOCH_ROWS + " rows; this collection has "
-          + plan.nObs() + " (narrow it with obs_filter, or read it in collection order)");
-    }
-    EpochRows rows = new EpochRows(plan, SplitRows.of(plan, spec.split()));
-    int[] order = sampler(spec.sampler()).order(rows);
-    return parts(EpochOrder.of(order), spec.parts());
+    return new EpochOrders().of(plan, spec);
   }
 
-  static EpochSampler sampler(Sampler s) {
+  private EpochSampler sampler(Sampler s, CollectionPlan plan, Split split) {
     if (s instanceof Sampler.Shuffle sh) {
       return new ShuffleSampler(sh);
     }
@@ -74,7 +54,10 @@ public final class EpochOrders {
       return new BlockShuffleSampler(b);
     }
     if (s instanceof Sampler.Weighted w) {
-      return new WeightedSampler(w);
+      return new WeightedSampler(w, rows -> groups.get(
+          new PlanKey(plan, List.of(split == null ? "" : split, w.obsKeys(),
+              w.scaler() == null ? "" : w.scaler())),
+          () -> WeightedGroups.of(rows, WeightedSampler.rowWeights(rows, w), w.obsKeys())));
     }
     return new SequentialSampler();
   }
@@ -103,6 +86,56 @@ public final class EpochOrders {
       public long row(long position) {
         return order.row(position % n);
       }
+
+      @Override
+      public void rows(long first, int count, long[] out) {
+        if (first + count <= n) {
+          order.rows(first, count, out);
+        } else {
+          EpochOrder.super.rows(first, count, out);
+        }
+      }
     };
+  }
+
+  /** A key of what is kept per plan: the plan by identity (plans are immutable). */
+  private record PlanKey(CollectionPlan plan, Object what) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PlanKey k && k.plan == plan && k.what.equals(what);
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(plan) * 31 + what.hashCode();
+    }
+  }
+
+  /** The last few values by key, built outside the lock (others are not held up). */
+  private static final class Cache<K, V> {
+    private final Map<K, V> map;
+
+    Cache(int size) {
+      map = new LinkedHashMap<>(size, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+          return size() > size;
+        }
+      };
+    }
+
+    V get(K key, Supplier<V> build) {
+      synchronized (map) {
+        V hit = map.get(key);
+        if (hit != null) {
+          return hit;
+        }
+      }
+      V built = build.get();
+      synchronized (map) {
+        map.put(key, built);
+      }
+      return built;
+    }
   }
 }

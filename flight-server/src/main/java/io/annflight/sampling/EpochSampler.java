@@ -1,14 +1,15 @@
 package io.annflight.sampling;
 
 /**
- * One kind of {@code sampler}: orders the rows an epoch may use. A new kind is one class.
+ * One kind of {@code sampler}: orders the rows an epoch may use, as a function from positions
+ * to rows (nothing per row is held). A new kind is one class.
  */
 interface EpochSampler {
 
   /**
-   * The epoch's rows in order.
+   * The epoch's order.
    *
-   * @param rows the rows the epoch may use (after the split), ascending collection rows
+   * @param rows the rows the epoch may use (after the split)
    */
-  int[] order(EpochRows rows);
+  EpochOrder order(EpochRows rows);
 }

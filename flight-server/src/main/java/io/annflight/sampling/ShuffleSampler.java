@@ -2,8 +2,13 @@ package io.annflight.sampling;
 
 import io.annflight.schema.Sampler;
 
-/** {@code shuffle}: one Fisher-Yates permutation of all the rows (PRNG salt 1). */
+/**
+ * {@code shuffle}: position p is usable row {@code π(p)}, π the {@link KeyedPermutation} of the
+ * usable rows keyed by {@code SplitMix64.state(seed, epoch, 1)}.
+ */
 final class ShuffleSampler implements EpochSampler {
+  static final long SALT = 1;
+
   private final Sampler.Shuffle spec;
 
   ShuffleSampler(Sampler.Shuffle spec) {
@@ -11,9 +16,29 @@ final class ShuffleSampler implements EpochSampler {
   }
 
   @Override
-  public int[] order(EpochRows rows) {
-    int[] out = rows.copy();
-    SplitMix64.of(spec.seed(), spec.epoch(), 1).shuffle(out, 0, out.length);
-    return out;
+  public EpochOrder order(EpochRows rows) {
+    KeyedPermutation perm =
+        new KeyedPermutation(rows.size(), SplitMix64.state(spec.seed(), spec.epoch(), SALT));
+    return new EpochOrder() {
+      @Override
+      public long length() {
+        return perm.size();
+      }
+
+      @Override
+      public long row(long position) {
+        return rows.row(perm.apply(position));
+      }
+
+      @Override
+      public void rows(long first, int count, long[] out) {
+        perm.apply(first, count, out, 0);
+        if (!rows.isAll()) {
+          for (int i = 0; i < count; i++) {
+            out[i] = rows.row(out[i]);
+          }
+        }
+      }
+    };
   }
 }

@@ -19,7 +19,25 @@ final class SplitMix64 {
    * seeds, epochs and the uses within one order (salt) never share a stream.
    */
   static SplitMix64 of(long seed, long epoch, long salt) {
-    return new SplitMix64(mix(seed) ^ mix(epoch ^ (GOLDEN * salt)));
+    return new SplitMix64(state(seed, epoch, salt));
+  }
+
+  /** The state {@link #of} starts from. */
+  static long state(long seed, long epoch, long salt) {
+    return mix(seed) ^ mix(epoch ^ (GOLDEN * salt));
+  }
+
+  /**
+   * Output {@code i} (0-based) of the generator started at {@code state}, without the ones
+   * before it: SplitMix64's state after i + 1 steps is state + (i + 1) * GOLDEN.
+   */
+  static long output(long state, long i) {
+    return mix(state + (i + 1) * GOLDEN);
+  }
+
+  /** A 64-bit value as a double in [0, 1) with 53 random bits. */
+  static double unit(long bits) {
+    return (bits >>> 11) * 0x1.0p-53;
   }
 
   /** SplitMix64's output function, also used alone as a hash of a row number. */
@@ -36,26 +54,6 @@ final class SplitMix64 {
 
   /** Uniform in [0, 1) with 53 random bits. */
   double nextDouble() {
-    return (nextLong() >>> 11) * 0x1.0p-53;
-  }
-
-  /** Uniform in [0, bound), unbiased (rejection of the top partial range). */
-  int nextInt(int bound) {
-    long limit = Long.MAX_VALUE - Long.MAX_VALUE % bound;
-    long r;
-    do {
-      r = nextLong() >>> 1;
-    } while (r >= limit);
-    return (int) (r % bound);
-  }
-
-  /** Fisher-Yates (Durstenfeld): a uniform permutation of {@code a[from, to)} in place. */
-  void shuffle(int[] a, int from, int to) {
-    for (int i = to - 1; i > from; i--) {
-      int j = from + nextInt(i - from + 1);
-      int t = a[i];
-      a[i] = a[j];
-      a[j] = t;
-    }
+    return unit(nextLong());
   }
 }

@@ -10,43 +10,49 @@ import io.annflight.schema.Split;
  * row's position in the unfiltered collection (the stores' rows counted in order, before
  * obs_filter) and mix is SplitMix64's output function: the decision is per row, independent of
  * every other row, so appending stores or changing the filter never moves a row between parts.
+ * The part is kept as a {@link RankBitmap} over the plan's rows: positions of the part map to
+ * rows by {@code select}.
  */
 final class SplitRows {
   private SplitRows() {}
 
-  /** The collection rows (ascending) in the requested part; null split: every row. */
-  static int[] of(CollectionPlan plan, Split split) {
-    int n = Math.toIntExact(plan.nObs());
+  /** The rows of the requested part; null split: every row. */
+  static EpochRows of(CollectionPlan plan, Split split) {
     if (split == null) {
-      int[] all = new int[n];
-      for (int i = 0; i < n; i++) {
-        all[i] = i;
-      }
-      return all;
+      return EpochRows.all(plan);
     }
-    RowIndex index = plan.rows();
-    long[] unfilteredOffset = new long[index.nStores()];
-    for (int s = 1; s < unfilteredOffset.length; s++) {
-      unfilteredOffset[s] = unfilteredOffset[s - 1]
-          + plan.storeHandles().get(s - 1).nObs();
+    long[] storeRows = new long[plan.rows().nStores()];
+    for (int s = 0; s < storeRows.length; s++) {
+      storeRows[s] = plan.storeHandles().get(s).nObs();
     }
+    return EpochRows.part(plan, part(plan.rows(), storeRows, split));
+  }
+
+  /**
+   * The part's rows among the index's rows.
+   *
+   * @param storeRows every store's rows before obs_filter
+   */
+  static RankBitmap part(RowIndex index, long[] storeRows, Split split) {
+    long unfilteredOffset = 0;
     boolean wantHoldout = split.part() == Split.Part.HOLDOUT;
     long seedMix = SplitMix64.mix(split.seed());
-    int[] out = new int[n];
-    int kept = 0;
-    for (int s = 0, row = 0; s < index.nStores(); s++) {
-      for (long k = 0; k < index.count(s); k++, row++) {
-        long u = unfilteredOffset[s] + index.localRow(s, k);
+    RankBitmap.Builder bits = new RankBitmap.Builder(index.nObs());
+    for (int s = 0; s < index.nStores(); s++) {
+      long first = index.offset(s);
+      for (long k = 0, count = index.count(s); k < count; k++) {
+        long u = unfilteredOffset + index.localRow(s, k);
         if (heldOut(seedMix, u, split.holdout()) == wantHoldout) {
-          out[kept++] = row;
+          bits.set(first + k);
         }
       }
+      unfilteredOffset += storeRows[s];
     }
-    return java.util.Arrays.copyOf(out, kept);
+    return bits.build();
   }
 
   static boolean heldOut(long seedMix, long unfilteredRow, double fraction) {
     long h = seedMix ^ SplitMix64.mix(unfilteredRow);
-    return (h >>> 11) * 0x1.0p-53 < fraction;
+    return SplitMix64.unit(h) < fraction;
   }
 }

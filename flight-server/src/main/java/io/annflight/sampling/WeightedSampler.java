@@ -4,74 +4,78 @@ import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestLimits;
 import io.annflight.schema.Sampler;
 import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * {@code weighted}: {@code num_samples} rows drawn with probability proportional to
- * MappedCollection's {@code get_label_weights(obs_keys, scaler)} (PRNG salt 3). With
- * replacement (as torch's {@code WeightedRandomSampler}): each draw is a uniform double times
- * the total weight, located by binary search in the cumulative weights. Without: the
- * Efraimidis-Spirakis keys {@code u^(1/w)} of every row, the rows of the largest keys in
- * descending key order (rows of weight 0 are never drawn).
+ * MappedCollection's {@code get_label_weights(obs_keys, scaler)} (SplitMix64 state
+ * {@code state(seed, epoch, 3)}). With replacement (as torch's {@code WeightedRandomSampler}):
+ * position p is the row drawn by outputs 3p, 3p+1 and 3p+2 of that generator from the
+ * {@link WeightedGroups} (alias table over (store, weight) groups, then a uniform row of the
+ * group): computed per position, nothing per position held. Without: the Efraimidis-Spirakis
+ * keys {@code log(u_k) / w_k} of every usable row k (u_k = output k), the rows of the largest
+ * keys in descending key order (ties by k; weight 0 never drawn); this order is materialised,
+ * at most {@link RequestLimits#MAX_MATERIALISED_ROWS} usable rows.
  */
 final class WeightedSampler implements EpochSampler {
-  private final Sampler.Weighted spec;
+  static final long SALT = 3;
 
-  WeightedSampler(Sampler.Weighted spec) {
+  private final Sampler.Weighted spec;
+  private final Function<EpochRows, WeightedGroups> groups;
+
+  /** @param groups the groups of the epoch's rows under this sampler's weights (cached) */
+  WeightedSampler(Sampler.Weighted spec, Function<EpochRows, WeightedGroups> groups) {
     this.spec = spec;
+    this.groups = groups;
   }
 
-  @Override
-  public int[] order(EpochRows rows) {
+  /** Every row's weight, refused unless every store has the keys. */
+  static double[] rowWeights(EpochRows rows, Sampler.Weighted spec) {
     double[] all = rows.plan().queries().getLabelWeights(spec.obsKeys(), spec.scaler());
     if (all.length != rows.plan().nObs()) {
       throw new RequestException("\"sampler.weights.obs_keys\" " + spec.obsKeys()
           + " must be present in every store of the collection (get_label_weights skips the"
           + " stores that lack a key, so its weights would not cover every row)");
     }
-    int n = rows.size();
-    long count = spec.numSamples() != null ? spec.numSamples() : n;
-    if (count > RequestLimits.MAX_EPOCH_ROWS) {
-      throw new RequestException("\"sampler.num_samples\" of " + count + " passes the bound of "
-          + RequestLimits.MAX_EPOCH_ROWS + " rows per epoch");
-    }
-    SplitMix64 rng = SplitMix64.of(spec.seed(), spec.epoch(), 3);
-    return spec.replacement() ? withReplacement(rows, all, (int) count, rng)
-        : withoutReplacement(rows, all, (int) count, rng);
+    return all;
   }
 
-  private static int[] withReplacement(EpochRows rows, double[] weights, int count,
-      SplitMix64 rng) {
-    int n = rows.size();
-    double[] cumulative = new double[n];
-    double total = 0;
-    for (int k = 0; k < n; k++) {
-      total += weights[rows.row(k)];
-      cumulative[k] = total;
+  @Override
+  public EpochOrder order(EpochRows rows) {
+    long count = spec.numSamples() != null ? spec.numSamples() : rows.size();
+    long state = SplitMix64.state(spec.seed(), spec.epoch(), SALT);
+    if (!spec.replacement()) {
+      return withoutReplacement(rows, rowWeights(rows, spec), count, state);
     }
-    if (!(total > 0)) {
-      throw new RequestException("\"sampler.weights\" are zero for every row of the epoch");
-    }
-    int[] out = new int[count];
-    for (int i = 0; i < count; i++) {
-      double u = rng.nextDouble() * total;
-      int k = Arrays.binarySearch(cumulative, u);
-      k = k >= 0 ? k + 1 : -k - 1; // first cumulative weight above u
-      while (k < n - 1 && weights[rows.row(k)] == 0) {
-        k++; // u landed exactly on a zero-weight row's boundary
+    WeightedGroups g = groups.apply(rows);
+    return new EpochOrder() {
+      @Override
+      public long length() {
+        return count;
       }
-      out[i] = rows.row(Math.min(k, n - 1));
-    }
-    return out;
+
+      @Override
+      public long row(long position) {
+        long i = 3 * position;
+        return g.draw(SplitMix64.output(state, i), SplitMix64.output(state, i + 1),
+            SplitMix64.output(state, i + 2));
+      }
+    };
   }
 
-  private static int[] withoutReplacement(EpochRows rows, double[] weights, int count,
-      SplitMix64 rng) {
-    int n = rows.size();
+  private static EpochOrder withoutReplacement(EpochRows rows, double[] weights, long count,
+      long state) {
+    if (rows.size() > RequestLimits.MAX_MATERIALISED_ROWS) {
+      throw new RequestException("\"sampler.replacement\": false materialises the epoch's"
+          + " order, at most " + RequestLimits.MAX_MATERIALISED_ROWS + " rows; this epoch has "
+          + rows.size() + " (draw with replacement, or narrow it with obs_filter or split)");
+    }
+    int n = (int) rows.size();
     long positive = 0;
     double[] keys = new double[n];
     for (int k = 0; k < n; k++) {
-      double w = weights[rows.row(k)];
-      double u = rng.nextDouble();
+      double w = weights[Math.toIntExact(rows.row(k))];
+      double u = SplitMix64.unit(SplitMix64.output(state, k));
       // log(u) / w orders rows as u^(1/w) does, without underflow; weight 0 never wins.
       keys[k] = w > 0 ? Math.log(u) / w : Double.NEGATIVE_INFINITY;
       positive += w > 0 ? 1 : 0;
@@ -87,10 +91,10 @@ final class WeightedSampler implements EpochSampler {
     // Descending key; ties (never in practice) by position, so the order is a pure function.
     Arrays.sort(order, (a, b) -> keys[a] != keys[b] ? Double.compare(keys[b], keys[a])
         : Integer.compare(a, b));
-    int[] out = new int[count];
+    int[] out = new int[(int) count];
     for (int i = 0; i < count; i++) {
-      out[i] = rows.row(order[i]);
+      out[i] = Math.toIntExact(rows.row(order[i]));
     }
-    return out;
+    return EpochOrder.of(out);
   }
 }

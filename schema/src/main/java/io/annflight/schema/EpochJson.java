@@ -43,7 +43,7 @@ final class EpochJson {
       case "weighted" -> {
         allow(o, Set.of("kind", "seed", "epoch", "num_samples", "weights", "replacement"));
         Long numSamples = o.hasNonNull("num_samples")
-            ? integer(SAMPLER, o, "num_samples", 0, 1, RequestLimits.MAX_EPOCH_ROWS) : null;
+            ? integer(SAMPLER, o, "num_samples", 0, 1, RequestLimits.MAX_NUM_SAMPLES) : null;
         JsonNode w = o.get("weights");
         if (w == null) {
           throw new RequestException("\"sampler.weights\" is required for kind \"weighted\":"

@@ -25,8 +25,13 @@ public final class RequestLimits {
   /** Characters of one string in a request (a path, a key, a filter value). */
   public static final int MAX_STRING_LENGTH = 4096;
 
-  /** Rows an epoch order may hold (4 bytes each on the server): a weighted num_samples too. */
-  public static final int MAX_EPOCH_ROWS = 50_000_000;
+  /**
+   * Usable rows of the one order still held in memory, a weighted sampler without replacement
+   * (about 24 bytes per row while it is built, 4 per drawn row kept).
+   */
+  public static final int MAX_MATERIALISED_ROWS = 50_000_000;
+  /** {@code sampler.num_samples}: positions of an epoch are 64-bit; this keeps 3p in range. */
+  public static final long MAX_NUM_SAMPLES = 1L << 60;
   /** {@code sampler.block_size}. */
   public static final int MAX_BLOCK_SIZE = 1 << 20;
   /** {@code sampler.pool_blocks}. */
