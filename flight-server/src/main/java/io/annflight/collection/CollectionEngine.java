@@ -81,7 +81,7 @@ public final class CollectionEngine {
     if (storePaths.isEmpty()) {
       throw new RequestException("a collection needs at least one store");
     }
-    List<StoreHandle> stores = storePaths.stream().map(catalog::get).toList();
+    List<StoreHandle> stores = catalog.getAll(storePaths);
     String key = cacheKey(request, stores);
     CollectionPlan cached = plans.get(key);
     if (cached != null) {
@@ -327,10 +327,10 @@ public final class CollectionEngine {
     OutputColumn.Label column = new OutputColumn.Label(key, type, encode, dictionaryId);
     if (encode) {
       return new LabelColumnPlan(column, LabelEncoding.build(key, type,
-          mergedCategories(columns, type), unknownLabel, columns), List.of());
+          mergedCategories(columns, type), unknownLabel, columns), List.of(), stores);
     }
     return new LabelColumnPlan(column, null,
-        columns.stream().map(c -> c.map(col -> PlainLabels.of(col, type))).toList());
+        columns.stream().map(c -> c.map(col -> PlainLabels.of(col, type))).toList(), stores);
   }
 
   /** Sorted union of the stores' categories (or distinct values) of one key. */

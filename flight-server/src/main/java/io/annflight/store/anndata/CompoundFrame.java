@@ -26,8 +26,9 @@ final class CompoundFrame extends IndexedFrame {
   private final Columns columns;
 
   private CompoundFrame(Container container, String elementPath, ContainerArray records,
-      String unsPath, List<String> index, List<String> columnNames) {
-    super(elementPath, index, columnNames);
+      String unsPath, List<String> columnNames) {
+    super(elementPath, records.nRows(), () -> List.of(Labels.asStrings(new Columns(container)
+        .plain(records.field(INDEX_FIELD), elementPath + "." + INDEX_FIELD))), columnNames);
     this.container = container;
     this.records = records;
     this.unsPath = unsPath;
@@ -45,11 +46,9 @@ final class CompoundFrame extends IndexedFrame {
           + " without an '" + INDEX_FIELD + "' field (fields: " + fields + "), expected an"
           + " anndata <= 0.6 frame");
     }
-    List<String> index = List.of(Labels.asStrings(new Columns(container)
-        .plain(records.field(INDEX_FIELD), elementPath + "." + INDEX_FIELD)));
     List<String> names = new ArrayList<>(fields);
     names.remove(INDEX_FIELD);
-    return new CompoundFrame(container, elementPath, records, unsPath, index, names);
+    return new CompoundFrame(container, elementPath, records, unsPath, names);
   }
 
   @Override
