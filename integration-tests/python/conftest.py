@@ -64,8 +64,9 @@ def _copy_data(root: Path):
     (root / "annflight.json").write_text(json.dumps(config, indent=1))
 
 
-def start_jar(args: List[str]):
-    """Starts the server jar with `args` after `serve` and waits for its "listening on" line.
+def start_jar(args: List[str], jvm_args: List[str] = ()):
+    """Starts the server jar with `args` after `serve` (and `jvm_args` before `-jar`, e.g. a
+    heap size) and waits for its "listening on" line.
     Returns (process, uri, log lines); the log keeps filling while the process runs. Fails the
     test when the server does not start within STARTUP_TIMEOUT_S."""
     if not JAR.is_file():
@@ -73,7 +74,7 @@ def start_jar(args: List[str]):
     port = [] if "--port" in args else ["--port", "0"]  # a free one unless asked for one
     # No warm-up unless a test asks for it: it only delays the start of the test's server.
     warmup = [] if "--warmup-seconds" in args else ["--warmup-seconds", "0"]
-    cmd = [JAVA, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + warmup + list(args)
+    cmd = [JAVA, *jvm_args, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + warmup + list(args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log: List[str] = []
     found = {}
