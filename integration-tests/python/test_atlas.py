@@ -112,6 +112,23 @@ def ipc_action(client, name: str, body: dict) -> (pa.Table, int):
     return pa.ipc.open_stream(sink.getvalue()).read_all(), len(pieces)
 
 
+def test_the_generator_writes_what_anndata_reads(tmp_path):
+    """The formulas the other tests check against are what anndata 0.8 reads from the files
+    (store 2 a hard link to store 0)."""
+    import anndata
+    small = Atlas(tmp_path, 3, 1500, N_VARS, distinct=2)
+    small.write()
+    for s, path in enumerate(small.paths):
+        ad = anndata.read_h5ad(path)
+        positions = np.arange(s * 1500, (s + 1) * 1500)
+        np.testing.assert_array_equal(ad.X.toarray(), small.dense(positions))
+        assert list(ad.obs[OBS_KEY].cat.categories) == CATEGORIES
+        np.testing.assert_array_equal(ad.obs[OBS_KEY].cat.codes.to_numpy(),
+                                      small.codes(positions))
+        g = small.global_row(positions)
+        assert list(ad.obs_names) == [f"c{i:09d}" for i in g]
+
+
 def test_shape_answers_without_reading_obs(atlas, atlas_client):
     t0 = time.monotonic()
     shape = atlas_client.shape({"paths": list(atlas.data.names)})
