@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput_bench as tb  # noqa: E402  (re-runs itself in the bench venv)
 
 import numpy as np  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
 
 sys.path.insert(0, str(tb.REPO / "integration-tests" / "python"))
@@ -109,8 +110,9 @@ def epoch_window(client, data: Atlas, sampler, window: int, seconds: float) -> d
     try:
         info = client.get_flight_info(
             fl.FlightDescriptor.for_command(json.dumps(request(data, sampler))), tb.OPTIONS)
-    except fl.FlightError as e:
-        return {"refused": str(e).splitlines()[0][:160]}
+    except (fl.FlightError, pa.ArrowException) as e:  # a refusal is INVALID_ARGUMENT
+        message = str(e).splitlines()[0].split("with message: ")[-1]
+        return {"refused": message[:150]}
     planned = time.perf_counter() - t0
     rows, first = 0, None
     t1 = time.perf_counter()
