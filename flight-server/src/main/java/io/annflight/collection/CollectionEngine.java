@@ -32,6 +32,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CollectionEngine {
   private static final int MAX_CACHED_PLANS = 64;
+  /**
+   * Heap the cached plans' obs_filter selections may take together (4 bytes a kept row): an
+   * eighth of the heap, at least 64 MiB; past it the cache starts over.
+   */
+  static final long MAX_CACHED_SELECTION_BYTES =
+      Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8);
 
   /**
    * Default bytes of projected CSR rows kept (see {@link ProjectedMatrix}): 256 MiB, at most an
@@ -42,6 +48,8 @@ public final class CollectionEngine {
 
   private final StoreCatalog catalog;
   private final Map<String, CollectionPlan> plans = new ConcurrentHashMap<>();
+  /** Selection bytes of the plans cached now. */
+  private long cachedSelectionBytes;
   /** Projected row groups of every plan's sparse projections, bounded together. */
   private final ChunkCache projections;
   private final ParallelTasks parallel;
@@ -88,10 +96,17 @@ public final class CollectionEngine {
       return cached;
     }
     CollectionPlan plan = build(request, storePaths, stores);
-    if (plans.size() >= MAX_CACHED_PLANS) {
-      plans.clear();
+    long weight = plan.rows().selectionBytes();
+    synchronized (plans) {
+      if (plans.size() >= MAX_CACHED_PLANS
+          || cachedSelectionBytes + weight > MAX_CACHED_SELECTION_BYTES) {
+        plans.clear();
+        cachedSelectionBytes = 0;
+      }
+      if (weight <= MAX_CACHED_SELECTION_BYTES && plans.put(key, plan) == null) {
+        cachedSelectionBytes += weight;
+      }
     }
-    plans.put(key, plan);
     return plan;
   }
 

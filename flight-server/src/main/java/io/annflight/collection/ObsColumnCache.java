@@ -59,7 +59,15 @@ public final class ObsColumnCache {
       }
     }
     if (other != null) {
-      return other.join();
+      try {
+        return other.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        // The reader's own failure (a damaged column, a closed store), as it threw it.
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw e;
+      }
     }
     try {
       ColumnData data = read.get();

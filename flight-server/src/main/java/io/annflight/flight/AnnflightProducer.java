@@ -254,9 +254,10 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       if (ServerStatus.TYPE.equals(action.getType())) {
         listener.onNext(new Result(status().toJson()));
       } else {
-        // Per-row answers arrive as several results (pieces of one IPC stream).
+        // Per-row answers arrive as several results (pieces of one IPC stream), each sent
+        // once gRPC has sent the one before.
         actions.run(action.getType(), action.getBody(), r -> lease(grants, r),
-            piece -> listener.onNext(new Result(piece)));
+            new PacedResults(listener));
       }
     } catch (RuntimeException e) {
       listener.onError(toFlight(e));
