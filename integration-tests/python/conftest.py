@@ -65,8 +65,8 @@ def _copy_data(root: Path):
 
 
 def start_jar(args: List[str], jvm_args: List[str] = ()):
-    """Starts the server jar with `args` after `serve` (and `jvm_args` before `-jar`) and waits
-    for its "listening on" line.
+    """Starts the server jar with `args` after `serve` (and `jvm_args` before `-jar`, e.g. a
+    heap size) and waits for its "listening on" line.
     Returns (process, uri, log lines); the log keeps filling while the process runs. Fails the
     test when the server does not start within STARTUP_TIMEOUT_S."""
     if not JAR.is_file():

@@ -274,7 +274,16 @@ class Client:
         return json.loads(self._action(name, _body(request, args)))
 
     def _ipc_action(self, name: str, request: dict, **args) -> pa.Table:
-        return pa.ipc.open_stream(self._action(name, _body(request, args))).read_all()
+        # A per-row answer comes as one IPC stream cut into several results: join them.
+        with _server_errors():
+            pieces = [r.body for r in self._flight.do_action(
+                fl.Action(name, _body(request, args)), self._options)]
+        if len(pieces) == 1:
+            return pa.ipc.open_stream(pieces[0]).read_all()
+        sink = pa.BufferOutputStream()
+        for piece in pieces:
+            sink.write(piece)
+        return pa.ipc.open_stream(sink.getvalue()).read_all()
 
     def _action(self, name: str, body: bytes) -> bytes:
         with _server_errors():

@@ -2,6 +2,7 @@ package io.annflight.arrow;
 
 import io.annflight.collection.LabelColumnPlan;
 import io.annflight.collection.PlainLabels;
+import io.annflight.store.ColumnData;
 import java.util.Optional;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -11,7 +12,8 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VarCharVector;
 
 /**
- * An obs column: dictionary indices copied from the plan's precomputed codes, or plain labels.
+ * An obs column: dictionary indices looked up through the plan's encoding, or plain labels;
+ * each store's column is fetched once per batch from the obs cache.
  */
 final class LabelFiller implements ColumnFiller {
   private final LabelColumnPlan plan;
@@ -36,11 +38,15 @@ final class LabelFiller implements ColumnFiller {
   private void fillCodes(BatchRows rows, IntVector out) {
     out.allocateNew(rows.size);
     for (int s = 0; s < rows.positions.length; s++) {
-      int[] codes = plan.encoding().codes(s);
       int[] positions = rows.positions[s];
+      if (positions.length == 0) {
+        continue;
+      }
+      // The store's column once per batch (from the obs cache), then a lookup a row.
+      ColumnData column = plan.column(s).orElse(null);
       long[] locals = rows.localRows[s];
       for (int k = 0; k < positions.length; k++) {
-        int code = codes == null ? -1 : codes[(int) locals[k]];
+        int code = column == null ? -1 : plan.encoding().code(s, column, (int) locals[k]);
         if (code >= 0) {
           out.set(positions[k], code);
         } else {
@@ -53,19 +59,21 @@ final class LabelFiller implements ColumnFiller {
   private void fillValues(BatchRows rows) {
     int n = rows.size;
     // Variable-width vectors are written in row order: find each row's source first.
+    PlainLabels.Reader[] readers = new PlainLabels.Reader[rows.positions.length];
     int[] store = new int[n];
     int[] slot = new int[n];
     java.util.Arrays.fill(slot, -1);
     for (int s = 0; s < rows.positions.length; s++) {
       Optional<PlainLabels> labels = plan.plain().get(s);
-      if (labels.isEmpty()) {
+      int[] positions = rows.positions[s];
+      if (labels.isEmpty() || positions.length == 0) {
         continue;
       }
-      int[] positions = rows.positions[s];
+      readers[s] = labels.get().reader(plan.column(s).orElseThrow());
       long[] locals = rows.localRows[s];
       for (int k = 0; k < positions.length; k++) {
         store[positions[k]] = s;
-        slot[positions[k]] = labels.get().slot((int) locals[k]);
+        slot[positions[k]] = readers[s].slot((int) locals[k]);
       }
     }
     if (vector instanceof VarCharVector v) {
@@ -74,21 +82,21 @@ final class LabelFiller implements ColumnFiller {
         if (slot[i] < 0) {
           v.setNull(i);
         } else {
-          v.setSafe(i, source(store[i]).utf8At(slot[i]));
+          v.setSafe(i, readers[store[i]].utf8At(slot[i]));
         }
       }
     } else if (vector instanceof BigIntVector v) {
       v.allocateNew(n);
       for (int i = 0; i < n; i++) {
         if (slot[i] >= 0) {
-          v.set(i, source(store[i]).longAt(slot[i]));
+          v.set(i, readers[store[i]].longAt(slot[i]));
         }
       }
     } else if (vector instanceof Float8Vector v) {
       v.allocateNew(n);
       for (int i = 0; i < n; i++) {
         if (slot[i] >= 0) {
-          v.set(i, source(store[i]).doubleAt(slot[i]));
+          v.set(i, readers[store[i]].doubleAt(slot[i]));
         }
       }
     } else {
@@ -96,13 +104,9 @@ final class LabelFiller implements ColumnFiller {
       v.allocateNew(n);
       for (int i = 0; i < n; i++) {
         if (slot[i] >= 0) {
-          v.set(i, source(store[i]).boolAt(slot[i]) ? 1 : 0);
+          v.set(i, readers[store[i]].boolAt(slot[i]) ? 1 : 0);
         }
       }
     }
-  }
-
-  private PlainLabels source(int store) {
-    return plan.plain().get(store).orElseThrow();
   }
 }

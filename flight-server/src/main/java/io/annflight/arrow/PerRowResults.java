@@ -1,13 +1,15 @@
 package io.annflight.arrow;
 
-import io.annflight.collection.LabelValues;
+import io.annflight.collection.LabelWeights;
+import io.annflight.collection.MergedLabels;
 import io.annflight.schema.ArrowTypes;
+import io.annflight.schema.ElementType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.Channels;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.BitVector;
@@ -20,62 +22,115 @@ import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
 import org.apache.arrow.vector.types.pojo.Schema;
 
-/** Per-observation action results as one Arrow IPC stream with one column. */
+/**
+ * Per-observation action results as one Arrow IPC stream with one column, written a record
+ * batch at a time and handed out in pieces of about {@link #PIECE_BYTES}: the pieces,
+ * concatenated, are the stream (an answer that fits one piece is one piece). Memory stays at a
+ * batch and a piece, however many rows the collection has.
+ */
 public final class PerRowResults {
   private PerRowResults() {}
 
+  /** Rows of one record batch. */
+  static final int BATCH_ROWS = 1 << 16;
+
+  /** Bytes of the stream handed out at a time (one DoAction result each). */
+  public static final int PIECE_BYTES = 4 << 20;
+
   /** Labels (as get_merged_labels returns them) in a column named {@code name}. */
-  public static byte[] write(String name, LabelValues labels, BufferAllocator allocator) {
+  public static void write(String name, MergedLabels labels, BufferAllocator allocator,
+      Consumer<byte[]> pieces) {
     Field field = new Field(name, FieldType.nullable(ArrowTypes.of(labels.type())), null);
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(List.of(field)), allocator)) {
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(List.of(field)), allocator);
+        Pieces out = new Pieces(root, pieces)) {
       FieldVector v = root.getVector(0);
-      List<Object> values = labels.values();
-      int n = values.size();
-      v.setInitialCapacity(n);
-      v.allocateNew();
-      for (int i = 0; i < n; i++) {
-        Object x = values.get(i);
-        if (x == null) {
-          v.setNull(i);
-        } else if (v instanceof VarCharVector vc) {
-          vc.setSafe(i, ((String) x).getBytes(StandardCharsets.UTF_8));
-        } else if (v instanceof BigIntVector b) {
-          b.setSafe(i, (Long) x);
-        } else if (v instanceof Float8Vector f) {
-          f.setSafe(i, (Double) x);
-        } else {
-          ((BitVector) v).setSafe(i, (Boolean) x ? 1 : 0);
+      labels.forEachChunk(BATCH_ROWS, (reader, locals, n) -> {
+        v.clear();
+        v.setInitialCapacity(n);
+        v.allocateNew();
+        for (int i = 0; i < n; i++) {
+          int slot = reader.slot(locals[i]);
+          if (slot < 0) {
+            v.setNull(i);
+          } else if (v instanceof VarCharVector vc) {
+            vc.setSafe(i, reader.utf8At(slot));
+          } else if (v instanceof BigIntVector b) {
+            b.set(i, reader.longAt(slot));
+          } else if (v instanceof Float8Vector f) {
+            f.set(i, reader.doubleAt(slot));
+          } else {
+            ((BitVector) v).set(i, reader.boolAt(slot) ? 1 : 0);
+          }
         }
-      }
-      root.setRowCount(n);
-      return toIpc(root);
+        root.setRowCount(n);
+        out.batch();
+      });
+      out.finish();
     }
   }
 
-  /** Float64 values (e.g. label weights) in a column named {@code name}. */
-  public static byte[] write(String name, double[] values, BufferAllocator allocator) {
-    Field field = new Field(name, FieldType.notNullable(ArrowTypes.of(
-        io.annflight.schema.ElementType.FLOAT64)), null);
-    try (VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(List.of(field)), allocator)) {
+  /** Label weights in a float64 column named {@code name}. */
+  public static void write(String name, LabelWeights weights, BufferAllocator allocator,
+      Consumer<byte[]> pieces) {
+    Field field = new Field(name, FieldType.notNullable(ArrowTypes.of(ElementType.FLOAT64)),
+        null);
+    try (VectorSchemaRoot root = VectorSchemaRoot.create(new Schema(List.of(field)), allocator);
+        Pieces out = new Pieces(root, pieces)) {
       Float8Vector v = (Float8Vector) root.getVector(0);
-      v.allocateNew(values.length);
-      for (int i = 0; i < values.length; i++) {
-        v.set(i, values[i]);
-      }
-      root.setRowCount(values.length);
-      return toIpc(root);
+      weights.forEachWeight((w, n) -> {
+        v.clear();
+        v.allocateNew(n);
+        for (int i = 0; i < n; i++) {
+          v.set(i, w[i]);
+        }
+        root.setRowCount(n);
+        out.batch();
+      });
+      out.finish();
     }
   }
 
-  private static byte[] toIpc(VectorSchemaRoot root) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ArrowStreamWriter w = new ArrowStreamWriter(root, null, Channels.newChannel(out))) {
-      w.start();
-      w.writeBatch();
-      w.end();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+  /** The IPC stream of one root, cut into pieces as it grows. */
+  private static final class Pieces implements AutoCloseable {
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    private final ArrowStreamWriter writer;
+    private final Consumer<byte[]> pieces;
+
+    Pieces(VectorSchemaRoot root, Consumer<byte[]> pieces) {
+      this.pieces = pieces;
+      this.writer = new ArrowStreamWriter(root, null, Channels.newChannel(buffer));
+      try {
+        writer.start();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
-    return out.toByteArray();
+
+    void batch() {
+      try {
+        writer.writeBatch();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (buffer.size() >= PIECE_BYTES) {
+        pieces.accept(buffer.toByteArray());
+        buffer.reset();
+      }
+    }
+
+    /** Ends the stream and hands out its last piece. */
+    void finish() {
+      try {
+        writer.end();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      pieces.accept(buffer.toByteArray());
+    }
+
+    @Override
+    public void close() {
+      writer.close();
+    }
   }
 }

@@ -132,6 +132,12 @@ public final class ServeCommand implements Callable<Integer> {
           + " the kept entries; 0: none (default: 256, at most 1/8 of the heap).")
   Long projectionCacheMb;
 
+  @Option(names = "--obs-cache-mb", paramLabel = "MB",
+      description = "Memory for obs columns read for requests (labels, obs_filter, label"
+          + " weights), kept across requests; a column that does not fit is read again when"
+          + " needed; 0: none (default: 256, at most 1/8 of the heap).")
+  Long obsCacheMb;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -145,19 +151,31 @@ public final class ServeCommand implements Callable<Integer> {
   List<Path> paths = new ArrayList<>();
 
   private long projectionCacheBytes() {
-    if (projectionCacheMb == null) {
-      return io.annflight.collection.CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES;
+    return cacheBytes("--projection-cache-mb", projectionCacheMb,
+        io.annflight.collection.CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES);
+  }
+
+  private long obsCacheBytes() {
+    return cacheBytes("--obs-cache-mb", obsCacheMb,
+        io.annflight.collection.ObsColumnCache.DEFAULT_BYTES);
+  }
+
+  /** A cache's size flag in MiB as bytes; {@code dflt} when not given. */
+  private static long cacheBytes(String flag, Long mb, long dflt) {
+    if (mb == null) {
+      return dflt;
     }
-    if (projectionCacheMb < 0 || projectionCacheMb > (Long.MAX_VALUE >> 20)) {
-      throw new ConfigException("--projection-cache-mb must be >= 0 and at most "
-          + (Long.MAX_VALUE >> 20) + ", got " + projectionCacheMb);
+    if (mb < 0 || mb > (Long.MAX_VALUE >> 20)) {
+      throw new ConfigException(flag + " must be >= 0 and at most " + (Long.MAX_VALUE >> 20)
+          + ", got " + mb);
     }
-    return projectionCacheMb << 20;
+    return mb << 20;
   }
 
   @Override
   public Integer call() throws Exception {
     long projectionBytes = projectionCacheBytes();
+    long obsBytes = obsCacheBytes();
     if (verbose) {
       // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
       System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
@@ -169,7 +187,7 @@ public final class ServeCommand implements Callable<Integer> {
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
             metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores,
-            replicas(setup), projectionBytes))) {
+            replicas(setup), projectionBytes, obsBytes))) {
       logCollections(server, setup.resolver().registry());
       if (warmupSeconds > 0) {
         long t0 = System.nanoTime();

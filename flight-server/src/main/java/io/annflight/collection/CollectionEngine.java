@@ -32,6 +32,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CollectionEngine {
   private static final int MAX_CACHED_PLANS = 64;
+  /**
+   * Heap the cached plans' obs_filter selections may take together (4 bytes a kept row): an
+   * eighth of the heap, at least 64 MiB; past it the cache starts over.
+   */
+  static final long MAX_CACHED_SELECTION_BYTES =
+      Math.max(64L << 20, Runtime.getRuntime().maxMemory() / 8);
 
   /**
    * Default bytes of projected CSR rows kept (see {@link ProjectedMatrix}): 256 MiB, at most an
@@ -42,6 +48,8 @@ public final class CollectionEngine {
 
   private final StoreCatalog catalog;
   private final Map<String, CollectionPlan> plans = new ConcurrentHashMap<>();
+  /** Selection bytes of the plans cached now. */
+  private long cachedSelectionBytes;
   /** Projected row groups of every plan's sparse projections, bounded together. */
   private final ChunkCache projections;
   private final ParallelTasks parallel;
@@ -81,20 +89,33 @@ public final class CollectionEngine {
     if (storePaths.isEmpty()) {
       throw new RequestException("a collection needs at least one store");
     }
-    List<StoreHandle> stores = storePaths.stream().map(catalog::get).toList();
+    List<StoreHandle> stores = catalog.getAll(storePaths);
     String key = cacheKey(request, stores);
     CollectionPlan cached = plans.get(key);
     if (cached != null) {
       return cached;
     }
     CollectionPlan plan = build(request, storePaths, stores);
-    // Plans over a closed opening are never hit again (the key names the opening): let go of
-    // what they hold (label values, readers) now rather than when the cache starts over.
-    plans.values().removeIf(p -> p.storeHandles().stream().anyMatch(StoreHandle::isClosed));
-    if (plans.size() >= MAX_CACHED_PLANS) {
-      plans.clear();
+    long weight = plan.rows().selectionBytes();
+    synchronized (plans) {
+      // Plans over a closed opening are never hit again (the key names the opening): let go of
+      // what they hold (label values, readers) now rather than when the cache starts over.
+      plans.values().removeIf(p -> {
+        boolean stale = p.storeHandles().stream().anyMatch(StoreHandle::isClosed);
+        if (stale) {
+          cachedSelectionBytes -= p.rows().selectionBytes();
+        }
+        return stale;
+      });
+      if (plans.size() >= MAX_CACHED_PLANS
+          || cachedSelectionBytes + weight > MAX_CACHED_SELECTION_BYTES) {
+        plans.clear();
+        cachedSelectionBytes = 0;
+      }
+      if (weight <= MAX_CACHED_SELECTION_BYTES && plans.put(key, plan) == null) {
+        cachedSelectionBytes += weight;
+      }
     }
-    plans.put(key, plan);
     return plan;
   }
 
@@ -330,10 +351,10 @@ public final class CollectionEngine {
     OutputColumn.Label column = new OutputColumn.Label(key, type, encode, dictionaryId);
     if (encode) {
       return new LabelColumnPlan(column, LabelEncoding.build(key, type,
-          mergedCategories(columns, type), unknownLabel, columns), List.of());
+          mergedCategories(columns, type), unknownLabel, columns), List.of(), stores);
     }
     return new LabelColumnPlan(column, null,
-        columns.stream().map(c -> c.map(col -> PlainLabels.of(col, type))).toList());
+        columns.stream().map(c -> c.map(col -> PlainLabels.of(col, type))).toList(), stores);
   }
 
   /** Sorted union of the stores' categories (or distinct values) of one key. */

@@ -77,87 +77,32 @@ public final class CollectionQueries {
    * The labels of every selected row of the stores that have the key, in collection order. As
    * in MappedCollection, stores lacking the key are skipped (not padded with nulls).
    */
+  public MergedLabels mergedLabels(String labelKey) {
+    return new MergedLabels(plan, labelKey);
+  }
+
+  /** {@link #mergedLabels} boxed in one list (tests and small collections). */
   public LabelValues getMergedLabels(String labelKey) {
-    List<Optional<ColumnData>> columns = columns(labelKey);
-    if (columns.stream().allMatch(Optional::isEmpty)) {
-      return new LabelValues(LabelType.UTF8, List.of());
-    }
-    LabelType type = type(labelKey, columns);
-    List<Object> values = new ArrayList<>();
-    RowIndex rows = plan.rows();
-    for (int s = 0; s < columns.size(); s++) {
-      if (columns.get(s).isEmpty()) {
-        continue;
-      }
-      ColumnData c = columns.get(s).get();
-      for (long k = 0; k < rows.count(s); k++) {
-        values.add(LabelValues.labelAt(c, rows.localRow(s, k), type));
-      }
-    }
-    return new LabelValues(type, java.util.Collections.unmodifiableList(values));
+    return mergedLabels(labelKey).values();
   }
 
   /**
    * Per row {@code 1/count} of its label ({@code scaler/(count+scaler)} with a scaler); the
-   * labels of several keys are joined with {@code "__"}.
+   * labels of several keys are joined with {@code "__"}. Counted when called; hand the weights
+   * out with {@link LabelWeights#forEachWeight}.
    */
+  public LabelWeights labelWeights(List<String> obsKeys, Double scaler) {
+    return new LabelWeights(plan, obsKeys, scaler);
+  }
+
+  /** Every row's weight in one array (see {@link #labelWeights}). */
   public double[] getLabelWeights(List<String> obsKeys, Double scaler) {
-    List<String> labels = joinedLabels(obsKeys);
-    Map<String, Integer> counts = count(labels);
-    double[] out = new double[labels.size()];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = weight(counts.get(labels.get(i)), scaler);
-    }
-    return out;
+    return labelWeights(obsKeys, scaler).all();
   }
 
   /** The weight of each distinct (joined) label, in order of first appearance. */
   public Map<String, Double> getLabelWeightCategories(List<String> obsKeys, Double scaler) {
-    Map<String, Integer> counts = count(joinedLabels(obsKeys));
-    Map<String, Double> out = new LinkedHashMap<>();
-    counts.forEach((k, v) -> out.put(k, weight(v, scaler)));
-    return out;
-  }
-
-  private static double weight(int count, Double scaler) {
-    return scaler == null ? 1.0 / count : scaler / (count + scaler);
-  }
-
-  private static Map<String, Integer> count(List<String> labels) {
-    Map<String, Integer> counts = new LinkedHashMap<>();
-    labels.forEach(l -> counts.merge(l, 1, Integer::sum));
-    return counts;
-  }
-
-  /** Labels as numpy's astype(str) writes them, zipped over keys (shortest wins) with "__". */
-  private List<String> joinedLabels(List<String> obsKeys) {
-    if (obsKeys.isEmpty()) {
-      throw new io.annflight.schema.RequestException("get_label_weights needs obs_keys");
-    }
-    List<List<String>> perKey = new ArrayList<>();
-    for (String key : obsKeys) {
-      if (columns(key).stream().allMatch(Optional::isEmpty)) {
-        throw new io.annflight.schema.RequestException(
-            "get_label_weights: no store has obs key \"" + key + "\"");
-      }
-      perKey.add(getMergedLabels(key).values().stream().map(LabelValues::toPythonString)
-          .toList());
-    }
-    int n = perKey.stream().mapToInt(List::size).min().orElse(0);
-    List<String> out = new ArrayList<>(n);
-    Map<String, String> interned = new HashMap<>();
-    for (int i = 0; i < n; i++) {
-      StringBuilder b = new StringBuilder();
-      for (int k = 0; k < perKey.size(); k++) {
-        if (k > 0) {
-          b.append("__");
-        }
-        b.append(perKey.get(k).get(i));
-      }
-      String label = b.toString();
-      out.add(interned.computeIfAbsent(label, l -> l));
-    }
-    return out;
+    return labelWeights(obsKeys, scaler).categories();
   }
 
   private List<Optional<ColumnData>> columns(String key) {

@@ -9,20 +9,26 @@ import java.util.Optional;
 
 /**
  * The integer encoding of one obs key: positions in the merged categories (sorted union over
- * stores) with the unknown label taken out. Codes are precomputed per store row so batches only
- * copy ints; -1 stands for null (missing value or the unknown label).
+ * stores) with the unknown label taken out; -1 stands for null (missing value or the unknown
+ * label). Nothing is kept per row: a categorical's categories are mapped once per store, and a
+ * row's code is looked up through its column's code (read from the obs cache when batches are
+ * filled); other columns look each value up.
  */
 public final class LabelEncoding {
   private final String key;
   private final LabelType type;
   private final List<Object> dictionary;
-  private final int[][] codes;
+  private final Map<Object, Integer> position;
+  /** Per store, the dictionary code of each category of a categorical column; else null. */
+  private final int[][] categoryCodes;
 
-  private LabelEncoding(String key, LabelType type, List<Object> dictionary, int[][] codes) {
+  private LabelEncoding(String key, LabelType type, List<Object> dictionary,
+      Map<Object, Integer> position, int[][] categoryCodes) {
     this.key = key;
     this.type = type;
     this.dictionary = dictionary;
-    this.codes = codes;
+    this.position = position;
+    this.categoryCodes = categoryCodes;
   }
 
   /**
@@ -38,37 +44,34 @@ public final class LabelEncoding {
     for (int i = 0; i < dictionary.size(); i++) {
       position.put(dictionary.get(i), i);
     }
-    int[][] codes = new int[columns.size()][];
+    int[][] categoryCodes = new int[columns.size()][];
     for (int s = 0; s < columns.size(); s++) {
-      if (columns.get(s).isPresent()) {
-        codes[s] = encode(columns.get(s).get(), type, position);
+      if (columns.get(s).isPresent()
+          && columns.get(s).get() instanceof ColumnData.Categorical cat) {
+        int nCats = cat.categories().length();
+        int[] codes = new int[nCats];
+        for (int c = 0; c < nCats; c++) {
+          Object v = LabelValues.labelAt(cat.categories(), c, type);
+          codes[c] = v == null ? -1 : position.getOrDefault(v, -1);
+        }
+        categoryCodes[s] = codes;
       }
     }
-    return new LabelEncoding(key, type, List.copyOf(dictionary), codes);
+    return new LabelEncoding(key, type, List.copyOf(dictionary), position, categoryCodes);
   }
 
-  private static int[] encode(ColumnData column, LabelType type, Map<Object, Integer> position) {
-    int[] out = new int[column.length()];
-    if (column instanceof ColumnData.Categorical cat) {
-      // Map each category once, then every row is an array lookup.
-      int nCats = cat.categories().length();
-      int[] catCode = new int[nCats];
-      for (int c = 0; c < nCats; c++) {
-        Object v = LabelValues.labelAt(cat.categories(), c, type);
-        catCode[c] = v == null ? -1 : position.getOrDefault(v, -1);
-      }
-      int[] rowCodes = cat.codes();
-      for (int r = 0; r < out.length; r++) {
-        int code = rowCodes[r];
-        out[r] = code < 0 || code >= nCats ? -1 : catCode[code];
-      }
-    } else {
-      for (int r = 0; r < out.length; r++) {
-        Object v = LabelValues.labelAt(column, r, type);
-        out[r] = v == null ? -1 : position.getOrDefault(v, -1);
-      }
+  /**
+   * The code of a row of store {@code store}, whose column (as the plan saw it) is
+   * {@code column}; -1 for null.
+   */
+  public int code(int store, ColumnData column, int row) {
+    int[] byCategory = categoryCodes[store];
+    if (byCategory != null) {
+      int c = ((ColumnData.Categorical) column).code(row);
+      return c < 0 || c >= byCategory.length ? -1 : byCategory[c];
     }
-    return out;
+    Object v = LabelValues.labelAt(column, row, type);
+    return v == null ? -1 : position.getOrDefault(v, -1);
   }
 
   public String key() {
@@ -82,10 +85,5 @@ public final class LabelEncoding {
   /** Merged categories without the unknown label: the Arrow dictionary. */
   public List<Object> dictionary() {
     return dictionary;
-  }
-
-  /** Codes of store s by local row, or null when the store lacks the key. */
-  public int[] codes(int store) {
-    return codes[store];
   }
 }

@@ -52,7 +52,7 @@ public record LabelValues(LabelType type, List<Object> values) {
   /** The label of one row, converted to {@code type}; null when missing. */
   public static Object labelAt(ColumnData c, int row, LabelType type) {
     if (c instanceof ColumnData.Categorical cat) {
-      int code = cat.codes()[row];
+      int code = cat.code(row);
       return code < 0 ? null : valueAt(cat.categories(), code, type);
     }
     return valueAt(c, row, type);

@@ -31,6 +31,21 @@ final class ObsFilter {
       ColumnData c = column.get();
       var type = LabelValues.typeOf(c);
       Values values = new Values(e.getValue());
+      if (c instanceof ColumnData.Categorical cat) {
+        // Each category is matched once; a row then costs one array lookup.
+        boolean[] match = new boolean[cat.categories().length()];
+        for (int i = 0; i < match.length; i++) {
+          match[i] = values.matches(LabelValues.labelAt(cat.categories(), i, type));
+        }
+        boolean matchMissing = values.matches(null);
+        for (int r = 0; r < n; r++) {
+          if (keep[r]) {
+            int code = cat.code(r);
+            keep[r] = code < 0 ? matchMissing : match[code];
+          }
+        }
+        continue;
+      }
       for (int r = 0; r < n; r++) {
         if (keep[r]) {
           keep[r] = values.matches(LabelValues.labelAt(c, r, type));

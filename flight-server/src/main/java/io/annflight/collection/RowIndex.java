@@ -54,6 +54,15 @@ public final class RowIndex {
     return -i - 2;
   }
 
+  /** Heap the selected rows take (4 bytes a row kept by obs_filter; nothing without one). */
+  public long selectionBytes() {
+    long bytes = 0;
+    for (int[] sel : selected) {
+      bytes += sel == null ? 0 : 16 + 4L * sel.length;
+    }
+    return bytes;
+  }
+
   /** The local row of the store for its {@code k}-th contributed row. */
   public int localRow(int store, long k) {
     int[] sel = selected[store];

@@ -7,6 +7,7 @@ import io.annflight.store.StoreLocation;
 import io.annflight.store.StoreResourceException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -45,6 +46,7 @@ public final class StoreCatalog implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicLong clock =
       new java.util.concurrent.atomic.AtomicLong();
   private final int maxOpen;
+  private final ObsColumnCache obsColumns;
 
   /** One opening (or opened) store: the file it was opened from, and the handle to come. */
   private record Entry(FileStamp identity, CompletableFuture<StoreHandle> handle) {}
@@ -62,12 +64,24 @@ public final class StoreCatalog implements AutoCloseable {
    *     retired, closing once no stream uses it (a later request opens it again)
    */
   public StoreCatalog(Function<Path, AnnDataStore> opener, Duration openTimeout, int maxOpen) {
+    this(opener, openTimeout, maxOpen, new ObsColumnCache(ObsColumnCache.DEFAULT_BYTES));
+  }
+
+  /** @param obsColumns where the stores' obs columns are kept once read */
+  public StoreCatalog(Function<Path, AnnDataStore> opener, Duration openTimeout, int maxOpen,
+      ObsColumnCache obsColumns) {
     if (maxOpen < 0) {
       throw new IllegalArgumentException("maxOpen must be 0 (no limit) or positive");
     }
     this.opener = opener;
     this.openTimeout = openTimeout;
     this.maxOpen = maxOpen;
+    this.obsColumns = obsColumns;
+  }
+
+  /** The obs columns of every store opened here, kept within one budget. */
+  public ObsColumnCache obsColumns() {
+    return obsColumns;
   }
 
   /** Stores open (or opening) now. */
@@ -82,7 +96,33 @@ public final class StoreCatalog implements AutoCloseable {
    * @throws StoreException what opening the store threw, or that it took longer than the timeout
    */
   public StoreHandle get(Path path) {
-    Path key = path.toAbsolutePath().normalize();
+    return getAll(List.of(path)).get(0);
+  }
+
+  /**
+   * The open stores at {@code paths}, in order: every store not yet open starts opening at once
+   * (on its own thread), then each is awaited, so a collection of many stores opens in the time
+   * of its slowest store rather than of their sum.
+   *
+   * @throws StoreException what opening a store threw, or that it took longer than the timeout
+   */
+  public List<StoreHandle> getAll(List<Path> paths) {
+    List<Path> keys = new java.util.ArrayList<>(paths.size());
+    List<Entry> entries = new java.util.ArrayList<>(paths.size());
+    for (Path path : paths) {
+      Path key = path.toAbsolutePath().normalize();
+      keys.add(key);
+      entries.add(begin(key));
+    }
+    List<StoreHandle> handles = new java.util.ArrayList<>(paths.size());
+    for (int i = 0; i < keys.size(); i++) {
+      handles.add(await(keys.get(i), entries.get(i)));
+    }
+    return handles;
+  }
+
+  /** The entry of a store, starting to open it when it is new or its file changed. */
+  private Entry begin(Path key) {
     // A modality inside a file (data.h5mu/mod/rna) is as new as its file.
     FileStamp identity = FileStamp.of(StoreLocation.of(key).container());
     Entry[] created = new Entry[1];
@@ -102,7 +142,7 @@ public final class StoreCatalog implements AutoCloseable {
       startOpening(key, created[0]);
       evictBeyondLimit(key);
     }
-    return await(key, entry);
+    return entry;
   }
 
   /** Retires the least recently used stores (never {@code keep}) while more are open than allowed. */
@@ -138,7 +178,7 @@ public final class StoreCatalog implements AutoCloseable {
       try {
         AnnDataStore store = opener.apply(key);
         LOG.info("opened {} ({}, {} obs)", key, store.format(), store.nObs());
-        entry.handle().complete(new StoreHandle(store));
+        entry.handle().complete(new StoreHandle(store, obsColumns));
       } catch (Throwable t) {
         // Not cached: the next request tries again (the file may have been fixed).
         open.remove(key, entry);

@@ -15,8 +15,9 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * An open store plus what plans read from it again and again (var index, obs columns, matrix
- * readers), read once and kept. Thread-safe.
+ * An open store plus what plans read from it again and again: the var index and matrix readers,
+ * read once and kept; obs columns, read when a request needs them and kept in the server's
+ * bounded {@link ObsColumnCache} under this opening's id. Thread-safe.
  */
 public final class StoreHandle {
   private static final Logger LOG = LoggerFactory.getLogger(StoreHandle.class);
@@ -28,7 +29,7 @@ public final class StoreHandle {
   private int leases;
   private boolean retired;
   private boolean closed;
-  private final Map<String, Optional<ColumnData>> obsColumns = new ConcurrentHashMap<>();
+  private final ObsColumnCache obsColumns;
   private final Map<String, Optional<MatrixReader>> matrices = new ConcurrentHashMap<>();
   /** Projected readers by element and map, shared by the plans that ask for the same one. */
   private final Map<ProjectionKey, MatrixReader> projections = new ConcurrentHashMap<>();
@@ -36,8 +37,9 @@ public final class StoreHandle {
   private static final int MAX_PROJECTIONS = 16;
   private volatile List<String> varIndex;
 
-  StoreHandle(AnnDataStore store) {
+  StoreHandle(AnnDataStore store, ObsColumnCache obsColumns) {
     this.store = store;
+    this.obsColumns = obsColumns;
   }
 
   public AnnDataStore store() {
@@ -82,6 +84,7 @@ public final class StoreHandle {
       return;
     }
     closed = true;
+    obsColumns.forget(id);
     // Its projected rows go with it (the engine's cache is shared by every store); what the
     // handle itself holds goes when nothing refers to it (the catalogue and plans let go).
     projections.values().forEach(p -> {
@@ -150,12 +153,16 @@ public final class StoreHandle {
     });
   }
 
-  /** The obs column, or empty when the store has no such column. */
+  /**
+   * The obs column (compact, see {@link CompactColumns}), or empty when the store has no such
+   * column. Read on first use and kept while the obs cache has room; read again after eviction.
+   */
   public Optional<ColumnData> obsColumn(String key) {
-    return obsColumns.computeIfAbsent(key, k -> {
-      DataFrameReader obs = store.obs();
-      return obs.hasColumn(k) ? Optional.of(obs.column(k)) : Optional.empty();
-    });
+    DataFrameReader obs = store.obs();
+    if (!obs.hasColumn(key)) {
+      return Optional.empty();
+    }
+    return Optional.of(obsColumns.get(id, key, () -> CompactColumns.compact(obs.column(key))));
   }
 
   /**

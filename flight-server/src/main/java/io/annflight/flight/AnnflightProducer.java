@@ -249,16 +249,20 @@ public final class AnnflightProducer extends NoOpFlightProducer {
 
   @Override
   public void doAction(CallContext context, Action action, StreamListener<Result> listener) {
-    byte[] result;
     try {
       Grants grants = grants(context);
-      result = ServerStatus.TYPE.equals(action.getType()) ? status().toJson()
-          : actions.run(action.getType(), action.getBody(), r -> lease(grants, r));
+      if (ServerStatus.TYPE.equals(action.getType())) {
+        listener.onNext(new Result(status().toJson()));
+      } else {
+        // Per-row answers arrive as several results (pieces of one IPC stream), each sent
+        // once gRPC has sent the one before.
+        actions.run(action.getType(), action.getBody(), r -> lease(grants, r),
+            new PacedResults(listener));
+      }
     } catch (RuntimeException e) {
       listener.onError(toFlight(e));
       return;
     }
-    listener.onNext(new Result(result));
     listener.onCompleted();
   }
 

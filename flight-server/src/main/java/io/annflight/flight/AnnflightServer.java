@@ -8,6 +8,7 @@ import io.annflight.runtime.StreamRuntime;
 
 import io.annflight.schema.RequestLimits;
 import io.annflight.collection.CollectionEngine;
+import io.annflight.collection.ObsColumnCache;
 import io.annflight.collection.StoreCatalog;
 import io.annflight.store.AnnDataStore;
 import io.annflight.store.StoreResources;
@@ -62,11 +63,16 @@ public final class AnnflightServer implements AutoCloseable {
    * @param replicas the servers that serve the same files and configuration, this one among
    *     them: endpoints are spread over them (empty: every endpoint here)
    * @param projectionCacheBytes bytes of projected sparse rows kept across streams (0: none)
+   * @param obsCacheBytes bytes of obs columns (labels, filters) kept across requests (0: none)
    */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
       Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
-      List<Location> replicas, long projectionCacheBytes) {
+      List<Location> replicas, long projectionCacheBytes, long obsCacheBytes) {
     public Options {
+      if (obsCacheBytes < 0) {
+        throw new IllegalArgumentException("the obs column cache needs >= 0 bytes, got "
+            + obsCacheBytes);
+      }
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("port must be 0..65535, got " + port);
       }
@@ -77,6 +83,13 @@ public final class AnnflightServer implements AutoCloseable {
       java.util.Objects.requireNonNull(security, "security");
       java.util.Objects.requireNonNull(limits, "limits");
       replicas = List.copyOf(replicas);
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+        Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
+        List<Location> replicas, long projectionCacheBytes) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, metricsPort, limits,
+          maxOpenStores, replicas, projectionCacheBytes, ObsColumnCache.DEFAULT_BYTES);
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
@@ -124,12 +137,13 @@ public final class AnnflightServer implements AutoCloseable {
     this.runtime = new StreamRuntime(allocator, options.limits(), metrics,
         t -> FlightErrors.toFlight(t, resolver::redact));
     this.catalog = new StoreCatalog(p -> opener.apply(p, runtime.storeResources()),
-        StoreCatalog.DEFAULT_OPEN_TIMEOUT, options.maxOpenStores());
+        StoreCatalog.DEFAULT_OPEN_TIMEOUT, options.maxOpenStores(),
+        new ObsColumnCache(options.obsCacheBytes()));
     CollectionEngine engine = new CollectionEngine(catalog, options.projectionCacheBytes(),
         runtime.storeResources().parallel());
     metrics.watch(new ServerMetrics.State(runtime::running, allocator::getAllocatedMemory,
         runtime::allocatedBytes, runtime::budgetBytes, catalog::size,
-        engine::projectionCacheBytes));
+        engine::projectionCacheBytes, catalog.obsColumns()::usedBytes));
     Security security = options.security();
     TokenAuthenticator tokens = security.tokens() == null ? null
         : new TokenAuthenticator(security.tokens());

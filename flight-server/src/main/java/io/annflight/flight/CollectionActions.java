@@ -18,13 +18,15 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Runs one DoAction: parses the body ({@code collection}/{@code paths}, other request keys and
- * {@code args}), plans the request and calls the matching query. Small results are JSON,
- * per-row results one Arrow IPC stream.
+ * {@code args}), plans the request and calls the matching query. Small results are one JSON
+ * result; per-row results one Arrow IPC stream, sent as consecutive results whose bodies,
+ * concatenated, are the stream (one result while it is under {@link PerRowResults#PIECE_BYTES}).
  */
 final class CollectionActions {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -37,14 +39,36 @@ final class CollectionActions {
     this.allocator = allocator;
   }
 
-  /** @param planner leases the plan of the action's request (checking the caller's grants) */
-  byte[] run(String type, byte[] body, Function<CollectionRequest, CollectionPlan.Lease> planner) {
+  /**
+   * @param planner leases the plan of the action's request (checking the caller's grants)
+   * @param results receives the result bodies in order
+   */
+  void run(String type, byte[] body, Function<CollectionRequest, CollectionPlan.Lease> planner,
+      Consumer<byte[]> results) {
     ActionKind kind = ActionKind.of(type);
     ObjectNode node = RequestJson.readObject(body, "action body");
     Args args = Args.of(kind, node.get("args"));
     CollectionRequest request = resolver.parse(node, Set.of("args"));
     try (CollectionPlan.Lease lease = lease(kind, node, request, planner)) {
-      return run(kind, args, lease.plan());
+      CollectionPlan plan = lease.plan();
+      switch (kind) {
+        case GET_MERGED_LABELS -> {
+          String key = args.string("label_key");
+          PerRowResults.write(key, plan.queries().mergedLabels(key), allocator, results);
+        }
+        case GET_LABEL_WEIGHTS -> {
+          List<String> keys = args.strings("obs_keys", true);
+          Double scaler = args.number("scaler");
+          if (args.bool("return_categories", false)) {
+            results.accept(json(RequestJson.MAPPER.valueToTree(
+                plan.queries().getLabelWeightCategories(keys, scaler))));
+          } else {
+            PerRowResults.write("weight", plan.queries().labelWeights(keys, scaler), allocator,
+                results);
+          }
+        }
+        default -> results.accept(run(kind, args, plan));
+      }
     }
   }
 
@@ -79,6 +103,7 @@ final class CollectionActions {
     }
   }
 
+  /** The JSON answers. */
   private byte[] run(ActionKind kind, Args args, CollectionPlan plan) {
     CollectionQueries q = plan.queries();
     return switch (kind) {
@@ -95,17 +120,8 @@ final class CollectionActions {
           q.checkVarsNonAligned(args.strings("vars", false))));
       case GET_MERGED_CATEGORIES -> json(RequestJson.MAPPER.valueToTree(
           q.getMergedCategories(args.string("label_key"))));
-      case GET_MERGED_LABELS -> {
-        String key = args.string("label_key");
-        yield PerRowResults.write(key, q.getMergedLabels(key), allocator);
-      }
-      case GET_LABEL_WEIGHTS -> {
-        List<String> keys = args.strings("obs_keys", true);
-        Double scaler = args.number("scaler");
-        yield args.bool("return_categories", false)
-            ? json(RequestJson.MAPPER.valueToTree(q.getLabelWeightCategories(keys, scaler)))
-            : PerRowResults.write("weight", q.getLabelWeights(keys, scaler), allocator);
-      }
+      case GET_MERGED_LABELS, GET_LABEL_WEIGHTS -> throw new IllegalStateException(
+          kind + " streams its answer");
       case DESCRIBE -> json(describe(plan));
     };
   }

@@ -38,13 +38,15 @@ class CommandLineTest {
         .doesNotContain("\tat ");
   }
 
-  @Test
-  void aNegativeProjectionCacheIsAOneLineError() {
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"--projection-cache-mb, -1",
+      "--obs-cache-mb, -1", "--obs-cache-mb, 9223372036854775807"})
+  void aBadCacheSizeIsAOneLineError(String flag, String value) {
     StringWriter err = new StringWriter();
     CommandLine cl = AnnflightCommand.commandLine();
     cl.setErr(new PrintWriter(err));
-    assertThat(cl.execute("serve", "--port", "0", "--projection-cache-mb", "-1")).isEqualTo(2);
-    assertThat(err.toString()).startsWith("annflight: ").contains("--projection-cache-mb", "-1")
+    assertThat(cl.execute("serve", "--port", "0", flag, value)).isEqualTo(2);
+    assertThat(err.toString()).startsWith("annflight: ").contains(flag, value)
         .doesNotContain("\tat ");
   }
 

@@ -99,6 +99,33 @@ class MetricsTest {
     }
   }
 
+  @Test
+  void theObsCacheShowsWhatItHoldsWithinItsBudget() throws Exception {
+    RequestResolver resolver = TestCollections.overDense(tmp, "test");
+    Fixtures.copyTree(Fixtures.dir().resolve("csr.h5ad"), tmp.resolve("root/csr.h5ad"));
+    String request = "{\"paths\": [\"csr.h5ad\"], \"obs_keys\": [\"cell_type\"]}";
+    for (long budget : new long[] {1 << 20, 0}) {
+      try (BufferAllocator allocator = new RootAllocator();
+          AnnflightServer server = AnnflightServer.start(resolver, AnnDataStores::open,
+              new AnnflightServer.Options("127.0.0.1", 0, null, 50, Security.NONE, 0,
+                  StreamLimits.NONE, 0, java.util.List.of(),
+                  io.annflight.collection.CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES,
+                  budget), allocator);
+          FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
+        assertThat(scrape(server.metricsPort()).get("annflight_obs_cache_bytes")).isZero();
+        client.getInfo(FlightDescriptor.command(
+            request.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        double held = scrape(server.metricsPort()).get("annflight_obs_cache_bytes");
+        if (budget == 0) {
+          assertThat(held).isZero();
+        } else {
+          // csr.h5ad's 50 cell_type codes (a byte each) and their categories.
+          assertThat(held).isGreaterThan(50).isLessThanOrEqualTo(budget);
+        }
+      }
+    }
+  }
+
   private static double delta(Map<String, Double> before, Map<String, Double> after, String key) {
     assertThat(after).as("metrics").containsKey(key);
     return after.get(key) - before.getOrDefault(key, 0.0);

@@ -86,7 +86,7 @@ class RequestFuzzTest {
       if (what == 0) {
         lease(RESOLVER.request(FlightDescriptor.command(body))).close();
       } else if (what <= ACTION_KINDS.length) {
-        ACTIONS.run(ACTION_KINDS[what - 1].type(), body, this::lease);
+        ACTIONS.run(ACTION_KINDS[what - 1].type(), body, this::lease, result -> { });
       } else {
         Ticket t = TicketJson.read(body, RESOLVER.registry()::request);
         RESOLVER.checkConfiguration(t);

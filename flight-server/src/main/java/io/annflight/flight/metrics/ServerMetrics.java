@@ -26,7 +26,7 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
   /** Where the gauges read the server's state. */
   public record State(LongSupplier streamsRunning, LongSupplier arrowBytes,
       LongSupplier streamBytes, LongSupplier budgetBytes, LongSupplier openStores,
-      LongSupplier projectionCacheBytes) {}
+      LongSupplier projectionCacheBytes, LongSupplier obsCacheBytes) {}
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter rows;
@@ -66,6 +66,8 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
     gauge("annflight_open_stores", "Stores the catalogue holds open", state.openStores());
     gauge("annflight_projection_cache_bytes", "Heap holding projected sparse rows now"
         + " (--projection-cache-mb)", state.projectionCacheBytes());
+    gauge("annflight_obs_cache_bytes", "Heap holding obs columns (labels, obs_filter, label"
+        + " weights) now (--obs-cache-mb)", state.obsCacheBytes());
   }
 
   private void gauge(String name, String help, LongSupplier value) {

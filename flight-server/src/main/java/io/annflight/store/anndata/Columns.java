@@ -1,6 +1,7 @@
 package io.annflight.store.anndata;
 
 import io.annflight.schema.ElementType;
+import io.annflight.store.CategoryCodes;
 import io.annflight.store.ColumnData;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
@@ -54,11 +55,38 @@ final class Columns {
     return plain(array, name);
   }
 
+  /**
+   * The number of values of a column from its arrays' shapes, reading no values: what a store
+   * needs to know of its obs index when it opens.
+   */
+  long length(ContainerNode node, String name) {
+    ContainerNode values = node;
+    if (node instanceof ContainerGroup group) {
+      String enc = group.attributes().encodingType().orElse("");
+      String child = switch (enc) {
+        case "categorical" -> "codes";
+        case "nullable-integer", "nullable-boolean", "nullable-string-array" -> "values";
+        default -> throw new UnsupportedLayoutException(file, name,
+            "is a group with encoding-type '" + (enc.isEmpty() ? "<none>" : enc)
+                + "', expected a column: categorical, nullable-integer, nullable-boolean or "
+                + "nullable-string-array");
+      };
+      values = part(group, name, child, "the column's " + child);
+    }
+    ContainerArray array = (ContainerArray) values;
+    long[] shape = array.shape();
+    if (shape.length > 2 || (shape.length == 2 && shape[1] != 1)) {
+      throw malformed(name, "has shape " + java.util.Arrays.toString(shape)
+          + ", expected a 1-D column");
+    }
+    return array.nRows();
+  }
+
   private ColumnData decodeGroup(ContainerGroup group, String name, String enc) {
     return switch (enc) {
       case "categorical" -> {
         ColumnData categories = categories(group, name);
-        int[] codes = codes(part(group, name, "codes", "the codes"), name + "/codes",
+        CategoryCodes codes = codes(part(group, name, "codes", "the codes"), name + "/codes",
             categories.length());
         // anndataR and some R writers leave 'ordered' out: pandas' default is unordered.
         yield new ColumnData.Categorical(codes, checkCategories(categories, name),
@@ -185,23 +213,44 @@ final class Columns {
     return categories;
   }
 
-  /** Categorical codes, each checked to be -1 (missing) or a category's position. */
-  int[] codes(ContainerArray array, String name, int nCategories) {
-    ColumnData c = plain(array, name);
-    if (!(c instanceof ColumnData.Integers ints)) {
-      throw malformed(name, "holds " + describe(c) + ", expected integer categorical codes");
+  /**
+   * Categorical codes, each checked to be -1 (missing) or a category's position, read straight
+   * into their compact form (no wider array per row on the way).
+   */
+  CategoryCodes codes(ContainerArray array, String name, int nCategories) {
+    long rows = checkedColumnRows(array, name);
+    if (array.kind() != ContainerArray.Kind.NUMERIC || !array.elementType().isInteger()) {
+      throw malformed(name, "holds " + array.kind().name().toLowerCase(java.util.Locale.ROOT)
+          + " " + array.elementType() + " values, expected integer categorical codes");
     }
-    int[] out = new int[ints.length()];
-    for (int i = 0; i < out.length; i++) {
-      long code = ints.values()[i];
+    TypedBuffer b = array.readRange(0, rows);
+    int n = b.length();
+    CategoryCodes out = CategoryCodes.allocate(n, nCategories);
+    for (int i = 0; i < n; i++) {
+      long code = b.getLong(i);
       if (code < -1 || code >= nCategories) {
         throw malformed(name, "code " + code + " at row " + i + " is outside the "
             + nCategories + " categories (expected -1 for missing or 0.." + (nCategories - 1)
             + "; codes written 1-based?)");
       }
-      out[i] = (int) code;
+      out.set(i, (int) code);
     }
     return out;
+  }
+
+  /** The rows of a 1-D (or n x 1) column array, checked to fit one Java array. */
+  private long checkedColumnRows(ContainerArray array, String name) {
+    long[] shape = array.shape();
+    if (shape.length > 2 || (shape.length == 2 && shape[1] != 1)) {
+      throw malformed(name, "has shape " + java.util.Arrays.toString(shape)
+          + ", expected a 1-D column");
+    }
+    long rows = array.nRows();
+    if (rows > Integer.MAX_VALUE - 8) {
+      throw new UnsupportedLayoutException(file, name, "has " + rows + " rows, more than a"
+          + " column annflight reads");
+    }
+    return rows;
   }
 
   /** A 1-D array (or an n x 1 one) of numbers, booleans or strings. */

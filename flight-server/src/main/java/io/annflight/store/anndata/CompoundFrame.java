@@ -28,8 +28,10 @@ final class CompoundFrame extends IndexedFrame {
   private final Columns columns;
 
   private CompoundFrame(Container container, String elementPath, ContainerArray records,
-      String unsPath, List<String> index, List<String> columnNames) {
-    super(elementPath, index, columnNames);
+      String unsPath, String indexField, List<String> columnNames) {
+    // The index is decoded on first use (opening a store reads no rows).
+    super(elementPath, records.nRows(), () -> List.of(Labels.asStrings(new Columns(container)
+        .plain(records.field(indexField), elementPath + "." + indexField))), columnNames);
     this.container = container;
     this.records = records;
     this.unsPath = unsPath;
@@ -46,11 +48,9 @@ final class CompoundFrame extends IndexedFrame {
         .orElseThrow(() -> new MalformedStoreException(container.path(), elementPath, "is a"
             + " compound dataset without an 'index' or '_index' field (fields: " + fields
             + "), expected an anndata <= 0.6 frame"));
-    List<String> index = List.of(Labels.asStrings(new Columns(container)
-        .plain(records.field(indexField), elementPath + "." + indexField)));
     List<String> names = new ArrayList<>(fields);
     names.remove(indexField);
-    return new CompoundFrame(container, elementPath, records, unsPath, index, names);
+    return new CompoundFrame(container, elementPath, records, unsPath, indexField, names);
   }
 
   @Override

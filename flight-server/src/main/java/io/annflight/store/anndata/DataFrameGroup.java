@@ -25,8 +25,8 @@ final class DataFrameGroup extends IndexedFrame {
   private final Columns columns;
 
   private DataFrameGroup(Container container, String elementPath, ContainerGroup group,
-      List<String> index, List<String> columnNames) {
-    super(elementPath, index, columnNames);
+      long length, java.util.function.Supplier<List<String>> index, List<String> columnNames) {
+    super(elementPath, length, index, columnNames);
     this.container = container;
     this.group = group;
     this.columns = new Columns(container);
@@ -42,11 +42,14 @@ final class DataFrameGroup extends IndexedFrame {
     String indexName = attrs.string("_index").orElse("_index");
     ContainerNode indexNode = child(container, group, elementPath, indexName,
         "the data frame's index");
-    List<String> index = List.of(Labels.asStrings(new Columns(container)
-        .decode(group.path(), indexNode, elementPath + "/" + indexName)));
+    Columns columns = new Columns(container);
+    String indexPath = elementPath + "/" + indexName;
+    long length = columns.length(indexNode, indexPath);
     List<String> columnNames = attrs.strings("column-order")
         .orElseGet(() -> childColumns(group, indexName));
-    return new DataFrameGroup(container, elementPath, group, index, columnNames);
+    return new DataFrameGroup(container, elementPath, group, length,
+        () -> List.of(Labels.asStrings(columns.decode(group.path(), indexNode, indexPath))),
+        columnNames);
   }
 
   private static ContainerNode child(Container container, ContainerGroup group,

@@ -2,17 +2,30 @@ package io.annflight.store.anndata;
 
 import io.annflight.store.DataFrameReader;
 import java.util.List;
+import java.util.function.Supplier;
 
-/** What every data frame layout shares once opened: its path, index and column names. */
+/**
+ * What every data frame layout shares once opened: its path, length, column names, and its
+ * index, decoded on first use only (an atlas store's obs index holds millions of names that
+ * serving rows never needs).
+ */
 abstract class IndexedFrame implements DataFrameReader {
 
   private final String elementPath;
-  private final List<String> index;
+  private final long length;
   private final List<String> columnNames;
+  private final Supplier<List<String>> readIndex;
+  private volatile List<String> index;
 
-  IndexedFrame(String elementPath, List<String> index, List<String> columnNames) {
+  /**
+   * @param length rows, from the index array's shape (nothing is read for it)
+   * @param readIndex decodes the index; called at most once by a successful {@link #index()}
+   */
+  IndexedFrame(String elementPath, long length, Supplier<List<String>> readIndex,
+      List<String> columnNames) {
     this.elementPath = elementPath;
-    this.index = List.copyOf(index);
+    this.length = length;
+    this.readIndex = readIndex;
     this.columnNames = List.copyOf(columnNames);
   }
 
@@ -23,12 +36,22 @@ abstract class IndexedFrame implements DataFrameReader {
 
   @Override
   public final long length() {
-    return index.size();
+    return length;
   }
 
   @Override
   public final List<String> index() {
-    return index;
+    List<String> i = index;
+    if (i == null) {
+      synchronized (this) {
+        i = index;
+        if (i == null) {
+          i = List.copyOf(readIndex.get());
+          index = i;
+        }
+      }
+    }
+    return i;
   }
 
   @Override

@@ -29,6 +29,6 @@ final class Labels {
       return b.values()[r] ? "True" : "False";
     }
     ColumnData.Categorical cat = (ColumnData.Categorical) c;
-    return label(cat.categories(), cat.codes()[r]);
+    return label(cat.categories(), cat.code(r));
   }
 }
