@@ -1,15 +1,20 @@
 #!/usr/bin/python3
-"""The first epoch of a freshly started server beside a warm one, in one run.
+"""The first epoch of a freshly started server beside a warm one, in one run, with lamindb's
+MappedCollection as the peer.
 
 On the throughput benchmark's collection (50,000 cells x 2,000 genes, CSR float32 at 5 %, two
-.h5ad files), for each of --runs fresh servers: start the jar, read one epoch at once (every
-endpoint in order, X + cell_type + X_pca to numpy, lz4), then keep reading for --warmup
-seconds and read one more epoch (warm). Prints rows/s of both and their ratio.
+.h5ad files), for each of --runs fresh servers started with --data-root alone (no configured
+collection: the warm-up streams the small stores the server writes itself): read one epoch of a
+`paths` request at once (every endpoint in order, X + cell_type + X_pca to numpy, lz4), then
+keep reading for --warmup seconds and read one more epoch (warm). Prints rows/s of both, their
+ratio (target >= 0.6x), and lamindb's MappedCollection one row at a time on the same files;
+writes <out>/first-epoch.md and .png.
 
     mvn -B -q package -DskipTests
     /usr/bin/python3 integration-tests/bench/first_epoch_bench.py [--java-opt ...]
 """
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -17,7 +22,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput_bench as tb  # noqa: E402  (re-runs itself in the bench venv)
 
+import pyarrow.flight as fl  # noqa: E402
+
+import peers  # noqa: E402
 import synthetic  # noqa: E402
+
+
+def paths_epoch(location: str, paths) -> float:
+    """Rows/s of one epoch of a `paths` request, every endpoint in order, to numpy."""
+    request = {"paths": [p.name for p in paths], "obs_keys": [tb.OBS_KEY],
+               "obsm_keys": [tb.OBSM_KEY], "compression": "lz4"}
+    with fl.connect(location) as client:
+        t0 = time.perf_counter()
+        info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps(request)),
+                                      tb.OPTIONS)
+        rows = sum(tb.drain(client, ep.ticket)[0] for ep in info.endpoints)
+        return rows / (time.perf_counter() - t0)
 
 
 def main():
@@ -29,28 +49,51 @@ def main():
     ap.add_argument("--java-opt", action="append", default=[])
     ap.add_argument("--server-warmup", type=int, action="append", default=None,
                     help="the server's --warmup-seconds (repeatable; default: 0 and 5)")
+    ap.add_argument("--peer-seconds", type=float, default=10.0)
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
     colls = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05, [args.layout])
-    tb.COMPRESSION = "lz4"
+    paths = colls[args.layout]
+    rows = []
     for run in range(args.runs):
         for warmup in args.server_warmup or [0, 5]:
             t0 = time.time()
-            server = tb.Server(args.jar, colls, "", args.java_opt,
-                               ["--warmup-seconds", str(warmup)])
+            server = tb.Server(args.jar, {}, "", args.java_opt,
+                               ["--data-root", str(args.dir), "--warmup-seconds", str(warmup)])
             started = time.time() - t0
             try:
-                rows, _, secs = tb.annflight_sequential(server.location, args.layout)
-                first = rows / secs
+                first = paths_epoch(server.location, paths)
                 end = time.time() + args.warmup
                 while time.time() < end:
-                    tb.annflight_sequential(server.location, args.layout)
-                rows, _, secs = tb.best(lambda: tb.annflight_sequential(server.location, args.layout), 3)
-                warm = rows / secs
+                    paths_epoch(server.location, paths)
+                warm = max(paths_epoch(server.location, paths) for _ in range(3))
             finally:
                 server.stop()
-            print(f"run {run}, --warmup-seconds {warmup}: server serving after {started:.1f} s;"
-                  f" first epoch {first:,.0f} rows/s,"
-                  f" warm {warm:,.0f} rows/s: first/warm {first / warm:.2f}", flush=True)
+            rows.append((run, warmup, started, first, warm))
+            print(f"run {run}, --warmup-seconds {warmup}: serving after {started:.1f} s;"
+                  f" first epoch {first:,.0f} rows/s, warm {warm:,.0f} rows/s:"
+                  f" first/warm {first / warm:.2f}", flush=True)
+    peer = tb.lamindb_rows(paths, True, args.peer_seconds)
+    peer_rate = peer[0] / peer[2] if peer else None
+    title = (f"First epoch of a `paths` request on a fresh server started with --data-root"
+             f" only, {args.cells:,} cells x {args.genes:,} genes ({args.layout}), X +"
+             f" cell_type + X_pca to numpy, lz4; rows/s")
+    lines = ["| run | --warmup-seconds | serving after | first epoch | warm | first / warm"
+             " | first / lamindb |", "|--:|--:|--:|--:|--:|--:|--:|"]
+    for run, warmup, started, first, warm in rows:
+        lines.append(f"| {run} | {warmup} | {started:.1f} s | {first:,.0f} | {warm:,.0f} |"
+                     f" {first / warm:.2f} | {peers.ratio(first, peer_rate)} |")
+    if peer_rate:
+        lines.append(f"\nlamindb MappedCollection, one row at a time, shuffled, same files:"
+                     f" {peer_rate:,.0f} rows/s")
+    table = "\n".join(lines)
+    print(f"\n{title}\n{table}\nMeasured with {peers.load_note()}.")
+    bars = {}
+    for run, warmup, _, first, warm in rows:
+        bars[f"run {run}, warmup {warmup} s: first epoch"] = first
+        bars[f"run {run}, warmup {warmup} s: warm"] = warm
+    bars["lamindb MappedCollection rows, shuffled"] = peer_rate
+    peers.write_outputs(args.out, "first-epoch", title, table, bars, unit="rows/s")
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ cell_type codes, X_pca), lz4 batches, one client thread, `return_index` on:
   shuffle          a uniform permutation
   weighted         weights 1/count of cell_type (label-balanced), with replacement
 
-and on the same files the peers: MappedCollection's access pattern (h5py, one row at a time,
-as lamindb reads a row) in a random permutation (what DataLoader(shuffle=True) asks of it) and
-in rows drawn by WeightedRandomSampler from get_label_weights (numpy with the same weights).
+and on the same files the peer, lamindb's own MappedCollection (../shared/peers/lamindb; skipped
+with a message when absent), one row at a time in a random permutation (what
+DataLoader(shuffle=True) asks of it) and in rows drawn by WeightedRandomSampler from
+get_label_weights (numpy with the same weights). Writes <out>/sampling.md and .png.
 
 For every epoch it prints rows/s and the mixing figure: the mean number of distinct 1,000-row
 ranges of the collection among each 256 consecutive rows (uniform sampling gives about 49.7
@@ -36,9 +37,12 @@ from throughput_bench import (OBS_KEY, OBSM_KEY, OPTIONS, H5Store, Server,  # no
 import numpy as np  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
 
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 
 WINDOW, RANGE = 256, 1000
+PEER_SHUFFLED = "lamindb MappedCollection + DataLoader(shuffle=True)"
+PEER_WEIGHTED = "lamindb MappedCollection + WeightedRandomSampler"
 
 
 def mixing(rows: np.ndarray) -> float:
@@ -73,19 +77,23 @@ def annflight_epoch(location: str, name: str, sampler) -> tuple:
 
 
 def peer_epoch(paths, order: np.ndarray, seconds: float) -> tuple:
-    """MappedCollection's per-row reads in the given collection-row order, for `seconds`."""
-    stores = [H5Store(p) for p in paths]
-    offsets = np.cumsum([0] + [s.n for s in stores])
-    deadline = time.perf_counter() + seconds
-    t0 = time.perf_counter()
-    done = 0
-    for row in order:
-        k = int(np.searchsorted(offsets, row, side="right") - 1)
-        stores[k].row(int(row - offsets[k]))
-        done += 1
-        if done % 64 == 0 and time.perf_counter() > deadline:
-            break
-    return done / (time.perf_counter() - t0), mixing(order)
+    """lamindb's MappedCollection (X, cell_type, X_pca), one row at a time in the given
+    collection-row order (what DataLoader's samplers ask of it), for `seconds`; (None,
+    mixing) without the peer."""
+    cls = peers.peer_class()
+    if cls is None:
+        return None, mixing(order)
+    with cls([str(p) for p in paths], obs_keys=[OBS_KEY], obsm_keys=[OBSM_KEY]) as mc:
+        mc[int(order[0])]  # opens the stores
+        deadline = time.perf_counter() + seconds
+        t0 = time.perf_counter()
+        done = 0
+        for row in order:
+            mc[int(row)]
+            done += 1
+            if done % 64 == 0 and time.perf_counter() > deadline:
+                break
+        return done / (time.perf_counter() - t0), mixing(order)
 
 
 def label_weights(paths) -> np.ndarray:
@@ -109,6 +117,7 @@ def main():
     ap.add_argument("--peer-seconds", type=float, default=10.0)
     ap.add_argument("--sweep", action="store_true", help="block_size x pool_blocks grid")
     ap.add_argument("--xmx", default=None)
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
 
     layouts = args.layouts.split(",")
@@ -140,11 +149,11 @@ def main():
                                              for _ in range(2)), key=lambda r: r[0])
             n = args.cells
             rng = np.random.default_rng(1)
-            results[("MappedCollection + DataLoader(shuffle=True)", lay)] = peer_epoch(
+            results[(PEER_SHUFFLED, lay)] = peer_epoch(
                 paths[lay], rng.permutation(n), args.peer_seconds)
             w = label_weights(paths[lay])
             drawn = rng.choice(n, size=n, replace=True, p=w / w.sum())
-            results[("MappedCollection + WeightedRandomSampler", lay)] = peer_epoch(
+            results[(PEER_WEIGHTED, lay)] = peer_epoch(
                 paths[lay], drawn, args.peer_seconds)
             results[("uniform sampling (reference)", lay)] = (float("nan"),
                                                              mixing(rng.permutation(n)))
@@ -152,27 +161,33 @@ def main():
         server.stop()
 
     labels = list(dict.fromkeys(k[0] for k in results))
-    print(f"\n{args.cells:,} cells x {args.genes:,} genes, X + cell_type + X_pca as numpy, lz4;"
-          f" rows/s and distinct {RANGE}-row ranges per {WINDOW} rows")
-    print("| epoch | " + " | ".join(f"{lay} rows/s | {lay} mixing" for lay in layouts) + " |")
-    print("|---|" + "---:|---:|" * len(layouts))
+    title = (f"{args.cells:,} cells x {args.genes:,} genes, X + cell_type + X_pca as numpy, lz4;"
+             f" rows/s and distinct {RANGE}-row ranges per {WINDOW} rows")
+    lines = ["| epoch | " + " | ".join(f"{lay} rows/s | {lay} mixing" for lay in layouts)
+             + " |", "|---|" + "---:|---:|" * len(layouts)]
     for label in labels:
         cells = []
         for lay in layouts:
             rate, mix = results[(label, lay)]
-            cells += ["" if rate != rate else f"{rate:,.0f}", f"{mix:.1f}"]
-        print(f"| {label} | " + " | ".join(cells) + " |")
-    print("\nratios:")
+            cells += ["-" if rate is None else "" if rate != rate else f"{rate:,.0f}",
+                      f"{mix:.1f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
     for lay in layouts:
         seq = results[("annflight sequential", lay)][0]
         blk, mix = results[("annflight block_shuffle (defaults)", lay)]
         wgt = results[("annflight weighted (1/count, with replacement)", lay)][0]
-        peer_w = results[("MappedCollection + WeightedRandomSampler", lay)][0]
-        peer_s = results[("MappedCollection + DataLoader(shuffle=True)", lay)][0]
-        print(f"  {lay}: block_shuffle / sequential {blk / seq:.2f}x at {mix:.1f} ranges"
-              f" (targets 0.7x, 40); weighted / WeightedRandomSampler peer {wgt / peer_w:.1f}x"
-              f" (target 50x); block_shuffle / DataLoader(shuffle=True) peer"
-              f" {blk / peer_s:.1f}x")
+        peer_w = results[(PEER_WEIGHTED, lay)][0]
+        peer_s = results[(PEER_SHUFFLED, lay)][0]
+        lines.append(f"- {lay}: block_shuffle / sequential {blk / seq:.2f}x at {mix:.1f} ranges"
+                     f" (targets 0.7x, 40); weighted / lamindb + WeightedRandomSampler"
+                     f" {peers.ratio(wgt, peer_w)} (target 50x); block_shuffle / lamindb +"
+                     f" DataLoader(shuffle=True) {peers.ratio(blk, peer_s)}")
+    table = "\n".join(lines)
+    print(f"\n{title}\n{table}\nMeasured with {peers.load_note()}.")
+    peers.write_outputs(args.out, "sampling", title, table, {
+        f"{label}, {lay}": results[(label, lay)][0] for label in labels for lay in layouts
+        if results[(label, lay)][0] == results[(label, lay)][0]}, unit="rows/s")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ matrix in memory more than once. Files are only written when missing (they are r
 """
 from pathlib import Path
 
+import time
+
 import anndata
+import h5py
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -84,3 +87,78 @@ def write_collection(d: Path, n: int, m: int, files: int, density: float,
             tmp.rename(p)
         del X
     return out
+
+
+# ---------------------------------------------------------------- wide (wide_bench.py)
+
+WIDE_GENES = 62_710  # Tahoe-100M's width
+WIDE_LEVELS = 30
+ROWS_PER_WRITE = 2_000
+
+
+def _strings(group, name, values):
+    ds = group.create_dataset(name, data=np.array(values, dtype=object),
+                              dtype=h5py.string_dtype())
+    ds.attrs["encoding-type"], ds.attrs["encoding-version"] = "string-array", "0.2.0"
+
+
+def _distinct_columns(rng, k: int) -> np.ndarray:
+    """k distinct genes, ascending (drawn with replacement until k are distinct: far faster
+    than a choice without replacement over 62,710 genes)."""
+    cols = np.unique(rng.integers(0, WIDE_GENES, size=k))
+    while len(cols) < k:
+        more = rng.integers(0, WIDE_GENES, size=k - len(cols))
+        cols = np.unique(np.concatenate([cols, more]))
+    return cols
+
+
+def write_wide_store(path: Path, cells: int, seed: int, min_nnz: int, max_nnz: int):
+    """One .h5ad in anndata's encoding, written in blocks of rows with h5py."""
+    rng = np.random.default_rng(seed)
+    nnz = rng.integers(min_nnz, max_nnz + 1, size=cells)
+    indptr = np.concatenate([[0], np.cumsum(nnz)]).astype(np.int64)
+    tmp = path.with_name(path.name + ".partial")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["encoding-type"], f.attrs["encoding-version"] = "anndata", "0.1.0"
+        x = f.create_group("X")
+        x.attrs["encoding-type"], x.attrs["encoding-version"] = "csr_matrix", "0.1.0"
+        x.attrs["shape"] = (cells, WIDE_GENES)
+        data = x.create_dataset("data", shape=(int(indptr[-1]),), dtype=np.float32)
+        indices = x.create_dataset("indices", shape=(int(indptr[-1]),), dtype=np.int32)
+        x.create_dataset("indptr", data=indptr)
+        for start in range(0, cells, ROWS_PER_WRITE):
+            stop = min(cells, start + ROWS_PER_WRITE)
+            cols = [_distinct_columns(rng, int(k)) for k in nnz[start:stop]]
+            lo, hi = int(indptr[start]), int(indptr[stop])
+            indices[lo:hi] = np.concatenate(cols).astype(np.int32)
+            data[lo:hi] = rng.integers(1, 50, size=hi - lo).astype(np.float32)
+        obs = f.create_group("obs")
+        obs.attrs.update({"encoding-type": "dataframe", "encoding-version": "0.2.0",
+                          "_index": "_index",
+                          "column-order": np.array(["cell_type"], dtype=h5py.string_dtype())})
+        _strings(obs, "_index", [f"s{seed}_c{i}" for i in range(cells)])
+        cat = obs.create_group("cell_type")
+        cat.attrs.update({"encoding-type": "categorical", "encoding-version": "0.2.0",
+                          "ordered": False})
+        codes = rng.integers(0, WIDE_LEVELS, size=cells).astype(np.int8)
+        cat.create_dataset("codes", data=codes)
+        _strings(cat, "categories", [f"type_{k:02d}" for k in range(WIDE_LEVELS)])
+        var = f.create_group("var")
+        var.attrs.update({"encoding-type": "dataframe", "encoding-version": "0.2.0",
+                          "_index": "_index", "column-order": np.array([], dtype=np.float64)})
+        _strings(var, "_index", [f"gene_{j}" for j in range(WIDE_GENES)])
+    tmp.rename(path)
+
+
+def wide_collection(d: Path, cells: int, files: int, min_nnz: int, max_nnz: int):
+    d.mkdir(parents=True, exist_ok=True)
+    """`files` stores of `cells` cells each (written when missing); their paths."""
+    paths = [d / f"wide_{cells}x{WIDE_GENES}_{min_nnz}-{max_nnz}_part{i}.h5ad"
+             for i in range(files)]
+    for i, p in enumerate(paths):
+        if not p.exists():
+            t0 = time.time()
+            write_wide_store(p, cells, i, min_nnz, max_nnz)
+            print(f"wrote {p} ({p.stat().st_size / 1e9:.1f} GB) in {time.time() - t0:.0f} s",
+                  flush=True)
+    return paths

@@ -19,11 +19,12 @@ a cold one is up to 2x slower for its first tens of seconds),
 and the peers on the same files:
 
   h5py blocks            4,096-row blocks into dense float32 (a reading-speed reference)
-  MappedCollection-like  lamindb's access pattern: one row at a time from h5py (indptr, data,
-                         indices, codes and obsm row per cell)
+  lamindb MappedCollection  lamindb's own class (../shared/peers/lamindb; skipped with a
+                         message when absent), one row at a time, in order and shuffled
   anndata backed         read_h5ad(backed="r"), one row at a time
 
-Prints one table with the ratios to the peers and the server's peak memory (VmHWM).
+Prints one table with the ratios to the peers and the server's peak memory (VmHWM), and writes
+<out>/throughput.md and .png.
 
 Needs pyarrow: the script re-runs itself in /tmp/annflight-bench-venv (Debian's python3 with
 system site packages plus pyarrow), creating that venv when it is missing. Build the jar first:
@@ -80,6 +81,7 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 
 OBS_KEY, OBSM_KEY = "cell_type", "X_pca"
@@ -103,9 +105,11 @@ class Server:
             name: {"paths": [str(p) for p in paths], "obs_keys": [OBS_KEY],
                    "obsm_keys": [OBSM_KEY]}
             for name, paths in collections.items()}}))
+        # No collections: the server is configured by serve_args alone (--data-root).
+        config = ["--config", str(self.config)] if collections else []
         cmd = ["java"] + ([f"-Xmx{xmx}"] if xmx else []) + list(java_opts) + [
             "--add-opens=java.base/java.nio=ALL-UNNAMED", "-jar", str(jar), "serve",
-            "--port", str(self.port), "--config", str(self.config)] + list(serve_args)
+            "--port", str(self.port)] + config + list(serve_args)
         self.log = open(tempfile.mkstemp(prefix="annflight-bench-server-", suffix=".log")[1], "w")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
         self.location = f"grpc+tcp://127.0.0.1:{self.port}"
@@ -357,9 +361,26 @@ def per_row(read_row, stores, shuffled, seconds):
     return rows, nbytes, time.perf_counter() - t0
 
 
-def mapped_collection_like(paths, shuffled, seconds):
-    stores = [H5Store(p) for p in paths]
-    return per_row(lambda k, i: stores[k].row(i), stores, shuffled, seconds)
+def lamindb_rows(paths, shuffled, seconds):
+    """lamindb's own MappedCollection (X, cell_type, X_pca), one row at a time (mc[i]), in
+    order or shuffled; None when the peer is absent."""
+    cls = peers.peer_class()
+    if cls is None:
+        return None
+    with cls([str(p) for p in paths], obs_keys=[OBS_KEY], obsm_keys=[OBSM_KEY]) as mc:
+        order = (np.random.default_rng(1).permutation(len(mc)) if shuffled
+                 else np.arange(len(mc)))
+        mc[int(order[0])]  # opens the stores
+        deadline = time.perf_counter() + seconds
+        t0 = time.perf_counter()
+        rows = nbytes = 0
+        for i in order:
+            item = mc[int(i)]
+            rows += 1
+            nbytes += item["X"].nbytes + item["obsm_" + OBSM_KEY].nbytes + 8
+            if rows % 64 == 0 and time.perf_counter() > deadline:
+                break
+        return rows, nbytes, time.perf_counter() - t0
 
 
 def anndata_backed(paths, shuffled, seconds):
@@ -431,6 +452,7 @@ def main():
     ap.add_argument("--java-opt", action="append", default=[],
                     help="extra JVM option for the server (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
     if REPO in args.dir.resolve().parents:
         sys.exit("--dir must be outside the repository")
@@ -483,10 +505,10 @@ def main():
         for lay in layouts:
             paths = colls[lay]
             results["h5py blocks of 4096", lay] = best(lambda: h5py_blocks(paths), args.passes)
-            results["MappedCollection-like, in order", lay] = mapped_collection_like(
-                paths, False, args.seconds)
-            results["MappedCollection-like, shuffled", lay] = mapped_collection_like(
-                paths, True, args.seconds)
+            for shuffled, tag in ((False, "in order"), (True, "shuffled")):
+                r = lamindb_rows(paths, shuffled, args.seconds)
+                if r is not None:
+                    results[f"lamindb MappedCollection rows, {tag}", lay] = r
             results["anndata backed rows, shuffled", lay] = anndata_backed(
                 paths, True, args.seconds)
             print(f"peers {lay} done", flush=True)
@@ -501,14 +523,12 @@ def main():
 
 
 def report(results, layouts, peaks, args):
-    print()
-    print(f"{args.cells:,} cells x {args.genes:,} genes in {args.files} files, "
-          f"X + {OBS_KEY} codes + {OBSM_KEY} as numpy; rows/s (MB/s)")
+    title = (f"{args.cells:,} cells x {args.genes:,} genes in {args.files} files, "
+             f"X + {OBS_KEY} codes + {OBSM_KEY} as numpy; rows/s (MB/s)")
     names = list(dict.fromkeys(m for m, _ in results))
-    head = f"| {'measurement':42} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
-                                                for lay in layouts)
-    print(head)
-    print("|" + "-" * 44 + "|" + "".join("-" * 26 + "|" for _ in layouts))
+    out = [f"| {'measurement':42} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
+                                               for lay in layouts),
+           "|" + "-" * 44 + "|" + "".join("-" * 25 + ":|" for _ in layouts)]
     for m in names:
         cells = []
         for lay in layouts:
@@ -518,12 +538,13 @@ def report(results, layouts, peaks, args):
             else:
                 rows, mb = fmt_rate(r)
                 cells.append(f" {f'{rows:,.0f} ({mb:,.0f})':>24} |")
-        print(f"| {m:42} |" + "".join(cells))
+        out.append(f"| {m:42} |" + "".join(cells))
     pairs = [(a + tag, b) for tag in ("", ", lz4", ", zstd") for a, b in [
         ("annflight sequential", "h5py blocks of 4096"),
-        ("annflight sequential", "MappedCollection-like, in order"),
+        ("annflight sequential", "lamindb MappedCollection rows, in order"),
+        ("annflight sequential", "lamindb MappedCollection rows, shuffled"),
         ("annflight parallel endpoints", "h5py blocks of 4096"),
-        ("annflight shuffled 256, 1 thread", "MappedCollection-like, shuffled"),
+        ("annflight shuffled 256, 1 thread", "lamindb MappedCollection rows, shuffled"),
         ("annflight shuffled 256, 1 thread", "anndata backed rows, shuffled")]]
     lines = []
     for a, b in pairs:
@@ -534,14 +555,18 @@ def report(results, layouts, peaks, args):
                 rb = fmt_rate(results[b, lay])[0]
                 ratios.append(f"{lay} {ra / rb:,.2f}x")
         if ratios:
-            lines.append(f"  {a} / {b}: " + ", ".join(ratios))
+            lines.append(f"- {a} / {b}: " + ", ".join(ratios))
     if lines:
-        print("\nratios (rows/s):")
-        print("\n".join(lines))
+        out += ["", "Ratios (rows/s, same run):", ""] + lines
     for lay, (anon, rss) in peaks.items():
-        print(f"server peak memory during the {lay} runs: {anon / 2**20:,.0f} MiB anonymous "
-              f"(heap, direct buffers), {rss / 2**20:,.0f} MiB RSS including mapped store pages"
-              + (f"; -Xmx{args.xmx}" if args.xmx else ""))
+        out.append(f"\nServer peak memory during the {lay} runs: {anon / 2**20:,.0f} MiB"
+                   f" anonymous (heap, direct buffers), {rss / 2**20:,.0f} MiB RSS including"
+                   " mapped store pages" + (f"; -Xmx{args.xmx}" if args.xmx else ""))
+    table = "\n".join(out)
+    print(f"\n{title}\n{table}\nMeasured with {peers.load_note()}.")
+    peers.write_outputs(args.out, "throughput", title, table,
+                        {f"{m}, {lay}": fmt_rate(r)[0] for (m, lay), r in results.items()},
+                        unit="rows/s")
 
 
 if __name__ == "__main__":

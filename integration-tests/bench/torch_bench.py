@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch training input, in one run on the same files: the package's datasets beside a
-MappedCollection-style dataset in DataLoader(shuffle=True).
+"""PyTorch training input, in one run on the same files: the package's datasets beside
+lamindb's own MappedCollection in DataLoader(shuffle=True).
 
 Uses the throughput benchmark's collection (synthetic.py, under --dir; written when missing)
 and measures samples/s delivered as tensors (X [256, 2000] float32 and cell_type codes), plus
@@ -8,8 +8,11 @@ the mixing figure (distinct 1,000-row ranges per batch of 256; uniform gives abo
 
   annflight.torch.AnnflightDataset, block_shuffle      num_workers 0 and 2
   annflight.MappedCollection, DataLoader(shuffle=True)  num_workers 0 and 2 (__getitems__)
-  h5py per-row map-style dataset (MappedCollection's access pattern), DataLoader(shuffle=True)
+  lamindb's MappedCollection (../shared/peers/lamindb), DataLoader(shuffle=True)
                                                         num_workers 0 and 2
+
+Workers are persistent; rates are the steady state. Prints the table with each rate's ratio
+to lamindb's MappedCollection at the same worker count, and writes <out>/torch.md and .png.
 
 Needs torch: run it with the test venv's python (integration-tests/target/venv, made by
 run-pytest.sh) after `mvn -B -q package -DskipTests`:
@@ -21,37 +24,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from throughput_bench import OBS_KEY, H5Store, Server, add_collection_args  # noqa: E402
+from throughput_bench import OBS_KEY, Server, add_collection_args  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from torch.utils.data import DataLoader, Dataset  # noqa: E402
+from torch.utils.data import DataLoader  # noqa: E402
 
 import annflight  # noqa: E402
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 from annflight.torch import AnnflightDataset  # noqa: E402
 
 BATCH = 256
-
-
-class H5RowDataset(Dataset):
-    """MappedCollection's access pattern: one row at a time from h5py."""
-
-    def __init__(self, paths):
-        self.paths = [str(p) for p in paths]
-        self.stores = None
-        sizes = [H5Store(p).n for p in self.paths]
-        self.offsets = np.cumsum([0] + sizes)
-
-    def __len__(self):
-        return int(self.offsets[-1])
-
-    def __getitem__(self, i):
-        if self.stores is None:  # per worker: h5py handles do not pickle
-            self.stores = [H5Store(p) for p in self.paths]
-        k = int(np.searchsorted(self.offsets, i, side="right") - 1)
-        x, code, _ = self.stores[k].row(int(i - self.offsets[k]))
-        return {"X": np.asarray(x, dtype=np.float32), OBS_KEY: int(code), "_row": int(i)}
+PEER = "lamindb MappedCollection, DataLoader(shuffle=True)"
 
 
 def mixing(rows: np.ndarray) -> float:
@@ -100,6 +85,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--server-warmup", type=float, default=40.0,
                     help="seconds of untimed whole epochs first (a long-running server is warm)")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
     paths = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05,
                                        layouts=(args.layout,))
@@ -129,18 +115,23 @@ def main():
             results[f"annflight.MappedCollection, DataLoader(shuffle=True), {workers} workers"] \
                 = measure(DataLoader(mc, batch_size=BATCH, shuffle=True, num_workers=workers,
                                      **extra), args.seconds)
-            results[f"h5py per-row (MappedCollection-like), DataLoader(shuffle=True), "
-                    f"{workers} workers"] = measure(DataLoader(
-                        H5RowDataset(paths[args.layout]), batch_size=BATCH, shuffle=True,
-                        num_workers=workers, **extra), args.seconds)
+            results[PEER + f", {workers} workers"] = (peers.peer_loader(
+                paths[args.layout], OBS_KEY, workers, args.seconds), float("nan"))
     finally:
         server.stop()
-    print(f"\n{args.cells:,} cells x {args.genes:,} genes ({args.layout}), batches of {BATCH}"
-          " as tensors; samples/s and distinct 1,000-row ranges per batch")
-    print("| dataset | samples/s | mixing |\n|---|--:|--:|")
+    title = (f"{args.cells:,} cells x {args.genes:,} genes ({args.layout}), batches of {BATCH}"
+             " as tensors; samples/s, ratio to lamindb's MappedCollection at the same worker"
+             " count, and distinct 1,000-row ranges per batch")
+    lines = ["| dataset | samples/s | / lamindb | mixing |", "|---|--:|--:|--:|"]
     for k, (rate, mix) in results.items():
+        peer = results.get(PEER + ", " + k.rsplit(", ", 1)[1], (None,))[0]
         shown = "uniform (RandomSampler)" if mix != mix else f"{mix:.1f}"
-        print(f"| {k} | {rate:,.0f} | {shown} |")
+        lines.append(f"| {k} | {'-' if rate is None else f'{rate:,.0f}'} |"
+                     f" {'' if k.startswith(PEER) else peers.ratio(rate, peer)} | {shown} |")
+    table = "\n".join(lines)
+    print(f"\n{title}\n{table}\nMeasured with {peers.load_note()}.")
+    peers.write_outputs(args.out, "torch", title, table,
+                        {k: rate for k, (rate, _) in results.items()})
 
 
 if __name__ == "__main__":

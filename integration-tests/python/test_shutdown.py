@@ -84,3 +84,31 @@ def test_warm_up_streams_into_nowhere_before_serving_and_counts_no_rows(tmp_path
         assert b'annflight_rows_sent_total{collection="pbmc"} 60.0' in text
     finally:
         stop_jar(proc)
+
+
+def test_a_server_with_a_data_root_alone_warms_up_on_stores_it_writes(tmp_path):
+    # No configured collection: the warm-up streams small stores the server writes (and
+    # deletes) itself, so the first epoch of a `paths` request is warm too.
+    import urllib.request
+    from test_replicas import free_ports
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
+    metrics = free_ports(1)[0]
+    proc, uri, log = start_jar(["--data-root", str(root), "--warmup-seconds", "2",
+                                "--metrics-port", str(metrics)])
+    try:
+        warm = [re.search(r"warm after \d+ ms \((\d+) warm-up streams\)", line) for line in log]
+        assert [int(m.group(1)) for m in warm if m][0] > 0
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        assert b"annflight_rows_sent_total{" not in text  # the warm-up's rows are not counted
+        assert list(root.iterdir()) == [root / "dense.h5ad"]  # nothing written in the root
+        with fl.connect(uri) as client:
+            info = client.get_flight_info(fl.FlightDescriptor.for_command(
+                json.dumps({"paths": ["dense.h5ad"]})))
+            assert sum(client.do_get(e.ticket).read_all().num_rows
+                       for e in info.endpoints) == 60
+        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        assert b'annflight_rows_sent_total{collection="paths"} 60.0' in text
+    finally:
+        stop_jar(proc)

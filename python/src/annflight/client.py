@@ -15,6 +15,18 @@ from .errors import AnnflightError, Unavailable, _server_message, translate
 # Aligned buffers: numpy, torch and DuckDB views of large batches without realignment copies.
 _READ_OPTIONS = pa.ipc.IpcReadOptions(ensure_alignment=pa.ipc.Alignment.DataTypeSpecific)
 PROGRESS_MIN_ROWS = 100_000  # reads of fewer rows show no progress bar
+# What a message (record batch) of the package's datasets holds, in bytes: the server fits as
+# many rows as the stores' real row sizes allow (sparse rows by their non-zeros), so any width
+# works with the defaults.
+MESSAGE_BYTES = 32 << 20
+
+
+def sized_by_bytes(request: dict, message_bytes: int = MESSAGE_BYTES) -> dict:
+    """``request`` asking for messages of about ``message_bytes``, unless it sizes its
+    batches itself (``rows_per_batch`` or ``bytes_per_batch``)."""
+    if "rows_per_batch" in request or "bytes_per_batch" in request:
+        return request
+    return {**request, "bytes_per_batch": message_bytes}
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 
 from .arrow import fixed_size_list_matrix
-from .client import Client
+from .client import Client, sized_by_bytes
 
 Keys = Optional[Union[str, List[str]]]
 
@@ -63,7 +63,8 @@ class MappedCollection:
             request["var_names"] = list(var_names)
         if var_key is not None:
             request["var_key"] = var_key
-        self.request = request
+        # Messages by bytes: rows as wide as the stores' allow, whatever the width.
+        self.request = sized_by_bytes(request)
         self.cache_categories, self.parallel = cache_categories, parallel
         self._client = None
         self._pid = None

@@ -26,7 +26,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from .arrow import nan_matrix
 from .client import (_READ_OPTIONS, Client, auth_headers, connect_args, endpoint_batches,
-                     endpoint_locations)
+                     endpoint_locations, sized_by_bytes)
 
 
 def read_annflight(uri: str, request: dict, *, parallelism: Optional[int] = None,
@@ -36,7 +36,9 @@ def read_annflight(uri: str, request: dict, *, parallelism: Optional[int] = None
 
     ``parallelism``: None reads the server's endpoints as they are (one task each); a number
     asks the server for about that many endpoints (``rows_per_endpoint``)."""
-    source = AnnflightDatasource(uri, request, parallelism=parallelism, token=token,
+    # Blocks by bytes: as many rows as the stores' real row sizes allow, whatever the width.
+    source = AnnflightDatasource(uri, sized_by_bytes(request), parallelism=parallelism,
+                                 token=token,
                                  tls_root_certs=tls_root_certs)
     return ray.data.read_datasource(source, override_num_blocks=len(source.endpoints))
 

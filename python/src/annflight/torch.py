@@ -41,11 +41,9 @@ from torch.utils.data import DataLoader
 
 from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
 from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
-                     endpoint_batches, endpoint_locations)
+                     endpoint_batches, endpoint_locations, sized_by_bytes)
 from .layout import EpochLayout
 
-# Server record batches hold this many minibatches (fewer messages, the same tensors).
-_BATCHES_PER_MESSAGE = 16
 _WORKER_SWITCH_INTERVAL_S = 0.0002
 
 
@@ -61,8 +59,12 @@ class AnnflightDataset(IterableDataset):
     ``request``: any annflight request (``collection`` or ``paths``, ``obs_keys``,
     ``obsm_keys``, ``layers_keys``, ``obs_filter``, ``split``, ...); ``sampler`` overrides its
     sampler (``{"kind": "block_shuffle"}``, ``"shuffle"``, ``"weighted"``); its ``seed`` and
-    ``epoch`` are filled in from ``seed`` and ``set_epoch`` unless given. ``compression``
-    defaults to ``"lz4"``, the fastest on the project's benchmark. ``transport``: how dense
+    ``epoch`` are filled in from ``seed`` and ``set_epoch`` unless given. Server messages
+    hold about ``client.MESSAGE_BYTES`` (the server fits as many rows as the stores' real row
+    sizes allow; a minibatch may span messages), unless the request sets ``rows_per_batch`` or
+    ``bytes_per_batch``. ``compression``: None (default) sends dense rows with ``"lz4"`` and
+    CSR rows uncompressed (the non-zeros' values and indices compress too little to pay for
+    the codec on both sides); or ``"none"``, ``"lz4"``, ``"zstd"``. ``transport``: how dense
     matrices travel: ``"auto"`` (CSR rows when every store holds the matrix sparse, else
     dense rows), ``"csr"`` or ``"dense"``; the tensors are the same either way.
 
@@ -77,7 +79,7 @@ class AnnflightDataset(IterableDataset):
 
     def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
-                 compression: str = "lz4", transport: str = "auto",
+                 compression: Optional[str] = None, transport: str = "auto",
                  token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None):
         super().__init__()
@@ -113,8 +115,8 @@ class AnnflightDataset(IterableDataset):
             raise ValueError(f"transport must be 'auto', 'csr' or 'dense', got {transport!r}")
         self.transport = transport
         self._densify = None  # decided on the first pass (_wire_csr)
-        self.request = {**base, "return_index": True, "compression": compression,
-                        "rows_per_batch": batch_size * _BATCHES_PER_MESSAGE}
+        self.compression = compression
+        self.request = sized_by_bytes({**base, "return_index": True})
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -251,6 +253,9 @@ class AnnflightDataset(IterableDataset):
                 self._densify = self._wire_csr(client, options)
             if self._densify:
                 request["matrix_format"] = whole["matrix_format"] = "csr"
+            # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
+            request["compression"] = whole["compression"] = self.compression or (
+                "none" if request.get("matrix_format", "dense") == "csr" else "lz4")
             info = self._flight_info(whole, client, options)
             # The equal parts' endpoints only say which replica serves this part.
             parts = self._flight_info(request, client, options) if n_shards > 1 else info
@@ -276,22 +281,26 @@ class AnnflightDataset(IterableDataset):
 
         reader = part_batches()
         own_steps = self._counts_own_steps and not shared
-        pending = None
+        # Rows received and not yet delivered, as slices of the messages they came in: a
+        # minibatch may span messages (wide rows), and is then built from its pieces with one
+        # copy per piece, no concatenation first.
+        pieces, held = [], 0
         for data in reader:
-            batch = data if pending is None else _concat(pending, data)
-            pending = None
-            n = batch.num_rows
-            whole = n - n % self.batch_size
-            for s in range(0, whole, self.batch_size):
-                self._delivered += 1
-                self._steps += own_steps
-                yield _tensors(batch.slice(s, self.batch_size), shared, self._densify)
-            if whole < n:
-                pending = batch.slice(whole)
-        if pending is not None and not self.drop_last:
+            start, n = 0, data.num_rows
+            while start < n:
+                take = min(self.batch_size - held, n - start)
+                pieces.append(data.slice(start, take))
+                held += take
+                start += take
+                if held == self.batch_size:
+                    self._delivered += 1
+                    self._steps += own_steps
+                    yield _tensors(pieces, shared, self._densify)
+                    pieces, held = [], 0
+        if held and not self.drop_last:
             self._delivered += 1
             self._steps += own_steps
-            yield _tensors(pending, shared, self._densify)
+            yield _tensors(pieces, shared, self._densify)
 
 
 class AnnflightLoader(DataLoader):
@@ -331,62 +340,73 @@ class AnnflightLoader(DataLoader):
         self.dataset.load_state_dict(state)
 
 
-def _concat(a: pa.RecordBatch, b: pa.RecordBatch) -> pa.RecordBatch:
-    return pa.Table.from_batches([a, b]).combine_chunks().to_batches()[0]
-
 
 def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
     """(name, kind, parts) per column: the numpy arrays (often read-only views of the Arrow
-    buffers) its tensor is made of. ``densify``: csr columns become dense tensors
-    (kind "scatter": their rows scattered into a zeroed matrix)."""
+    buffers) its tensor is made of, with the tensor's dtype. ``densify``: csr columns become
+    dense tensors (kind "scatter": their rows scattered into a zeroed matrix)."""
     parts = []
     for field, column in zip(batch.schema, batch.columns):
         name = field.name
         if pa.types.is_fixed_size_list(column.type):
-            parts.append((name, "dense", (nan_matrix(name, column),)))
+            x = nan_matrix(name, column)
+            parts.append((name, "dense", (x, x.dtype)))
         elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
             indptr, indices, values = csr_parts(column)
-            shape = (len(column), n_cols(field, column))
+            width = n_cols(field, column)
             if densify:
                 null_rows = (~column.is_valid().to_numpy(zero_copy_only=False)
                              if column.null_count else None)
                 if null_rows is not None:
                     check_null_rows_fit(name, values.dtype)
-                parts.append((name, "scatter", (indptr, indices, values, shape, null_rows)))
+                parts.append((name, "scatter", (indptr, indices, values, width, null_rows)))
             else:
-                parts.append((name, "csr", (indptr.astype(np.int64), indices.astype(np.int64),
-                                            values, *shape)))
+                parts.append((name, "csr", (indptr, indices, values, width)))
         elif pa.types.is_dictionary(column.type):
             codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-            parts.append((name, "dense", (codes.astype(np.int64),)))
+            parts.append((name, "dense", (codes, np.dtype(np.int64))))
         elif pa.types.is_integer(column.type):
-            parts.append((name, "dense", (column.to_numpy(zero_copy_only=False)
-                                          .astype(np.int64),)))
+            parts.append((name, "dense", (column.to_numpy(zero_copy_only=False),
+                                          np.dtype(np.int64))))
         elif pa.types.is_floating(column.type) or pa.types.is_boolean(column.type):
-            parts.append((name, "dense", (column.to_numpy(zero_copy_only=False),)))
+            a = column.to_numpy(zero_copy_only=False)
+            parts.append((name, "dense", (a, a.dtype)))
         else:
             raise TypeError(f"column {name!r} of type {column.type} has no tensor form here;"
                             " request it encoded (encode_labels) or leave it out")
     return parts
 
 
-def _tensors(batch: pa.RecordBatch, shared: bool = False,
-             densify: bool = False) -> Dict[str, torch.Tensor]:
-    """The minibatch's tensors, each filled by one copy of its array (csr columns with
-    ``densify``: zeroed, then their values scattered). ``shared`` (in a DataLoader worker):
-    all of them are views of one slot of this worker's ring of shared memory
-    (``_SharedRing``), reused once the main process has dropped the batch: a new block of
-    shared memory per batch costs more than the copy (new pages zeroed and faulted in, in both
-    processes), and tensors of their own would each be handed over apart."""
-    parts = _arrays(batch, densify)
-    # (key, dtype, shape) of each tensor, keyed by (column, part).
+def _layout(pieces: list, n_rows: int) -> list:
+    """(key, dtype, shape) of each tensor of a minibatch of ``n_rows`` rows made of
+    ``pieces`` (each message's ``_arrays``), keyed by (column, part)."""
     layout = []
-    for name, kind, p in parts:
-        if kind == "scatter":
-            layout.append(((name, 0), p[2].dtype, p[3]))
+    for c, (name, kind, p) in enumerate(pieces[0]):
+        if kind == "dense":
+            layout.append(((name, 0), p[1], (n_rows,) + p[0].shape[1:]))
+        elif kind == "scatter":
+            layout.append(((name, 0), p[2].dtype, (n_rows, p[3])))
         else:
-            layout += [((name, i), a.dtype, a.shape) for i, a in enumerate(p)
-                       if isinstance(a, np.ndarray)]
+            nnz = sum(len(piece[c][2][1]) for piece in pieces)
+            layout += [((name, 0), np.dtype(np.int64), (n_rows + 1,)),
+                       ((name, 1), np.dtype(np.int64), (nnz,)),
+                       ((name, 2), p[2].dtype, (nnz,))]
+    return layout
+
+
+def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, torch.Tensor]:
+    """The minibatch's tensors from its record batch, or the consecutive slices of messages
+    (a list) it spans: each filled by one bulk copy per piece (csr columns with ``densify``:
+    zeroed once, then each piece's values scattered into its rows). ``shared`` (in a
+    DataLoader worker): all of them are views of one slot of this worker's ring of shared
+    memory (``_SharedRing``), reused once the main process has dropped the batch: a new block
+    of shared memory per batch costs more than the copy (new pages zeroed and faulted in, in
+    both processes), and tensors of their own would each be handed over apart."""
+    if isinstance(batches, pa.RecordBatch):
+        batches = [batches]
+    pieces = [_arrays(b, densify) for b in batches]
+    n_rows = sum(b.num_rows for b in batches)
+    layout = _layout(pieces, n_rows)
     views = {}
     if shared:
         sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for _, dtype, shape in layout]
@@ -400,21 +420,36 @@ def _tensors(batch: pa.RecordBatch, shared: bool = False,
         for key, dtype, shape in layout:
             views[key] = torch.empty(shape, dtype=_torch_dtype(dtype))
     out = _SharedBatch() if shared else {}
-    for name, kind, p in parts:
-        if kind == "scatter":
-            _scatter(views[(name, 0)].numpy(), *p)
+    for c, (name, kind, _) in enumerate(pieces[0]):
+        column = [piece[c][2] for piece in pieces]
+        if kind == "dense":
+            x = views[(name, 0)].numpy()
+            row = 0
+            for a, _ in column:
+                np.copyto(x[row:row + len(a)], a, casting="unsafe")
+                row += len(a)
             out[name] = views[(name, 0)]
-            continue
-        for i, a in enumerate(p):
-            if isinstance(a, np.ndarray):
-                np.copyto(views[(name, i)].numpy(), a)
-        if kind == "csr":
-            rows, cols = p[3], p[4]
-            out[name] = torch.sparse_csr_tensor(views[(name, 0)], views[(name, 1)],
-                                                views[(name, 2)], size=(rows, cols),
-                                                check_invariants=False)
+        elif kind == "scatter":
+            x = views[(name, 0)].numpy()
+            x.fill(0)  # the only zeroing of these rows
+            row = 0
+            for indptr, indices, values, _, null_rows in column:
+                n = len(indptr) - 1
+                _scatter(x[row:row + n], indptr, indices, values, null_rows)
+                row += n
+            out[name] = views[(name, 0)]
         else:
-            out[name] = views[(name, 0)]
+            crow, col, val = (views[(name, i)].numpy() for i in range(3))
+            row = entry = 0
+            for indptr, indices, values, _ in column:
+                n, nnz = len(indptr) - 1, len(indices)
+                np.add(indptr, entry, out=crow[row:row + n + 1], casting="unsafe")
+                np.copyto(col[entry:entry + nnz], indices, casting="unsafe")
+                np.copyto(val[entry:entry + nnz], values)
+                row, entry = row + n, entry + nnz
+            out[name] = torch.sparse_csr_tensor(views[(name, 0)], views[(name, 1)],
+                                                views[(name, 2)], size=(n_rows, column[0][3]),
+                                                check_invariants=False)
     return out
 
 
@@ -422,11 +457,10 @@ def _torch_dtype(dtype) -> torch.dtype:
     return torch.from_numpy(np.empty(0, dtype)).dtype
 
 
-def _scatter(out: np.ndarray, indptr, indices, values, shape, null_rows):
-    """CSR rows into the dense matrix ``out`` (zeroed here); null rows NaN."""
-    out.fill(0)
-    rows = np.repeat(np.arange(shape[0], dtype=np.int64), np.diff(indptr))
-    out.reshape(-1)[rows * shape[1] + indices] = values
+def _scatter(out: np.ndarray, indptr, indices, values, null_rows):
+    """CSR rows into the zeroed dense rows ``out`` in one bulk assignment; null rows NaN."""
+    rows = np.repeat(np.arange(out.shape[0], dtype=np.int64), np.diff(indptr))
+    out.reshape(-1)[rows * out.shape[1] + indices] = values
     if null_rows is not None:
         out[null_rows] = np.nan
 

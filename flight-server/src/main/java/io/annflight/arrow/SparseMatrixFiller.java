@@ -91,6 +91,14 @@ final class SparseMatrixFiller implements ColumnFiller {
         copyBlock((RowBlock.Sparse) blocks[s], v, offsets[positions[0]]);
         continue;
       }
+      if (rowsCopyAsStored(blocks[s], maps[s])) {
+        // Rows at scattered positions (a shuffled batch): each row's entries in two copies.
+        RowBlock.Sparse sp = (RowBlock.Sparse) blocks[s];
+        for (int k = 0; k < positions.length; k++) {
+          copyRow(sp, k, v, offsets[positions[k]]);
+        }
+        continue;
+      }
       for (int k = 0; k < positions.length; k++) {
         write(blocks[s], k, maps[s], ordered[s], writers[s], v,
             offsets[positions[k]]);
@@ -107,6 +115,24 @@ final class SparseMatrixFiller implements ColumnFiller {
     return block instanceof RowBlock.Sparse sp && map == null
         && plan.outType() != ElementType.BOOL && bulkWritable(sp, positions)
         && columnsAscend(sp);
+  }
+
+  /** Whether each row of a sparse block goes to the batch as stored, wherever it lands. */
+  private boolean rowsCopyAsStored(RowBlock block, int[] map) {
+    return block instanceof RowBlock.Sparse sp && map == null
+        && plan.outType() != ElementType.BOOL && sp.values().type() == plan.outType()
+        && RawCopy.applies(sp.values()) && columnsAscend(sp);
+  }
+
+  private static void copyRow(RowBlock.Sparse sp, int k, Vectors v, int at) {
+    int from = sp.rowOffsets()[k];
+    int nnz = sp.rowOffsets()[k + 1] - from;
+    if (nnz == 0) {
+      return;
+    }
+    v.index.nioBuffer((long) at * 4, nnz * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .asIntBuffer().put(sp.columns(), from, nnz);
+    RawCopy.copy(sp.values(), from, v.values, at, nnz);
   }
 
   private static boolean consecutive(int[] positions) {

@@ -193,7 +193,7 @@ public final class ServeCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         LOG.info("warming up for {} s before serving (health NOT_SERVING meanwhile)",
             warmupSeconds);
-        int streams = server.producer().warmUp(Duration.ofSeconds(warmupSeconds),
+        int streams = server.warmUp(Duration.ofSeconds(warmupSeconds),
             WARMUP_ROWS_PER_STREAM, Integer.MAX_VALUE);
         LOG.info("warm after {} ms ({} warm-up streams)", (System.nanoTime() - t0) / 1_000_000,
             streams);

@@ -138,7 +138,7 @@ public final class CollectionEngine {
   private static String cacheKey(CollectionRequest r, List<StoreHandle> stores) {
     CollectionRequest shape = new CollectionRequest(r.collection(), r.paths(), r.layersKeys(),
         r.obsKeys(), r.obsmKeys(), r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(),
-        r.dtype(), null, null, Compression.NONE, EpochSpec.COLLECTION_ORDER, r.returnIndex(),
+        r.dtype(), null, null, null, Compression.NONE, EpochSpec.COLLECTION_ORDER, r.returnIndex(),
         r.matrix());
     StringBuilder key = new StringBuilder();
     for (StoreHandle h : stores) {

@@ -29,6 +29,26 @@ public record MatrixColumnPlan(
   }
 
   /**
+   * About how many entries a row of store {@code s} has in the output: its width for a dense
+   * store; for a sparse one, the values it stores per row on average, scaled to the share of
+   * its columns the output keeps, at most the width. 0 when the store lacks the element.
+   */
+  public double entriesPerRow(int s) {
+    if (readers.get(s).isEmpty()) {
+      return 0;
+    }
+    MatrixReader r = readers.get(s).get();
+    int width = rowWidths[s];
+    if (r.layout() == io.annflight.store.MatrixLayout.DENSE || r.nRows() == 0 || r.nCols() == 0) {
+      return width;
+    }
+    int[] map = scatterMaps[s];
+    long kept = map == null ? r.nCols() : ProjectedMatrix.keptColumns(map);
+    double perRow = (double) r.storedValues() / r.nRows() * kept / r.nCols();
+    return Math.min(width, perRow);
+  }
+
+  /**
    * Whether a scatter map keeps the stored column order among the columns it keeps (then rows
    * stored ascending stay ascending); the identity (null) does.
    */

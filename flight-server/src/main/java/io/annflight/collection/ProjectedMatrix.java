@@ -45,6 +45,7 @@ final class ProjectedMatrix implements MatrixReader {
   private final int width;
   /** Whether the map keeps column order: then only rows stored unsorted need sorting. */
   private final boolean mapKeepsOrder;
+  private final int kept;
 
   /**
    * @param base a CSR matrix
@@ -64,6 +65,7 @@ final class ProjectedMatrix implements MatrixReader {
     this.parallel = parallel;
     this.width = base.elementType().byteWidth();
     this.mapKeepsOrder = MatrixColumnPlan.keepsOrder(map);
+    this.kept = keptColumns(map);
   }
 
   /** Columns of {@code map} that are kept. */
@@ -112,6 +114,12 @@ final class ProjectedMatrix implements MatrixReader {
   @Override
   public ElementType elementType() {
     return base.elementType();
+  }
+
+  /** The base's values in the kept columns, estimated from its density (batch sizing). */
+  @Override
+  public long storedValues() {
+    return Math.round((double) base.storedValues() * kept / Math.max(1, base.nCols()));
   }
 
   @Override

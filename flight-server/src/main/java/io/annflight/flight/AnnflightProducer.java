@@ -156,7 +156,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       CollectionPlan plan) {
     EpochOrder order = epochOrders.of(plan, request.epoch());
     // Refused here already, not only when the first stream starts.
-    runtime.rowsPerBatch(plan.outputSchema(), request.rowsPerBatch(), order.length());
+    runtime.rowsPerBatch(plan, request, order.length());
     String configuration = resolver.configuration(request);
     List<RowSelection.Range> ranges = endpoints.ranges(plan, request, order);
     List<Location[]> where = ReplicaAssignment.assign(ranges, locations.get());
@@ -205,8 +205,8 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       CollectionPlan plan = lease.plan();
       EpochOrder order = epochOrders.of(plan, request.epoch());
       RowSelection selected = rows.apply(order);
-      return new StreamJob(lease, order, selected, runtime.rowsPerBatch(plan.outputSchema(),
-          request.rowsPerBatch(), selected.count()), request.compression(), label, permit);
+      return new StreamJob(lease, order, selected, runtime.rowsPerBatch(plan, request,
+          selected.count()), request.compression(), label, permit);
     } catch (RuntimeException e) {
       AutoCloseables.closeNoChecked(lease);
       permit.close();

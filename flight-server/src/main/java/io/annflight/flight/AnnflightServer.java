@@ -38,6 +38,8 @@ public final class AnnflightServer implements AutoCloseable {
   private final FlightServer server;
   private final AnnflightProducer producer;
   private final ServerMetrics metrics;
+  private final Opener opener;
+  private final Options options;
   private volatile int metricsPort = -1;
   private final boolean ownsAllocator;
   private final java.util.concurrent.atomic.AtomicBoolean closed =
@@ -130,6 +132,8 @@ public final class AnnflightServer implements AutoCloseable {
       Options options, BufferAllocator allocator, boolean ownsAllocator) {
     this.allocator = allocator;
     this.ownsAllocator = ownsAllocator;
+    this.opener = opener;
+    this.options = options;
     GrpcLogFilter.install();
     // Stream threads, memory, caches and decoder threads belong to this server's runtime and
     // close with it.
@@ -234,6 +238,40 @@ public final class AnnflightServer implements AutoCloseable {
   /** Where clients reach this server. */
   public Location location() {
     return self;
+  }
+
+  /**
+   * Warms the server up before its first client ({@link LoopbackWarmup}): first on small stores
+   * it writes itself ({@link WarmupCollections}), so the hot paths are warm whatever it serves
+   * (a data root alone too), then on its configured collections, half the budget each (all of
+   * it on the written stores when none is configured).
+   *
+   * @return the streams read
+   */
+  public int warmUp(java.time.Duration budget, long rowsPerStream, int maxPasses)
+      throws IOException, InterruptedException {
+    boolean configured = !producer.collectionNames().isEmpty();
+    long t0 = System.nanoTime();
+    int streams;
+    try (WarmupCollections written = WarmupCollections.create();
+        StoreCatalog stores = new StoreCatalog(p -> opener.apply(p, runtime.storeResources()))) {
+      // Its own resolver, engine and catalog: nothing of these stores outlives the warm-up.
+      AnnflightProducer warmup = new AnnflightProducer(
+          new RequestResolver(written.registry(), null),
+          new CollectionEngine(stores, options.projectionCacheBytes(),
+              runtime.storeResources().parallel()),
+          new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator,
+          runtime, peer -> Grants.ALL);
+      streams = LoopbackWarmup.run(warmup, allocator, configured ? budget.dividedBy(2) : budget,
+          rowsPerStream, maxPasses, WarmupCollections.someGenes());
+    }
+    if (configured) {
+      java.time.Duration left = budget.minusNanos(System.nanoTime() - t0);
+      if (!left.isNegative()) {
+        streams += producer.warmUp(left, rowsPerStream, maxPasses);
+      }
+    }
+    return streams;
   }
 
   public AnnflightProducer producer() {

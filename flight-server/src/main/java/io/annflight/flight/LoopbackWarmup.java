@@ -34,10 +34,10 @@ import org.slf4j.LoggerFactory;
  * Warms the server up through the path a client's stream takes, network included: a second
  * Flight server over the same producer on a loopback port that only this process can call (a
  * random bearer secret), and a gRPC client in this JVM that asks each configured collection
- * for short streams (dense and CSR rows, in order and block-shuffled, LZ4) and drops what
- * arrives. The JIT then compiles the fill, codec, IPC, gRPC and netty code before the first
- * client instead of during its first epoch (first_epoch_bench.py measures both). The streams
- * are not counted in the metrics; the server's own port stays NOT_SERVING meanwhile.
+ * for short streams (dense and CSR rows, in order and block-shuffled, plain and LZ4) and
+ * drops what arrives. The JIT then compiles the fill, codec, IPC, gRPC and netty code before
+ * the first client instead of during its first epoch (first_epoch_bench.py measures both). The
+ * streams are not counted in the metrics; the server's own port stays NOT_SERVING meanwhile.
  */
 final class LoopbackWarmup {
   private static final Logger LOG = LoggerFactory.getLogger(LoopbackWarmup.class);
@@ -54,6 +54,16 @@ final class LoopbackWarmup {
    */
   static int run(AnnflightProducer producer, BufferAllocator allocator, Duration budget,
       long rowsPerStream, int maxPasses) throws IOException, InterruptedException {
+    return run(producer, allocator, budget, rowsPerStream, maxPasses, null);
+  }
+
+  /**
+   * {@link #run}, with requests that also project the collections onto {@code varNames} (null:
+   * none).
+   */
+  static int run(AnnflightProducer producer, BufferAllocator allocator, Duration budget,
+      long rowsPerStream, int maxPasses, List<String> varNames)
+      throws IOException, InterruptedException {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     String bearer = "Bearer " + HexFormat.of().formatHex(secret);
@@ -70,7 +80,7 @@ final class LoopbackWarmup {
       try {
         FlightServiceGrpc.FlightServiceBlockingStub stub = FlightServiceGrpc
             .newBlockingStub(channel);
-        List<String> requests = requests(producer.collectionNames(), rowsPerStream);
+        List<String> requests = requests(producer.collectionNames(), rowsPerStream, varNames);
         int streams = 0;
         boolean streamed = true;
         for (int pass = 0; pass < maxPasses && streamed && System.nanoTime() < deadline;
@@ -93,23 +103,37 @@ final class LoopbackWarmup {
     } // closing the server waits for its calls to end
   }
 
-  /** The warm-up's requests: every collection, dense and CSR, in order and block-shuffled. */
-  private static List<String> requests(List<String> collections, long rowsPerStream) {
+  /**
+   * The warm-up's requests: every collection, dense and CSR, in order and block-shuffled,
+   * plain and LZ4; with {@code varNames}, also projected onto them (dense and CSR).
+   */
+  private static List<String> requests(List<String> collections, long rowsPerStream,
+      List<String> varNames) {
     List<String> out = new ArrayList<>();
     for (String name : collections) {
       for (String format : new String[] {"dense", "csr"}) {
         for (boolean shuffled : new boolean[] {false, true}) {
-          ObjectNode r = RequestJson.MAPPER.createObjectNode().put("collection", name)
-              .put("matrix_format", format).put("compression", "lz4")
-              .put("rows_per_endpoint", rowsPerStream);
-          if (shuffled) {
-            r.putObject("sampler").put("kind", "block_shuffle");
+          for (String compression : new String[] {"none", "lz4"}) {
+            ObjectNode r = request(name, format, rowsPerStream).put("compression", compression);
+            if (shuffled) {
+              r.putObject("sampler").put("kind", "block_shuffle");
+            }
+            out.add(r.toString());
           }
+        }
+        if (varNames != null) {
+          ObjectNode r = request(name, format, rowsPerStream);
+          varNames.forEach(r.putArray("var_names")::add);
           out.add(r.toString());
         }
       }
     }
     return out;
+  }
+
+  private static ObjectNode request(String collection, String format, long rowsPerStream) {
+    return RequestJson.MAPPER.createObjectNode().put("collection", collection)
+        .put("matrix_format", format).put("rows_per_endpoint", rowsPerStream);
   }
 
   /** The first endpoint of {@code request}, read and dropped; false when it was refused. */

@@ -2,7 +2,6 @@ package io.annflight.runtime;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import io.annflight.arrow.BatchSizing;
-import io.annflight.schema.OutputSchema;
 import io.annflight.schema.RequestException;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,29 +81,39 @@ final class MemoryBudget {
   }
 
   /**
-   * The rows per batch of a stream of {@code rows} rows: the request's {@code rows_per_batch}
-   * or the default for the schema, refused when a batch would pass {@link #maxBatchBytes()} (a
-   * stream waiting for room that can never be had would hang).
+   * The rows per batch of a stream of {@code rows} rows of about {@code bytesPerRow} each: the
+   * request's {@code rows_per_batch}, or as many as fit {@code bytesPerBatch} (null: the
+   * default target), refused when a batch would pass {@link #maxBatchBytes()} (a stream
+   * waiting for room that can never be had would hang).
    */
-  int rowsPerBatch(OutputSchema schema, Integer requested, long rows) {
-    int perBatch = requested != null ? requested : BatchSizing.defaultRowsPerBatch(schema);
+  int rowsPerBatch(long bytesPerRow, Integer requested, Long bytesPerBatch, long rows) {
+    long max = maxBatchBytes();
+    int perBatch = requested != null ? requested : BatchSizing.rowsFor(bytesPerRow,
+        Math.min(max, bytesPerBatch != null ? bytesPerBatch : BatchSizing.TARGET_BYTES), max);
     long filled = Math.max(1, Math.min(perBatch, rows));
-    long bytes = batchBytes(schema, perBatch, rows);
-    if (bytes > maxBatchBytes()) {
-      long fits = Math.max(1, filled * maxBatchBytes() / bytes);
-      throw new RequestException("\"rows_per_batch\" of " + perBatch + " makes batches of about "
-          + (bytes >> 20) + " MiB for these columns; this server fills at most "
-          + (maxBatchBytes() >> 20) + " MiB per batch, about " + fits + " rows here");
+    long bytes = batchBytes(bytesPerRow, perBatch, rows);
+    if (bytes > max) {
+      long fits = Math.max(1, filled * max / bytes);
+      String what = requested != null ? "\"rows_per_batch\" of " + perBatch
+          : "a batch of " + perBatch + (perBatch == 1 ? " row" : " rows");
+      throw new RequestException(what + " makes batches of about " + size(bytes)
+          + " for these columns; this server fills at most " + size(max)
+          + " per batch, about " + fits + " rows here");
     }
     return perBatch;
+  }
+
+  /** MiB, or KiB below one MiB. */
+  private static String size(long bytes) {
+    return bytes >= 1L << 20 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
   }
 
   /**
    * About how many bytes a batch of a stream of {@code rows} rows takes: a ticket of 10 rows
    * never fills {@code rowsPerBatch} of them.
    */
-  static long batchBytes(OutputSchema schema, int rowsPerBatch, long rows) {
-    return BatchSizing.bytesPerBatch(schema, (int) Math.max(1, Math.min(rowsPerBatch, rows)));
+  static long batchBytes(long bytesPerRow, int rowsPerBatch, long rows) {
+    return bytesPerRow * Math.max(1, Math.min(rowsPerBatch, rows));
   }
 
   /**

@@ -1,6 +1,8 @@
 package io.annflight.runtime;
 
-import io.annflight.schema.OutputSchema;
+import io.annflight.arrow.BatchSizing;
+import io.annflight.collection.CollectionPlan;
+import io.annflight.schema.CollectionRequest;
 import io.annflight.store.StoreResources;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -74,8 +76,9 @@ public final class StreamRuntime implements AutoCloseable {
    * @throws io.annflight.schema.RequestException when such a batch passes what one stream may
    *     fill
    */
-  public int rowsPerBatch(OutputSchema schema, Integer requested, long rows) {
-    return budget.rowsPerBatch(schema, requested, rows);
+  public int rowsPerBatch(CollectionPlan plan, CollectionRequest request, long rows) {
+    return budget.rowsPerBatch(BatchSizing.bytesPerRow(plan), request.rowsPerBatch(),
+        request.bytesPerBatch(), rows);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.annflight.runtime;
 
+import io.annflight.arrow.BatchSizing;
 import io.annflight.arrow.BatchStream;
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
@@ -63,7 +64,7 @@ final class StreamTask implements Runnable {
       CollectionPlan plan = job.lease().plan();
       stream = BatchStream.open(plan, job.order(), job.rows(), allocator, job.rowsPerBatch());
       FillGate gate = runtime.budget().gateFor(allocator, MemoryBudget.batchBytes(
-          plan.outputSchema(), job.rowsPerBatch(), job.rows().count()));
+          BatchSizing.bytesPerRow(plan), job.rowsPerBatch(), job.rows().count()));
       backpressure.onCancel = gate::wake;
       VectorSchemaRoot outbound = stream.root();
       if (job.rows().count() > job.rowsPerBatch()) {

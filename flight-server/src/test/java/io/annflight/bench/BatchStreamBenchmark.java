@@ -75,7 +75,7 @@ public final class BatchStreamBenchmark {
           CollectionEngine.DEFAULT_PROJECTION_CACHE_BYTES,
           io.annflight.store.StoreResources.shared().parallel());
       CollectionPlan plan = engine.get().plan(r, paths);
-      int rowsPerBatch = BatchSizing.defaultRowsPerBatch(plan.outputSchema());
+      int rowsPerBatch = BatchSizing.defaultRowsPerBatch(plan);
       boolean cold = coldProjections;
       for (int pass = 0; pass < 3; pass++) {
         report("sequential", seconds, () -> drain(

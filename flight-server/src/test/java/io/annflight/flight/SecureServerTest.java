@@ -189,8 +189,8 @@ class SecureServerTest {
     // were. The rows it reads are not counted (test_shutdown.py checks the metrics).
     Path tokens = tokenFile("alice", "s3cret-a", "[\"test\"]", false);
     start(new Security(null, null, null, tokens));
-    // One pass: two collections x (dense, csr) x (in order, block-shuffled).
-    assertThat(server.producer().warmUp(java.time.Duration.ofMinutes(5), 20, 1)).isEqualTo(8);
+    // One pass: two collections x (dense, csr) x (in order, block-shuffled) x (plain, lz4).
+    assertThat(server.producer().warmUp(java.time.Duration.ofMinutes(5), 20, 1)).isEqualTo(16);
     try (FlightClient client = FlightClient.builder(allocator, server.location()).build()) {
       assertCode(() -> client.getInfo(FlightDescriptor.path("other"), bearer("s3cret-a")),
           FlightStatusCode.UNAUTHORIZED);

@@ -13,7 +13,9 @@ import java.util.Objects;
  * @param obsFilter values are String, Long, Double, Boolean or null (missing)
  * @param dtype null keeps the stores' common stored type
  * @param rowsPerEndpoint null: one endpoint per store, large stores split
- * @param rowsPerBatch null: sized so a batch is a few MiB
+ * @param rowsPerBatch null: as many rows as fit {@code bytesPerBatch}
+ * @param bytesPerBatch the bytes a batch should hold when {@code rowsPerBatch} is null, from the
+ *     stores' real row sizes; null: the server's default (a few MiB)
  * @param compression how batches are compressed on the wire (how, not what: plans ignore it)
  * @param epoch which rows, in which order (split, sampler, equal parts)
  * @param returnIndex adds the {@code _row} column: each row's collection row number
@@ -32,6 +34,7 @@ public record CollectionRequest(
     ElementType dtype,
     Long rowsPerEndpoint,
     Integer rowsPerBatch,
+    Long bytesPerBatch,
     Compression compression,
     EpochSpec epoch,
     boolean returnIndex,
@@ -62,20 +65,28 @@ public record CollectionRequest(
     if (rowsPerBatch != null && rowsPerBatch <= 0) {
       throw new RequestException("rows_per_batch must be positive, got " + rowsPerBatch);
     }
+    if (bytesPerBatch != null && bytesPerBatch <= 0) {
+      throw new RequestException("bytes_per_batch must be positive, got " + bytesPerBatch);
+    }
+    if (rowsPerBatch != null && bytesPerBatch != null) {
+      throw new RequestException("a request sizes its batches by \"rows_per_batch\" or by"
+          + " \"bytes_per_batch\", not both");
+    }
   }
 
   /** MappedCollection's defaults over the given paths. */
   public static CollectionRequest ofPaths(List<String> paths) {
     return new CollectionRequest(
         null, paths, List.of("X"), List.of(), List.of(), Map.of(), JoinMode.INNER,
-        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null, Compression.NONE,
+        EncodeLabels.ALL, UnknownLabel.NONE, null, null, null, null, Compression.NONE,
         EpochSpec.COLLECTION_ORDER, false, MatrixOptions.DEFAULT);
   }
 
   public CollectionRequest withCollection(String name, List<String> resolvedPaths) {
     return new CollectionRequest(
         name, resolvedPaths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
-        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, compression, epoch, returnIndex,
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, bytesPerBatch, compression, epoch,
+        returnIndex,
         matrix);
   }
 
@@ -83,7 +94,7 @@ public record CollectionRequest(
   public CollectionRequest asUncompressed(MatrixFormat format) {
     return new CollectionRequest(
         collection, paths, layersKeys, obsKeys, obsmKeys, obsFilter, join, encodeLabels,
-        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, Compression.NONE, epoch,
+        unknownLabel, dtype, rowsPerEndpoint, rowsPerBatch, bytesPerBatch, Compression.NONE, epoch,
         returnIndex, new MatrixOptions(format, matrix.varNames(), matrix.varKey()));
   }
 

@@ -18,8 +18,8 @@ import java.util.function.Function;
 
 /**
  * The JSON form of a {@link CollectionRequest}: the keys are MappedCollection's argument names
- * plus {@code collection}, {@code paths}, {@code rows_per_endpoint}, {@code rows_per_batch} and
- * {@code compression}.
+ * plus {@code collection}, {@code paths}, {@code rows_per_endpoint}, {@code rows_per_batch},
+ * {@code bytes_per_batch} and {@code compression}.
  * Unknown keys are an error.
  */
 public final class RequestJson {
@@ -37,6 +37,7 @@ public final class RequestJson {
   static final String DTYPE = "dtype";
   static final String ROWS_PER_ENDPOINT = "rows_per_endpoint";
   static final String ROWS_PER_BATCH = "rows_per_batch";
+  static final String BYTES_PER_BATCH = "bytes_per_batch";
   static final String COMPRESSION = "compression";
   static final String RETURN_INDEX = "return_index";
   /**
@@ -52,7 +53,8 @@ public final class RequestJson {
 
   public static final Set<String> KEYS =
       Set.of(COLLECTION, PATHS, LAYERS_KEYS, OBS_KEYS, OBSM_KEYS, OBS_FILTER, JOIN,
-          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, COMPRESSION,
+          ENCODE_LABELS, UNKNOWN_LABEL, DTYPE, ROWS_PER_ENDPOINT, ROWS_PER_BATCH, BYTES_PER_BATCH,
+          COMPRESSION,
           EpochJson.SAMPLER, EpochJson.SPLIT, EpochJson.EQUAL_PARTS, RETURN_INDEX,
           CACHE_CATEGORIES, PARALLEL, MATRIX_FORMAT, VAR_NAMES, VAR_KEY);
 
@@ -132,8 +134,13 @@ public final class RequestJson {
             ? Long.valueOf(positiveLong(node.get(ROWS_PER_ENDPOINT), ROWS_PER_ENDPOINT,
                 Long.MAX_VALUE))
             : base.rowsPerEndpoint(),
+        // A caller's own batch size, by rows or by bytes, replaces the configured one.
         node.has(ROWS_PER_BATCH) ? Integer.valueOf((int) positiveLong(node.get(ROWS_PER_BATCH),
-            ROWS_PER_BATCH, RequestLimits.MAX_ROWS_PER_BATCH)) : base.rowsPerBatch(),
+            ROWS_PER_BATCH, RequestLimits.MAX_ROWS_PER_BATCH))
+            : node.has(BYTES_PER_BATCH) ? null : base.rowsPerBatch(),
+        node.has(BYTES_PER_BATCH) ? Long.valueOf(positiveLong(node.get(BYTES_PER_BATCH),
+            BYTES_PER_BATCH, RequestLimits.MAX_BYTES_PER_BATCH))
+            : node.has(ROWS_PER_BATCH) ? null : base.bytesPerBatch(),
         node.has(COMPRESSION) ? compression(node.get(COMPRESSION)) : base.compression(),
         epoch(node, base.epoch()),
         node.has(RETURN_INDEX) ? bool(node.get(RETURN_INDEX), RETURN_INDEX)
@@ -244,6 +251,9 @@ public final class RequestJson {
     }
     if (r.rowsPerBatch() != null) {
       o.put(ROWS_PER_BATCH, r.rowsPerBatch());
+    }
+    if (r.bytesPerBatch() != null) {
+      o.put(BYTES_PER_BATCH, r.bytesPerBatch());
     }
     if (r.compression() != Compression.NONE) {
       o.put(COMPRESSION, r.compression().jsonName());

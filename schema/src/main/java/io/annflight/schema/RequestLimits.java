@@ -20,6 +20,8 @@ public final class RequestLimits {
   public static final int MAX_FILTER_VALUES = 100_000;
   /** {@code rows_per_batch}; a batch must also fit {@code MAX_BATCH_BYTES} of the server. */
   public static final int MAX_ROWS_PER_BATCH = 1 << 20;
+  /** {@code bytes_per_batch}; the server fills less when its own bound per batch is lower. */
+  public static final long MAX_BYTES_PER_BATCH = 1L << 30;
   /** Endpoints one FlightInfo may list ({@code rows_per_endpoint} too small for n_obs). */
   public static final int MAX_ENDPOINTS = 100_000;
   /** Characters of one string in a request (a path, a key, a filter value). */

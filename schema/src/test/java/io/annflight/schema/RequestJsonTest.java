@@ -16,7 +16,7 @@ class RequestJsonTest {
     if (name.equals("atlas")) {
       return new CollectionRequest("atlas", List.of("a.h5ad", "b.zarr"), List.of("counts"),
           List.of("cell_type"), List.of(), Map.of(), JoinMode.OUTER, EncodeLabels.ALL,
-          UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null, Compression.NONE,
+          UnknownLabel.of("unknown"), ElementType.FLOAT32, null, null, null, Compression.NONE,
           EpochSpec.COLLECTION_ORDER, false, MatrixOptions.DEFAULT);
     }
     throw new RequestException("unknown collection \"" + name + "\"");
@@ -76,6 +76,19 @@ class RequestJsonTest {
         + " \"encode_labels\": false, \"rows_per_batch\": 7, \"compression\": \"zstd\"}");
     byte[] json = RequestJson.toJson(r).toString().getBytes(StandardCharsets.UTF_8);
     assertThat(parse(new String(json, StandardCharsets.UTF_8))).isEqualTo(r);
+  }
+
+  @Test
+  void batchesAreSizedByRowsOrByBytesNotBoth() {
+    CollectionRequest bytes = parse("{\"paths\": [\"a\"], \"bytes_per_batch\": 1048576}");
+    assertThat(bytes.bytesPerBatch()).isEqualTo(1L << 20);
+    assertThat(bytes.rowsPerBatch()).isNull();
+    byte[] json = RequestJson.toJson(bytes).toString().getBytes(StandardCharsets.UTF_8);
+    assertThat(parse(new String(json, StandardCharsets.UTF_8))).isEqualTo(bytes);
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"rows_per_batch\": 8,"
+        + " \"bytes_per_batch\": 1024}")).hasMessageContaining("not both");
+    assertThatThrownBy(() -> parse("{\"paths\": [\"a\"], \"bytes_per_batch\": 0}"))
+        .hasMessageContaining("bytes_per_batch");
   }
 
   @Test

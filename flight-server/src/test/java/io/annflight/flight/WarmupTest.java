@@ -1,0 +1,43 @@
+package io.annflight.flight;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.annflight.store.AnnDataStores;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The warm-up needs no configured collection: it streams stores the server writes itself, and
+ * deletes them afterwards.
+ */
+class WarmupTest {
+  @TempDir
+  Path root;
+
+  @Test
+  void aServerWithADataRootAloneWarmsUpOnStoresItWrites() throws Exception {
+    try (AnnflightServer server = AnnflightServer.start(
+        new RequestResolver(new CollectionRegistry(List.of()), DataRoot.of(root)),
+        AnnDataStores::open, AnnflightServer.Options.local(0))) {
+      // One pass: two collections (dense, csr) x 2 formats x (in order, block-shuffled) x
+      // (plain, lz4), and each format projected onto some genes.
+      assertThat(server.warmUp(java.time.Duration.ofMinutes(5), 500, 1)).isEqualTo(20);
+      assertThat(server.producer().collectionNames()).isEmpty();
+    }
+  }
+
+  @Test
+  void theWrittenStoresAreDeletedOnClose() {
+    Path dir;
+    try (WarmupCollections written = WarmupCollections.create()) {
+      dir = written.directory();
+      assertThat(dir.resolve("dense.h5ad")).isRegularFile();
+      assertThat(dir.resolve("csr.zarr")).isDirectory();
+      assertThat(written.registry().all()).hasSize(2);
+    }
+    assertThat(Files.exists(dir)).isFalse();
+  }
+}
