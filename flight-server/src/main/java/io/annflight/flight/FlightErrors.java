@@ -32,7 +32,14 @@ public final class FlightErrors {
     if (t instanceof FlightRuntimeException f) {
       return f;
     }
-    return status(t).withDescription(redact.apply(message(t))).withCause(t).toRuntimeException();
+    String message = message(t);
+    io.annflight.store.source.ObjectStoreException object =
+        io.annflight.store.source.ObjectStoreException.in(t);
+    if (object != null && object != t && !message.contains(object.getMessage())) {
+      // A reader's wrapper (jhdf's) may drop what the object store said: say it too.
+      message += " (" + object.getMessage() + ")";
+    }
+    return status(t).withDescription(redact.apply(message)).withCause(t).toRuntimeException();
   }
 
   /** The status code for an exception, without its message. */

@@ -109,14 +109,30 @@ final class H5File implements AutoCloseable {
     } catch (StoreException e) {
       throw e;
     } catch (RuntimeException | InternalError | StackOverflowError e) {
-      throw new MalformedStoreException(
-          path, element, "could not read " + reading + ": " + describe(e), e);
+      throw withFault(new MalformedStoreException(
+          path, element, "could not read " + reading + ": " + describe(e), e));
     } catch (OutOfMemoryError e) {
       // jhdf allocates a buffer of whatever size damaged metadata claims before reading it.
       throw new MalformedStoreException(
           path, element, "could not read " + reading + ": its HDF5 metadata asks for an"
               + " impossible buffer (corrupted file?)", e);
     }
+  }
+
+  /**
+   * {@code e} with what the object store answered the last failed read attached (a file in a
+   * bucket): jhdf wraps read failures without their cause, and the store's answer decides the
+   * status (unavailable, replaced) the client gets.
+   */
+  MalformedStoreException withFault(MalformedStoreException e) {
+    if (channel instanceof BoundedFileChannel b
+        && b.inner() instanceof io.annflight.store.source.ByteSourceChannel s) {
+      RuntimeException fault = s.lastFault();
+      if (fault != null && fault != e.getCause()) {
+        e.addSuppressed(fault);
+      }
+    }
+    return e;
   }
 
   private static String describe(Throwable e) {

@@ -18,6 +18,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ByteSourceChannel extends FileChannel {
   private final ByteSource source;
   private final AtomicLong position = new AtomicLong();
+  /**
+   * The last failure of a read, until a read succeeds: libraries that wrap read errors without
+   * their cause (jhdf) leave the reader a way to say what the store answered.
+   */
+  private volatile RuntimeException lastFault;
 
   public ByteSourceChannel(ByteSource source) {
     this.source = source;
@@ -33,7 +38,19 @@ public final class ByteSourceChannel extends FileChannel {
     if (at < 0) {
       throw new IllegalArgumentException("negative position " + at);
     }
-    return source.read(dst, at);
+    try {
+      int n = source.read(dst, at);
+      lastFault = null;
+      return n;
+    } catch (RuntimeException e) {
+      lastFault = e;
+      throw e;
+    }
+  }
+
+  /** The failure of the last read when it failed, else null. */
+  public RuntimeException lastFault() {
+    return lastFault;
   }
 
   @Override

@@ -38,6 +38,11 @@ public final class ObjectStoreException extends RuntimeException {
       if (c instanceof ObjectStoreException o) {
         return o;
       }
+      for (Throwable s : c.getSuppressed()) {
+        if (s instanceof ObjectStoreException o) {
+          return o;
+        }
+      }
       if (c.getCause() == c) {
         break;
       }
