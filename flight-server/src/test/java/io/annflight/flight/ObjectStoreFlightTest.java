@@ -181,6 +181,35 @@ class ObjectStoreFlightTest {
   }
 
   @Test
+  void metricsCountFetchesCacheAnswersAndGetLatency() throws Exception {
+    try (var metrics = new io.annflight.flight.metrics.ServerMetrics()) {
+      int port = metrics.serve("127.0.0.1", 0);
+      serveBucket(1L << 20, 3);
+      tsv(client, "{\"paths\": [\"csr.zarr\"]}");
+      String text;
+      try (var in = java.net.URI.create("http://127.0.0.1:" + port + "/metrics").toURL()
+          .openStream()) {
+        text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+      assertThat(value(text, "annflight_object_store_bytes_fetched_total")).isPositive();
+      assertThat(value(text, "annflight_object_store_requests_total")).isPositive();
+      assertThat(value(text, "annflight_block_cache_memory_misses_total")).isPositive();
+      assertThat(value(text, "annflight_object_store_get_seconds_count")).isPositive();
+      assertThat(text).contains("annflight_object_store_retries_total",
+          "annflight_block_cache_disk_hits_total");
+    }
+  }
+
+  private static double value(String metrics, String name) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    throw new AssertionError(name + " not in the metrics");
+  }
+
+  @Test
   void requestPathsStayUnderThePrefix() throws Exception {
     serveBucket(1L << 20, 3);
     for (String path : List.of("../outside/secret.h5ad", "/outside/secret.h5ad",
