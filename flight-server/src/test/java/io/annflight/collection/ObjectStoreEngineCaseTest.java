@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * Every engine case again, its stores read from a bucket (S3Proxy) instead of the fixtures
  * directory: the same plans, rows and columns as from local files, through ranged GETs and the
- * block cache. Small blocks, so reads cross block edges and coalesce adjacent ones.
+ * block cache. Blocks of 16 KiB, so reads cross block edges and coalesce adjacent ones.
  */
 class ObjectStoreEngineCaseTest extends EngineCaseTest {
   private static S3ProxyServer s3;
@@ -24,7 +24,7 @@ class ObjectStoreEngineCaseTest extends EngineCaseTest {
     s3 = S3ProxyServer.start();
     s3.createBucket("fixtures");
     s3.upload(Fixtures.dir(), "fixtures", "stores");
-    store = new ObjectStore(s3.settings().withCaches(4096, 8L << 20, null, 0));
+    store = new ObjectStore(s3.settings().withCaches(16384, 8L << 20, null, 0));
     storeRoot = store.path("s3://fixtures/stores");
     getsBefore = ObjectStoreMetrics.global().getRequests();
   }

@@ -209,6 +209,75 @@ class ObjectStoreFlightTest {
     throw new AssertionError(name + " not in the metrics");
   }
 
+  /**
+   * A sharded Zarr v3 X of 24 rows x 10 float64, one shard of 24 inner chunks of one row,
+   * uncompressed, its index first: row r lies at bytes 388 + 80 r of the shard.
+   */
+  private static Path shardedStore() throws Exception {
+    Path dir = tmp.resolve("big_sharded.zarr");
+    if (Files.exists(dir)) {
+      return dir;
+    }
+    Fixtures.copyTree(Fixtures.formats().resolve("v3_sharded.zarr"), dir);
+    try (var old = Files.walk(dir.resolve("X/c"))) {
+      old.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+    Files.writeString(dir.resolve("X/zarr.json"), "{\"zarr_format\": 3, \"node_type\":"
+        + " \"array\", \"shape\": [24, 10], \"data_type\": \"float64\", \"chunk_grid\":"
+        + " {\"name\": \"regular\", \"configuration\": {\"chunk_shape\": [24, 10]}},"
+        + " \"chunk_key_encoding\": {\"name\": \"default\", \"configuration\":"
+        + " {\"separator\": \"/\"}}, \"fill_value\": 0, \"codecs\": [{\"name\":"
+        + " \"sharding_indexed\", \"configuration\": {\"chunk_shape\": [1, 10], \"codecs\":"
+        + " [{\"name\": \"bytes\", \"configuration\": {\"endian\": \"little\"}}],"
+        + " \"index_codecs\": [{\"name\": \"bytes\", \"configuration\": {\"endian\":"
+        + " \"little\"}}, {\"name\": \"crc32c\"}], \"index_location\": \"start\"}}],"
+        + " \"attributes\": {\"encoding-type\": \"array\", \"encoding-version\": \"0.2.0\"}}");
+    java.nio.ByteBuffer index = java.nio.ByteBuffer.allocate(24 * 16)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    java.nio.ByteBuffer rows = java.nio.ByteBuffer.allocate(24 * 80)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    for (int r = 0; r < 24; r++) {
+      index.putLong(388 + 80L * r).putLong(80);
+      for (int c = 0; c < 10; c++) {
+        rows.putDouble(r * 10 + c);
+      }
+    }
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(index.array());
+    java.nio.ByteBuffer shard = java.nio.ByteBuffer.allocate(388 + 24 * 80)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    shard.put(index.array()).putInt((int) crc.getValue()).put(rows.array());
+    Files.createDirectories(dir.resolve("X/c/0"));
+    Files.write(dir.resolve("X/c/0/0"), shard.array());
+    return dir;
+  }
+
+  @Test
+  void aShardedReadFetchesTheIndexAndOnlyTheInnerChunksItNeeds() throws Exception {
+    s3.upload(shardedStore(), "cells", "atlas/big_sharded.zarr");
+    ObjectStoreSettings settings = s3.settings(proxy.endpoint()).withCaches(512, 1L << 20, null,
+        0);
+    try (ObjectStore objects = new ObjectStore(settings);
+        io.annflight.store.AnnDataStore zarr = AnnDataStores.open(
+            objects.path("s3://cells/atlas/big_sharded.zarr"))) {
+      io.annflight.store.MatrixReader x = zarr.matrix("X").orElseThrow();
+      proxy.clearLog();
+      double[][] row5 = Fixtures.toDense(x.readRows(5, 6));
+      assertThat(row5[0]).containsExactly(50, 51, 52, 53, 54, 55, 56, 57, 58, 59);
+      List<String> shardGets = proxy.requests().stream()
+          .filter(r -> r.startsWith("GET /cells/atlas/big_sharded.zarr/X/c/0/0")).toList();
+      // The index (bytes 0-387) and row 5 (bytes 788-867): blocks 0 and 1 of 5, no more.
+      assertThat(shardGets).isNotEmpty().allSatisfy(r ->
+          assertThat(Long.parseLong(r.substring(r.lastIndexOf('-') + 1))).isLessThan(1024));
+      proxy.clearLog();
+      // Row 15 (bytes 1588-1667) lies in block 3 alone; the index is cached.
+      double[][] row15 = Fixtures.toDense(x.readRows(15, 16));
+      assertThat(row15[0][9]).isEqualTo(159);
+      assertThat(proxy.requests()).containsExactly(
+          "GET /cells/atlas/big_sharded.zarr/X/c/0/0 bytes=1536-2047");
+    }
+  }
+
   @Test
   void requestPathsStayUnderThePrefix() throws Exception {
     serveBucket(1L << 20, 3);
