@@ -14,7 +14,12 @@ Damaged elements must be refused by name: categorical codes outside their catego
 (anndataR's 1-based ``leiden``) and obsm data frames, each requested alone. Prints one line per
 store and a total; exits 1 if any store fails.
 
-    python tools/compat/check_wild.py [--wild DIR] [--jar JAR]
+    python tools/compat/check_wild.py [--wild DIR] [--jar JAR] [--s3]
+
+With --s3 the corpus is uploaded to a bucket of an S3Proxy the script starts (127.0.0.1,
+made-up credentials, from the classpath test-s3proxy/target/lib holds) and the server reads it
+from there (--data-root s3://wild); the references are still read from the local files. Needs
+boto3 then.
 
 Needs pyarrow and the annflight package (the test venv has both) and Debian's anndata 0.8.
 """
@@ -159,10 +164,75 @@ def check_store(client, request_path: str, ref: anndata_ref.Reference, damaged: 
     return problems
 
 
-def start_server(jar: Path, root: Path):
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_s3proxy(workdir: Path):
+    """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys)."""
+    import secrets
+    import socket
+    lib = REPO / "test-s3proxy/target/lib"
+    if not lib.is_dir():
+        raise SystemExit(f"{lib} is missing: mvn install -pl test-s3proxy")
+    port, key, secret = free_port(), "wild-" + secrets.token_hex(4), secrets.token_hex(16)
+    (workdir / "data").mkdir(parents=True, exist_ok=True)
+    props = workdir / "s3proxy.properties"
+    props.write_text(f"s3proxy.endpoint=http://127.0.0.1:{port}\n"
+                     "s3proxy.authorization=aws-v2-or-v4\n"
+                     f"s3proxy.identity={key}\ns3proxy.credential={secret}\n"
+                     "jclouds.provider=filesystem\n"
+                     f"jclouds.filesystem.basedir={workdir / 'data'}\n")
+    logback = workdir / "logback.xml"
+    logback.write_text('<configuration><appender name="E" class="ch.qos.logback.core.'
+                       'ConsoleAppender"><encoder><pattern>%msg%n</pattern></encoder>'
+                       '</appender><root level="WARN"><appender-ref ref="E"/></root>'
+                       '</configuration>')
+    proc = subprocess.Popen(["java", f"-Dlogback.configurationFile={logback}", "-cp",
+                             f"{lib}/*", "org.gaul.s3proxy.Main", "--properties", str(props)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + STARTUP_S
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"http://127.0.0.1:{port}", (key, secret)
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("S3Proxy did not start")
+
+
+def upload(root: Path, endpoint: str, keys, bucket: str):
+    import boto3
+    from botocore.config import Config
+    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=keys[0],
+                      aws_secret_access_key=keys[1], region_name="us-east-1",
+                      config=Config(s3={"addressing_style": "path"}))
+    s3.create_bucket(Bucket=bucket)
+    n = 0
+    for f in sorted(root.rglob("*")):
+        if f.is_file() and not f.is_symlink():
+            s3.upload_file(str(f), bucket, str(f.relative_to(root)))
+            n += 1
+    return n
+
+
+def start_server(jar: Path, root, s3=None):
     cmd = ["java", "-jar", str(jar), "serve", "--host", "127.0.0.1", "--port", "0",
            "--data-root", str(root)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = None
+    if s3 is not None:
+        endpoint, keys = s3
+        import os
+        cmd += ["--s3-endpoint", endpoint, "--s3-path-style"]
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=keys[0], AWS_SECRET_ACCESS_KEY=keys[1])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
     found, log, ready = {}, [], threading.Event()
 
     def pump():
@@ -185,10 +255,25 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wild", type=Path, default=REPO.parent / "shared/wild")
     ap.add_argument("--jar", type=Path, default=REPO / "flight-server/target/annflight-server.jar")
+    ap.add_argument("--s3", action="store_true",
+                    help="serve the corpus from an S3Proxy bucket the script starts")
     args = ap.parse_args(argv)
     wild = args.wild.resolve()
     folders = [p for p in sorted(wild.iterdir()) if p.is_dir()]
-    proc, uri, log = start_server(args.jar, wild)
+    s3proxy = None
+    if args.s3:
+        import tempfile
+        workdir = Path(tempfile.mkdtemp(prefix="check-wild-s3-"))
+        s3proxy, endpoint, keys = start_s3proxy(workdir)
+        try:
+            n = upload(wild, endpoint, keys, "wild")
+        except BaseException:
+            s3proxy.kill()
+            raise
+        print(f"uploaded {n} files of {wild} to s3://wild at {endpoint}")
+        proc, uri, log = start_server(args.jar, "s3://wild", (endpoint, keys))
+    else:
+        proc, uri, log = start_server(args.jar, wild)
     passed = failed = 0
     start = time.time()
     try:
@@ -232,11 +317,12 @@ def main(argv=None) -> int:
                               f"{len(ref.obs.columns)} obs columns, {len(ref.obsm)} obsm "
                               f"(= {how}, {ms:.0f} ms)")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for p in [proc] + ([s3proxy] if s3proxy is not None else []):
+            p.terminate()
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
     total = passed + failed
     print(f"compatibility: {passed} of {total} stores and modalities served whole and equal"
           f" ({time.time() - start:.1f} s)")

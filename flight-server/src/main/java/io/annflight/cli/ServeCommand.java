@@ -57,9 +57,12 @@ public final class ServeCommand implements Callable<Integer> {
   String advertise;
 
   @Option(names = "--data-root", paramLabel = "DIR",
-      description = "Directory that request \"paths\" are relative to. Without it, clients can "
-          + "only ask for configured collections.")
-  Path dataRoot;
+      description = "Directory, or bucket prefix (s3://bucket/prefix), that request \"paths\""
+          + " are relative to. Without it, clients can only ask for configured collections.")
+  String dataRoot;
+
+  @picocli.CommandLine.Mixin
+  ObjectStorageOptions objectStorage = new ObjectStorageOptions();
 
   @Option(names = "--config", paramLabel = "FILE",
       description = "YAML or JSON file naming collections, their paths and default options.")
@@ -176,6 +179,7 @@ public final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long projectionBytes = projectionCacheBytes();
     long obsBytes = obsCacheBytes();
+    io.annflight.store.source.ObjectStores.configure(objectStorage.settings());
     if (verbose) {
       // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
       System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
@@ -262,12 +266,32 @@ public final class ServeCommand implements Callable<Integer> {
 
   private record Setup(RequestResolver resolver, List<String> locations) {}
 
+  /** --data-root as a path: a directory, or a prefix in a bucket. */
+  private Path dataRootPath() {
+    if (dataRoot == null) {
+      return null;
+    }
+    if (io.annflight.store.source.ObjectStore.isObjectUri(dataRoot)) {
+      try {
+        return io.annflight.store.source.ObjectStores.path(dataRoot);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("--data-root: " + e.getMessage());
+      }
+    }
+    try {
+      return Path.of(dataRoot);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigException("--data-root \"" + dataRoot + "\" is not a path: "
+          + e.getMessage());
+    }
+  }
+
   private Setup setup() {
-    Path root = dataRoot;
+    Path root = dataRootPath();
     List<ConfiguredCollection> collections = new ArrayList<>();
     List<String> replicas = List.of();
     if (config != null) {
-      ServerConfig c = ServerConfig.load(config, dataRoot);
+      ServerConfig c = ServerConfig.load(config, root);
       root = c.dataRoot();
       collections.addAll(c.collections());
       replicas = c.locations();

@@ -72,7 +72,10 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
     }
     Path dataRoot = dataRootOverride;
     if (dataRoot == null && root.hasNonNull("data_root")) {
-      dataRoot = dir.resolve(root.get("data_root").asText()).normalize();
+      String text = root.get("data_root").asText();
+      dataRoot = io.annflight.store.source.ObjectStore.isObjectUri(text)
+          ? io.annflight.store.source.ObjectStores.path(text)
+          : dir.resolve(text).normalize();
     }
     Path base = dataRoot != null ? dataRoot : dir;
     List<ConfiguredCollection> out = new ArrayList<>();
@@ -127,7 +130,9 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
     }
     List<Path> stores = new ArrayList<>();
     for (String p : parsed.paths()) {
-      Path store = base.resolve(p).toAbsolutePath().normalize();
+      Path store = io.annflight.store.source.ObjectStore.isObjectUri(p)
+          ? io.annflight.store.source.ObjectStores.path(p).normalize()
+          : base.resolve(p).toAbsolutePath().normalize();
       try {
         stores.add(store.toRealPath());
       } catch (IOException e) {

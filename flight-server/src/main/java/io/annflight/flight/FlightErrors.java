@@ -32,11 +32,35 @@ public final class FlightErrors {
     if (t instanceof FlightRuntimeException f) {
       return f;
     }
-    return status(t).withDescription(redact.apply(message(t))).withCause(t).toRuntimeException();
+    String message = message(t);
+    io.annflight.store.source.ObjectStoreException object =
+        io.annflight.store.source.ObjectStoreException.in(t);
+    if (object != null && object != t && !message.contains(object.getMessage())) {
+      // A reader's wrapper (jhdf's) may drop what the object store said: say it too.
+      message += " (" + object.getMessage() + ")";
+    }
+    return status(t).withDescription(redact.apply(message)).withCause(t).toRuntimeException();
   }
 
   /** The status code for an exception, without its message. */
   public static CallStatus status(Throwable t) {
+    // An object store's answer decides, however deep a reader wrapped it (jhdf, a chunk read).
+    io.annflight.store.source.ObjectStoreException object =
+        io.annflight.store.source.ObjectStoreException.in(t);
+    if (object != null) {
+      switch (object.kind()) {
+        case NOT_FOUND:
+          return CallStatus.NOT_FOUND;
+        case DENIED:
+          return CallStatus.UNAUTHORIZED; // gRPC's PERMISSION_DENIED
+        case UNAVAILABLE:
+          return CallStatus.UNAVAILABLE;
+        case CHANGED:
+          break; // as a store replaced on disk while read: the message says request again
+        default:
+          break;
+      }
+    }
     if (t instanceof RequestException || t instanceof NotAMatrixException) {
       return CallStatus.INVALID_ARGUMENT;
     }

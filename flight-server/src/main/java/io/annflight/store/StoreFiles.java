@@ -25,19 +25,25 @@ public final class StoreFiles {
   private final Path realStore;
   /** The directory's inode when the store was opened: a replaced store has another one. */
   private final Object storeKey;
+  /** A store in a bucket: its objects as listed when opened; null for a directory on disk. */
+  private final ObjectStoreFiles objects;
 
-  private StoreFiles(Path store, Path realStore, Object storeKey) {
+  private StoreFiles(Path store, Path realStore, Object storeKey, ObjectStoreFiles objects) {
     this.store = store;
     this.realStore = realStore;
     this.storeKey = storeKey;
+    this.objects = objects;
   }
 
   /** The files of the directory store at {@code store}, which must exist. */
   public static StoreFiles of(Path store) {
+    if (store instanceof io.annflight.store.source.ObjectPath objectStore) {
+      return new StoreFiles(store, store, null, ObjectStoreFiles.of(objectStore));
+    }
     try {
       Path real = store.toRealPath();
       return new StoreFiles(store, real, Files.readAttributes(real, BasicFileAttributes.class)
-          .fileKey());
+          .fileKey(), null);
     } catch (IOException e) {
       throw new StoreNotFoundException(store, "", "cannot be accessed: " + e.getMessage());
     }
@@ -81,6 +87,10 @@ public final class StoreFiles {
    */
   public byte[] readIfExists(Path file, String element, String what, long offset, long length,
       long maxBytes) {
+    if (objects != null) {
+      return objects.readIfExists(file, element, what, offset, length,
+          Math.min(maxBytes, MAX_FILE_BYTES));
+    }
     Checked f = check(file, element, what);
     if (f == null) {
       return null;
@@ -109,6 +119,9 @@ public final class StoreFiles {
 
   /** The size of {@code file} in bytes (inside the store), or -1 when there is none. */
   public long sizeIfExists(Path file, String element, String what) {
+    if (objects != null) {
+      return objects.sizeIfExists(file);
+    }
     Checked f = check(file, element, what);
     return f == null ? -1 : f.size();
   }

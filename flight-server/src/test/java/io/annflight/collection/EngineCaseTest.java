@@ -39,6 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * engine, as a range in small batches and as a shuffled index list with duplicates.
  */
 class EngineCaseTest {
+  /** Where the cases' store paths resolve: the fixtures directory, or a bucket holding them. */
+  static Path storeRoot = Fixtures.dir();
   private static StoreCatalog catalog;
   private static CollectionEngine cached;
   /** Projects every sparse read anew: the reads a cached projection skips, checked too. */
@@ -297,7 +299,7 @@ class EngineCaseTest {
   }
 
   private static List<Path> paths(CollectionRequest r) {
-    return r.paths().stream().map(p -> Fixtures.dir().resolve(p)).toList();
+    return r.paths().stream().map(p -> storeRoot.resolve(p)).toList();
   }
 
   private static List<String> strings(JsonNode n) {

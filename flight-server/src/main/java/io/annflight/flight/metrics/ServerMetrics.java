@@ -34,6 +34,8 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
   private final Counter requests;
   private final Histogram streamSeconds;
   private final Histogram budgetWaitSeconds;
+  private final Histogram objectGetSeconds;
+  private final java.util.function.DoubleConsumer objectGets;
   private HTTPServer http;
 
   public ServerMetrics() {
@@ -51,7 +53,39 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
     budgetWaitSeconds = Histogram.builder().name("annflight_memory_budget_wait_seconds")
         .help("Waits of streams for the memory budget before filling a batch")
         .register(registry);
+    objectGetSeconds = Histogram.builder().name("annflight_object_store_get_seconds")
+        .help("Ranged GETs to object stores (s3://), retries included")
+        .classicUpperBounds(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10)
+        .register(registry);
+    objectGets = objectGetSeconds::observe;
+    objectStoreCounters(io.annflight.store.source.ObjectStoreMetrics.global());
     JvmMetrics.builder().register(registry);
+  }
+
+  /** What object stores fetched and their caches answered (the process's, read at scrape). */
+  private void objectStoreCounters(io.annflight.store.source.ObjectStoreMetrics m) {
+    m.listenToGets(objectGets);
+    counter("annflight_object_store_requests_total", "Requests to object stores (HEAD, LIST,"
+        + " GET), retries not counted", m::requests);
+    counter("annflight_object_store_bytes_fetched_total", "Bytes fetched by ranged GETs",
+        m::bytesFetched);
+    counter("annflight_object_store_retries_total", "Tries repeated after throttling, 5xx or a"
+        + " timeout", m::retries);
+    counter("annflight_object_store_failures_total", "Requests that failed after their"
+        + " retries", m::failures);
+    counter("annflight_block_cache_memory_hits_total", "Blocks found in the memory cache",
+        m::memoryHits);
+    counter("annflight_block_cache_memory_misses_total", "Blocks not in the memory cache",
+        m::memoryMisses);
+    counter("annflight_block_cache_disk_hits_total", "Blocks found in the disk cache"
+        + " (--cache-dir)", m::diskHits);
+    counter("annflight_block_cache_disk_misses_total", "Blocks not in the disk cache",
+        m::diskMisses);
+  }
+
+  private void counter(String name, String help, LongSupplier value) {
+    io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name(name).help(help)
+        .callback(cb -> cb.call(value.getAsLong())).register(registry);
   }
 
   /** Registers the gauges, read from {@code state} at every scrape; call once. */
@@ -115,6 +149,7 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
 
   @Override
   public void close() {
+    io.annflight.store.source.ObjectStoreMetrics.global().stopListening(objectGets);
     if (http != null) {
       http.close();
     }

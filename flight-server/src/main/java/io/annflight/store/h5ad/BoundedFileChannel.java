@@ -60,6 +60,11 @@ final class BoundedFileChannel extends FileChannel {
         (int) ((sizeAtOpen + windowBytes - 1) / windowBytes));
   }
 
+  /** The channel read through. */
+  FileChannel inner() {
+    return channel;
+  }
+
   @Override
   public int read(ByteBuffer dst, long position) throws IOException {
     if (position >= 0 && position + dst.remaining() <= knownSize) {

@@ -119,6 +119,6 @@ abstract sealed class H5Array permits ContiguousArray, ChunkedArray, BufferedArr
   }
 
   MalformedStoreException malformed(String problem) {
-    return new MalformedStoreException(file.path(), elementPath, problem);
+    return file.withFault(new MalformedStoreException(file.path(), elementPath, problem));
   }
 }

@@ -140,8 +140,8 @@ final class H5File implements AutoCloseable {
     } catch (StoreException e) {
       throw e;
     } catch (RuntimeException | InternalError | StackOverflowError e) {
-      throw new MalformedStoreException(
-          path, element, "could not read " + reading + ": " + describe(e), e);
+      throw withFault(new MalformedStoreException(
+          path, element, "could not read " + reading + ": " + describe(e), e));
     } catch (OutOfMemoryError e) {
       throw outOfMemory(element, "reading " + reading, e);
     }
@@ -159,6 +159,22 @@ final class H5File implements AutoCloseable {
           + " metadata asks for a buffer larger than any array (" + e.getMessage() + ")", e);
     }
     return StoreResourceException.outOfMemory(path, element, doing, e);
+  }
+
+  /**
+   * {@code e} with what the object store answered the last failed read attached (a file in a
+   * bucket): jhdf wraps read failures without their cause, and the store's answer decides the
+   * status (unavailable, replaced) the client gets.
+   */
+  MalformedStoreException withFault(MalformedStoreException e) {
+    if (channel instanceof BoundedFileChannel b
+        && b.inner() instanceof io.annflight.store.source.ByteSourceChannel s) {
+      RuntimeException fault = s.lastFault();
+      if (fault != null && fault != e.getCause()) {
+        e.addSuppressed(fault);
+      }
+    }
+    return e;
   }
 
   private static String describe(Throwable e) {

@@ -1,0 +1,178 @@
+package io.annflight.store.source;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Reads byte ranges of object versions through the block caches. A read takes the blocks it
+ * covers from memory, else from disk, and fetches the rest: adjacent missing blocks in one
+ * ranged GET (up to {@link #MAX_GET_BYTES}), a block another thread is already fetching is
+ * waited for rather than fetched twice. No lock is held while fetching, so reads of one object
+ * run in parallel.
+ */
+final class ObjectBlocks {
+  /** The most one GET asks for: larger runs are split, each piece retried on its own. */
+  static final int MAX_GET_BYTES = 16 << 20;
+
+  private final ObjectClient client;
+  private final int blockBytes;
+  private final MemoryBlockCache memory;
+  private final DiskBlockCache disk;
+  private final ObjectStoreMetrics metrics;
+  private final ConcurrentHashMap<BlockKey, CompletableFuture<byte[]>> fetching =
+      new ConcurrentHashMap<>();
+
+  /** @param memory null for none; @param disk null for none */
+  ObjectBlocks(ObjectClient client, int blockBytes, MemoryBlockCache memory, DiskBlockCache disk,
+      ObjectStoreMetrics metrics) {
+    this.client = client;
+    this.blockBytes = blockBytes;
+    this.memory = memory;
+    this.disk = disk;
+    this.metrics = metrics;
+  }
+
+  int blockBytes() {
+    return blockBytes;
+  }
+
+  /**
+   * Reads from {@code position} of version {@code v} into {@code dst}, as much as fits.
+   *
+   * @return bytes read, -1 at or past the end
+   * @throws ObjectStoreException when a fetch fails
+   */
+  int read(ObjectVersion v, long position, ByteBuffer dst) {
+    if (position >= v.size()) {
+      return -1;
+    }
+    int n = (int) Math.min(dst.remaining(), v.size() - position);
+    if (n == 0) {
+      return 0;
+    }
+    long first = position / blockBytes;
+    long last = (position + n - 1) / blockBytes;
+    int count = (int) (last - first + 1);
+    byte[][] blocks = new byte[count][];
+    @SuppressWarnings("unchecked")
+    CompletableFuture<byte[]>[] pending = new CompletableFuture[count];
+    boolean[] mine = new boolean[count];
+    for (int i = 0; i < count; i++) {
+      BlockKey key = key(v, first + i);
+      blocks[i] = cached(key, length(v, first + i));
+      if (blocks[i] == null) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        CompletableFuture<byte[]> other = fetching.putIfAbsent(key, f);
+        pending[i] = other != null ? other : f;
+        mine[i] = other == null;
+      }
+    }
+    int maxRun = Math.max(1, MAX_GET_BYTES / blockBytes);
+    for (int i = 0; i < count; ) {
+      if (!mine[i]) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < count && mine[j] && j - i < maxRun) {
+        j++;
+      }
+      fetch(v, first, i, j, pending);
+      i = j;
+    }
+    for (int i = 0; i < count; i++) {
+      if (blocks[i] == null) {
+        blocks[i] = await(pending[i]);
+      }
+    }
+    copy(blocks, first, position, n, dst);
+    return n;
+  }
+
+  /** Fetches blocks {@code [from, to)} of the read (numbered from {@code first}) in one GET. */
+  private void fetch(ObjectVersion v, long first, int from, int to,
+      CompletableFuture<byte[]>[] pending) {
+    long start = (first + from) * blockBytes;
+    long end = Math.min(v.size(), (first + to) * (long) blockBytes);
+    try {
+      byte[] bytes = client.get(v, start, end);
+      for (int i = from; i < to; i++) {
+        long b = first + i;
+        int off = (int) ((b - first - from) * blockBytes);
+        int len = length(v, b);
+        byte[] block = java.util.Arrays.copyOfRange(bytes, off, off + len);
+        BlockKey key = key(v, b);
+        if (memory != null) {
+          memory.put(key, block);
+        }
+        if (disk != null) {
+          disk.put(key, block);
+        }
+        pending[i].complete(block);
+        fetching.remove(key, pending[i]);
+      }
+    } catch (RuntimeException | Error e) {
+      for (int i = from; i < to; i++) {
+        pending[i].completeExceptionally(e);
+        fetching.remove(key(v, first + i), pending[i]);
+      }
+      throw e;
+    }
+  }
+
+  private static byte[] await(CompletableFuture<byte[]> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  private byte[] cached(BlockKey key, int length) {
+    if (memory != null) {
+      byte[] b = memory.get(key);
+      if (b != null) {
+        metrics.memoryHits.increment();
+        return b;
+      }
+      metrics.memoryMisses.increment();
+    }
+    if (disk != null) {
+      byte[] b = disk.get(key, length);
+      if (b != null) {
+        metrics.diskHits.increment();
+        if (memory != null) {
+          memory.put(key, b);
+        }
+        return b;
+      }
+      metrics.diskMisses.increment();
+    }
+    return null;
+  }
+
+  private void copy(byte[][] blocks, long first, long position, int n, ByteBuffer dst) {
+    int done = 0;
+    long pos = position;
+    for (int i = 0; done < n; i++) {
+      int off = (int) (pos - (first + i) * blockBytes);
+      int len = Math.min(blocks[i].length - off, n - done);
+      dst.put(blocks[i], off, len);
+      done += len;
+      pos += len;
+    }
+  }
+
+  private BlockKey key(ObjectVersion v, long block) {
+    return new BlockKey(v.identity(), blockBytes, block);
+  }
+
+  private int length(ObjectVersion v, long block) {
+    return (int) Math.min(blockBytes, v.size() - block * blockBytes);
+  }
+}

@@ -1,0 +1,218 @@
+package io.annflight.store.source;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An S3-compatible object store as the server reads it: paths into its buckets, the versions of
+ * objects, and their bytes through one memory cache and one disk cache shared by every store and
+ * stream. Thread-safe.
+ */
+public final class ObjectStore implements AutoCloseable {
+  /** The objects a prefix's identity is taken from, first found wins (Zarr v3, then v2). */
+  private static final String[] ROOT_METADATA = {"zarr.json", ".zattrs", ".zgroup"};
+
+  private final ObjectStoreSettings settings;
+  private final ObjectClient client;
+  private final ObjectBlocks blocks;
+  private final MemoryBlockCache memory;
+  private final DiskBlockCache disk;
+  private final ObjectFileSystemProvider provider = new ObjectFileSystemProvider();
+  private final Map<String, ObjectFileSystem> buckets = new ConcurrentHashMap<>();
+
+  public ObjectStore(ObjectStoreSettings settings) {
+    this(settings, ObjectStoreMetrics.global());
+  }
+
+  ObjectStore(ObjectStoreSettings settings, ObjectStoreMetrics metrics) {
+    this.settings = settings;
+    this.client = new ObjectClient(settings, metrics);
+    this.memory = settings.memoryCacheBytes() > 0
+        ? new MemoryBlockCache(settings.memoryCacheBytes()) : null;
+    try {
+      this.disk = settings.cacheDir() == null || settings.diskCacheBytes() == 0 ? null
+          : new DiskBlockCache(settings.cacheDir(), settings.diskCacheBytes());
+    } catch (IOException e) {
+      client.close();
+      throw new UncheckedIOException("cache directory " + settings.cacheDir()
+          + " cannot be used: " + e.getMessage(), e);
+    }
+    this.blocks = new ObjectBlocks(client, settings.blockBytes(), memory, disk, metrics);
+  }
+
+  public ObjectStoreSettings settings() {
+    return settings;
+  }
+
+  /** Whether {@code text} names an object ({@code s3://bucket/key}). */
+  public static boolean isObjectUri(String text) {
+    return text != null && text.startsWith("s3://");
+  }
+
+  /**
+   * The path of {@code s3://bucket/key...}.
+   *
+   * @throws IllegalArgumentException when it is not such a URI or names no bucket
+   */
+  public ObjectPath path(String uri) {
+    if (!isObjectUri(uri)) {
+      throw new IllegalArgumentException("\"" + uri + "\" is not an s3://bucket/key URI");
+    }
+    String rest = uri.substring("s3://".length());
+    int slash = rest.indexOf('/');
+    String bucket = slash < 0 ? rest : rest.substring(0, slash);
+    if (bucket.isEmpty()) {
+      throw new IllegalArgumentException("\"" + uri + "\" names no bucket (s3://bucket/key)");
+    }
+    try {
+      URI.create("s3://" + bucket + "/");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("\"" + bucket + "\" is not a bucket name", e);
+    }
+    ObjectFileSystem fs = buckets.computeIfAbsent(bucket,
+        b -> new ObjectFileSystem(provider, this, b));
+    return ObjectPath.parse(fs, "/" + (slash < 0 ? "" : rest.substring(slash + 1)));
+  }
+
+  /**
+   * The object at {@code path}, opened at its current version.
+   *
+   * @throws NoSuchFileException when there is no such object
+   */
+  public S3ObjectSource open(ObjectPath path) throws IOException {
+    ObjectVersion v = path.key().isEmpty() ? null : client.head(path.bucket(), path.key());
+    if (v == null) {
+      throw new NoSuchFileException(path.toString(), null, "no such object");
+    }
+    return new S3ObjectSource(v, blocks);
+  }
+
+  /** A source over a version already known (from a listing). */
+  public S3ObjectSource open(ObjectVersion version) {
+    return new S3ObjectSource(version, blocks);
+  }
+
+  /**
+   * Bytes {@code [offset, offset + length)} of exactly this version.
+   *
+   * @throws ObjectStoreException CHANGED when the object was replaced since it was seen
+   */
+  public byte[] read(ObjectVersion version, long offset, int length) {
+    byte[] out = new byte[length];
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(out);
+    while (buf.hasRemaining()) {
+      int n = blocks.read(version, offset + buf.position(), buf);
+      if (n < 0) {
+        throw new ObjectStoreException(ObjectStoreException.Kind.CHANGED, version.uri()
+            + ": ends before byte " + (offset + length), null);
+      }
+    }
+    return out;
+  }
+
+  /** An object's attributes, or a prefix's when objects lie under it. */
+  ObjectAttributes attributes(ObjectPath path) throws IOException {
+    String bucket = path.bucket();
+    String key = path.key();
+    if (path.belowListedObject()) {
+      throw new NoSuchFileException(path.toString(), null, "lies below an object");
+    }
+    if (!key.isEmpty()) {
+      ObjectVersion v = client.head(bucket, key);
+      if (v != null) {
+        return ObjectAttributes.object(v);
+      }
+    }
+    String prefix = key.isEmpty() ? "" : key + "/";
+    ObjectClient.Listing page = client.list(bucket, prefix, false, 1, null);
+    if (page.objects().isEmpty() && !key.isEmpty()) {
+      throw new NoSuchFileException(path.toString(), null, "no such object or prefix");
+    }
+    return ObjectAttributes.prefix(() -> {
+      for (String name : ROOT_METADATA) {
+        ObjectVersion v = client.head(bucket, prefix + name);
+        if (v != null) {
+          return v;
+        }
+      }
+      return null;
+    });
+  }
+
+  /** What lies directly under a prefix: its objects and its sub-prefixes. */
+  List<Path> children(ObjectPath dir) throws IOException {
+    String key = dir.key();
+    String prefix = key.isEmpty() ? "" : key + "/";
+    List<Path> out = new ArrayList<>();
+    String token = null;
+    do {
+      ObjectClient.Listing page = client.list(dir.bucket(), prefix, true, 1000, token);
+      for (ObjectVersion o : page.objects()) {
+        if (o.key().length() > prefix.length()) {
+          out.add(((ObjectPath) dir.resolve(o.key().substring(prefix.length())))
+              .asListedObject());
+        }
+      }
+      for (String p : page.prefixes()) {
+        String name = p.substring(prefix.length(), p.length() - 1);
+        if (!name.isEmpty()) {
+          out.add(dir.resolve(name));
+        }
+      }
+      token = page.next();
+    } while (token != null);
+    if (out.isEmpty()) {
+      if (!key.isEmpty() && client.head(dir.bucket(), key) != null) {
+        throw new NotDirectoryException(dir.toString());
+      }
+      if (!key.isEmpty()) {
+        throw new NoSuchFileException(dir.toString());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Every object under a prefix with its version now, by key relative to the prefix: what a
+   * directory store is read from, so that its chunks are read at the versions listed and a
+   * chunk replaced in the bucket fails the read instead of mixing in.
+   */
+  public Map<String, ObjectVersion> snapshot(ObjectPath dir) throws IOException {
+    String key = dir.key();
+    String prefix = key.isEmpty() ? "" : key + "/";
+    Map<String, ObjectVersion> out = new HashMap<>();
+    String token = null;
+    do {
+      ObjectClient.Listing page = client.list(dir.bucket(), prefix, false, 1000, token);
+      for (ObjectVersion o : page.objects()) {
+        out.put(o.key().substring(prefix.length()), o);
+      }
+      token = page.next();
+    } while (token != null);
+    return out;
+  }
+
+  /** Bytes the memory cache holds now. */
+  public long memoryCacheBytes() {
+    return memory == null ? 0 : memory.bytes();
+  }
+
+  /** Bytes the disk cache holds now. */
+  public long diskCacheBytes() {
+    return disk == null ? 0 : disk.bytes();
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}
