@@ -145,7 +145,7 @@ def write_store(path: Path, first: int, n: int, n_vars: int):
         cat = obs.create_group(OBS_KEY)
         _attrs(cat, "categorical")
         cat.attrs["ordered"] = False
-        cat.create_dataset("codes", data=codes)
+        _attrs(cat.create_dataset("codes", data=codes), "array")
         cats = cat.create_dataset("categories", data=np.array(CATEGORIES, dtype=object),
                                   dtype=_str_dtype())
         _attrs(cats, "string-array")

@@ -214,6 +214,18 @@ def test_obs_filter_selects_the_generators_rows(atlas, atlas_client):
     np.testing.assert_array_equal(label_codes(table[OBS_KEY]), atlas.data.codes(kept[picks]))
 
 
+def test_var_names_project_rows_at_scattered_positions(atlas, atlas_client):
+    # Two of the 8 genes, in another order, and one no store has (its column is zeros).
+    request = {**atlas.request, "var_names": ["g5", "g0", "nope"]}
+    positions = np.random.default_rng(11).integers(0, atlas.data.n_obs, 2000)
+    table = atlas_client.do_get({"request": request, "indices": positions.tolist()})
+    x = table["X"].combine_chunks()
+    got = x.flatten().to_numpy(zero_copy_only=False).reshape(-1, 3)
+    dense = atlas.data.dense(positions)
+    np.testing.assert_array_equal(got, np.stack([dense[:, 5], dense[:, 0],
+                                                 np.zeros(len(positions))], axis=1))
+
+
 def test_obs_columns_stay_within_the_cache_budget(atlas, atlas_client):
     atlas_client.shape(atlas.request)  # plans the labels: every store's cell_type read
     held = atlas.metric("annflight_obs_cache_bytes")

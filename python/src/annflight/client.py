@@ -266,7 +266,12 @@ class Client:
 
     def get_merged_labels(self, request: dict, label_key: str) -> np.ndarray:
         table = self._ipc_action("get_merged_labels", request, label_key=label_key)
-        return np.asarray(table[label_key].to_pylist(), dtype=object)
+        # Through a dictionary: one Python object per distinct label, not one per row.
+        column = table[label_key].combine_chunks().dictionary_encode()
+        values = np.empty(len(column.dictionary) + 1, dtype=object)
+        values[:-1] = column.dictionary.to_pylist()
+        values[-1] = None
+        return values[column.indices.fill_null(len(values) - 1).to_numpy()]
 
     def get_label_weights(self, request: dict, obs_keys: Union[str, List[str]],
                           scaler: Optional[float] = None, return_categories: bool = False):

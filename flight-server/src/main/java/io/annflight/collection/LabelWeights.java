@@ -61,6 +61,28 @@ public final class LabelWeights {
         }
       }
     });
+    if (keys.size() > 1) {
+      countByText();
+    }
+  }
+
+  /**
+   * Combinations whose joined texts are equal count together, as MappedCollection counts the
+   * joined strings ("a__b" + "c" and "a" + "b__c" are one label there).
+   */
+  private void countByText() {
+    Map<String, Integer> byText = new HashMap<>();
+    for (long combo : order) {
+      byText.merge(text(combo), count(combo), Integer::sum);
+    }
+    for (long combo : order) {
+      int merged = byText.get(text(combo));
+      if (denseCounts != null) {
+        denseCounts[(int) combo] = merged;
+      } else {
+        sparseCounts.put(combo, merged);
+      }
+    }
   }
 
   /** Receives the next {@code count} values of a block. */
@@ -108,7 +130,7 @@ public final class LabelWeights {
   public Map<String, Double> categories() {
     Map<String, Double> out = new LinkedHashMap<>();
     for (long combo : order) {
-      out.put(text(combo), weight(count(combo)));
+      out.putIfAbsent(text(combo), weight(count(combo)));
     }
     return out;
   }
