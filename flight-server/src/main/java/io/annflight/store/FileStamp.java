@@ -37,13 +37,17 @@ public record FileStamp(Object fileKey, long size, long modifiedNanos, long chan
         return stamp;
       }
       for (String name : ROOT_METADATA) {
+        Path file = path.resolve(name);
+        if (!file.toFile().exists()) {
+          continue; // not this version's metadata (looked up without an exception: cheaper)
+        }
         try {
-          FileStamp m = read(path.resolve(name));
+          FileStamp m = read(file);
           stamp = new FileStamp(stamp.fileKey, DIRECTORY,
               Math.max(stamp.modifiedNanos, m.modifiedNanos),
               Math.max(stamp.changedNanos, m.changedNanos));
         } catch (NoSuchFileException e) {
-          // not this version's metadata
+          // removed since the look
         }
       }
       return stamp;
