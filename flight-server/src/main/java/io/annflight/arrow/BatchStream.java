@@ -143,7 +143,12 @@ public final class BatchStream implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       // A read that failed on a store changed under it fails for that reason.
-      checkUnchanged(batch);
+      try {
+        checkUnchanged(batch);
+      } catch (RuntimeException changed) {
+        changed.addSuppressed(e);
+        throw changed;
+      }
       throw e;
     }
     // Whatever changed before this point may be in the batch: it is not sent.

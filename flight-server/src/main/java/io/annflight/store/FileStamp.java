@@ -33,17 +33,21 @@ public record FileStamp(Object fileKey, long size, long modifiedNanos, long chan
   public static FileStamp of(Path path) {
     try {
       FileStamp stamp = read(path);
-      if (!Files.isDirectory(path)) {
+      if (stamp.size != DIRECTORY) {
         return stamp;
       }
       for (String name : ROOT_METADATA) {
+        Path file = path.resolve(name);
+        if (!file.toFile().exists()) {
+          continue; // not this version's metadata (looked up without an exception: cheaper)
+        }
         try {
-          FileStamp m = read(path.resolve(name));
-          stamp = new FileStamp(stamp.fileKey, stamp.size,
+          FileStamp m = read(file);
+          stamp = new FileStamp(stamp.fileKey, DIRECTORY,
               Math.max(stamp.modifiedNanos, m.modifiedNanos),
               Math.max(stamp.changedNanos, m.changedNanos));
         } catch (NoSuchFileException e) {
-          // not this version's metadata
+          // removed since the look
         }
       }
       return stamp;
@@ -54,17 +58,20 @@ public record FileStamp(Object fileKey, long size, long modifiedNanos, long chan
     }
   }
 
+  /** The size a directory is given: its entries' sizes are no measure of the store. */
+  private static final long DIRECTORY = -1;
+
   private static FileStamp read(Path path) throws IOException {
     try {
       Map<String, Object> a = Files.readAttributes(path,
           "unix:fileKey,isDirectory,size,lastModifiedTime,ctime");
       return new FileStamp(a.get("fileKey"),
-          Boolean.TRUE.equals(a.get("isDirectory")) ? 0 : (Long) a.get("size"),
+          Boolean.TRUE.equals(a.get("isDirectory")) ? DIRECTORY : (Long) a.get("size"),
           nanos((FileTime) a.get("lastModifiedTime")), nanos((FileTime) a.get("ctime")));
     } catch (UnsupportedOperationException | IllegalArgumentException e) {
       // No unix view (not Linux or macOS): the modification time alone tells a rewrite.
       BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class);
-      return new FileStamp(a.fileKey(), a.isDirectory() ? 0 : a.size(),
+      return new FileStamp(a.fileKey(), a.isDirectory() ? DIRECTORY : a.size(),
           nanos(a.lastModifiedTime()), 0);
     }
   }
