@@ -137,3 +137,25 @@ def test_a_lightning_run_resumed_from_a_mid_epoch_checkpoint_with_more_workers(
     seen = first.rows[:5 * BATCH] + second.rows
     assert sorted(set(seen)) == train
     assert len(train) <= len(seen) < len(train) + 2  # the 2 parts' padding at most
+
+
+def test_a_stateful_dataloaders_worker_states_resume_elsewhere_through_global_state(
+        server, client):
+    """torchdata's StatefulDataLoader keeps a state per worker: their furthest is the global
+    one, which 1 process without workers continues."""
+    from torchdata.stateful_dataloader import StatefulDataLoader
+
+    from annflight.torch import global_state
+    order = served_rows(client, sampler=SAMPLER)
+    ds = dataset(server.uri, 0, 1)
+    loader = StatefulDataLoader(ds, batch_size=None, num_workers=2,
+                                multiprocessing_context="spawn")
+    it = iter(loader)
+    head = [r for _ in range(5) for r in next(it)["_row"].tolist()]
+    state = global_state(loader.state_dict())
+    del it
+    assert state == {"epoch": 2, "seed": 6, "positions": 5 * BATCH}
+    assert head == order[:5 * BATCH]
+    again = dataset(server.uri, 0, 1)
+    again.load_state_dict(state)
+    assert [r for b in again for r in b["_row"].tolist()] == order[5 * BATCH:]

@@ -616,6 +616,30 @@ def _rebuild_shared(token: str, slot_id: int, slot: Optional[torch.Tensor], layo
     return out
 
 
+def global_state(state) -> dict:
+    """The dataset state (epoch, seed, global positions) in any state that holds some, e.g.
+    torchdata's ``StatefulDataLoader.state_dict()`` with a state per worker: the furthest of
+    them, which every worker's batches consumed up to then. Load it into a dataset on any
+    number of ranks and workers."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            if {"epoch", "seed", "positions"} <= v.keys():
+                found.append(v)
+            for child in v.values():
+                walk(child)
+        elif isinstance(v, (list, tuple)):
+            for child in v:
+                walk(child)
+
+    walk(state)
+    if not found:
+        raise ValueError("no annflight dataset state (epoch, seed, positions) in this state")
+    best = max(found, key=lambda v: v["positions"])
+    return {"epoch": best["epoch"], "seed": best["seed"], "positions": best["positions"]}
+
+
 def _rank_world(ranks=None) -> tuple:
     rank, world = ranks if ranks is not None else (0, 1)
     if dist.is_available() and dist.is_initialized():
