@@ -137,3 +137,58 @@ def test_a_lightning_run_resumed_from_a_mid_epoch_checkpoint_with_more_workers(
     seen = first.rows[:5 * BATCH] + second.rows
     assert sorted(set(seen)) == train
     assert len(train) <= len(seen) < len(train) + 2  # the 2 parts' padding at most
+
+
+def test_a_stateful_dataloaders_worker_states_resume_elsewhere_through_global_state(
+        server, client):
+    """torchdata's StatefulDataLoader keeps a state per worker: their furthest is the global
+    one, which 1 process without workers continues."""
+    from torchdata.stateful_dataloader import StatefulDataLoader
+
+    from annflight.torch import global_state
+    order = served_rows(client, sampler=SAMPLER)
+    ds = dataset(server.uri, 0, 1)
+    loader = StatefulDataLoader(ds, batch_size=None, num_workers=2,
+                                multiprocessing_context="spawn")
+    it = iter(loader)
+    head = [r for _ in range(5) for r in next(it)["_row"].tolist()]
+    state = global_state(loader.state_dict())
+    del it
+    assert state == {"epoch": 2, "seed": 6, "positions": 5 * BATCH}
+    assert head == order[:5 * BATCH]
+    again = dataset(server.uri, 0, 1)
+    again.load_state_dict(state)
+    assert [r for b in again for r in b["_row"].tolist()] == order[5 * BATCH:]
+
+
+def test_the_layout_deals_every_position_once_and_counts_prefixes():
+    """annflight.layout on small epochs, exhaustively: the parts' positions are the rest of
+    the epoch (padded or cut to a multiple of the parts) once each, equal in number; the
+    positions of the first g global batches are counted by consumed(g)."""
+    from annflight.layout import EpochLayout
+    for length in range(0, 30):
+        for start in (0, 1, length // 2, length):
+            for parts in (1, 2, 3, 5):
+                for batch in (1, 2, 4):
+                    for drop in (False, True):
+                        lay = EpochLayout(start, length, parts, batch, drop)
+                        dealt = [[p for t in lay.tickets(part, positions_per_ticket=3)
+                                  for p in t] for part in range(parts)]
+                        rest = max(0, length - start)
+                        per = rest // parts if drop else -(-rest // parts)
+                        assert len({len(d) for d in dealt}) == 1
+                        if not drop:
+                            assert len(dealt[0]) == per
+                            want = [(start + i) % length for i in range(per * parts)]
+                            assert sorted(p for d in dealt for p in d) == sorted(want)
+                        else:  # whole batches only
+                            assert len(dealt[0]) == per // batch * batch
+                        # Global batches in dealing order: round by round, part by part.
+                        order = []
+                        for b in range(lay.batches_per_part()):
+                            for part in range(parts):
+                                first, size = lay.batch(part, b)
+                                order.append(list(range(first, first + size)))
+                        for g in range(len(order) + 1):
+                            got = lay.consumed(g)
+                            assert got == min(length, start + sum(map(len, order[:g])))

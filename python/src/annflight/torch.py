@@ -35,9 +35,7 @@ import pyarrow as pa
 import pyarrow.flight as fl
 import torch
 import torch.distributed as dist
-from torch.utils.data import IterableDataset, get_worker_info
-
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
 from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
@@ -73,8 +71,9 @@ class AnnflightDataset(IterableDataset):
     worker together; iterating after a load continues the epoch's global order from there on
     any number of ranks and workers. The batches consumed are counted where they are handed
     over: by this dataset when iterated in this process, by ``AnnflightLoader`` when
-    DataLoader workers build them, by the Lightning module's hook in a Trainer. Tensors are copies of the Arrow buffers (which are
-    read-only), one bulk copy per minibatch and column, no per-row Python work.
+    DataLoader workers build them, by the Lightning module's hook in a Trainer. Tensors are
+    copies of the Arrow buffers (which are read-only), one bulk copy per minibatch and column,
+    no per-row Python work.
     """
 
     def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
@@ -184,12 +183,12 @@ class AnnflightDataset(IterableDataset):
             return own["start"], own["batches"]
         return resume["positions"], 0
 
-    def begin_pass(self, parts: int, world: int, client=None, options=None) -> EpochLayout:
-        """Plans this pass's layout over ``parts`` parts (``world`` ranks), from the loaded
-        state if any; the epoch's length comes from the server."""
+    def _begin_pass(self, parts: int, world: int) -> EpochLayout:
+        """In the training process, while workers serve the parts: this pass's layout over
+        ``parts`` parts (``world`` ranks), from the loaded state if any, to count against."""
         whole = self.epoch_request(1)
         whole.pop("equal_parts")
-        info = self._flight_info(whole, client, options)
+        info = self._flight_info(whole)
         start, _ = self._start(-1, parts)
         self._layout = EpochLayout(start, info.total_records, parts, self.batch_size,
                                    self.drop_last)
@@ -322,7 +321,7 @@ class AnnflightLoader(DataLoader):
         ds._counts_own_steps = self.count_batches and self.num_workers == 0
         if self.num_workers > 0:
             _, world = _rank_world(ds._dist)
-            ds.begin_pass(world * self.num_workers, world)
+            ds._begin_pass(world * self.num_workers, world)
         it = super().__iter__()  # the workers have their copies, with any loaded state
         if self.num_workers > 0:
             ds._resume = None
@@ -648,6 +647,30 @@ def _rebuild_shared(token: str, slot_id: int, slot: Optional[torch.Tensor], layo
         else:
             out[name] = view(entry[1])
     return out
+
+
+def global_state(state) -> dict:
+    """The dataset state (epoch, seed, global positions) in any state that holds some, e.g.
+    torchdata's ``StatefulDataLoader.state_dict()`` with a state per worker: the furthest of
+    them, which every worker's batches consumed up to then. Load it into a dataset on any
+    number of ranks and workers."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            if {"epoch", "seed", "positions"} <= v.keys():
+                found.append(v)
+            for child in v.values():
+                walk(child)
+        elif isinstance(v, (list, tuple)):
+            for child in v:
+                walk(child)
+
+    walk(state)
+    if not found:
+        raise ValueError("no annflight dataset state (epoch, seed, positions) in this state")
+    best = max(found, key=lambda v: v["positions"])
+    return {"epoch": best["epoch"], "seed": best["seed"], "positions": best["positions"]}
 
 
 def _rank_world(ranks=None) -> tuple:

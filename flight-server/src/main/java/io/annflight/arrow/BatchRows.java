@@ -38,12 +38,15 @@ final class BatchRows {
     int[] store = new int[n];
     int[] local = new int[n];
     int[] counts = new int[nStores];
-    if (selection instanceof RowSelection.Range range) {
-      order.rows(range.start() + first, n, rows); // consecutive positions in one loop
-    } else {
-      for (int i = 0; i < n; i++) {
-        rows[i] = order.row(selection.row(first + i));
+    // Runs of consecutive positions (a range; an index ticket's batches) in one loop each.
+    for (int i = 0; i < n; ) {
+      long start = selection.row(first + i);
+      int run = 1;
+      while (i + run < n && selection.row(first + i + run) == start + run) {
+        run++;
       }
+      order.rows(start, run, rows, i);
+      i += run;
     }
     int s = 0;
     for (int i = 0; i < n; i++) {

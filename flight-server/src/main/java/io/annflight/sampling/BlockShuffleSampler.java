@@ -94,7 +94,7 @@ final class BlockShuffleSampler implements EpochSampler {
     }
 
     @Override
-    public void rows(long first, int count, long[] out) {
+    public void rows(long first, int count, long[] out, int at) {
       Pool pool = null;
       // A batch's rows come from few pools, each row's block from one of poolBlocks: their
       // block numbers are looked up once per pool and batch.
@@ -107,7 +107,7 @@ final class BlockShuffleSampler implements EpochSampler {
             java.util.Arrays.fill(blocks, -1);
           }
         }
-        out[i] = rowIn(pool, p, blocks);
+        out[at + i] = rowIn(pool, p, blocks);
       }
     }
 

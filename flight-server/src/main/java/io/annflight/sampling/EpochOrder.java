@@ -14,12 +14,12 @@ public interface EpochOrder {
   long row(long position);
 
   /**
-   * The rows of {@code count} consecutive positions from {@code first} into {@code out}: what a
-   * batch asks for, mapped in one loop where the order allows.
+   * The rows of {@code count} consecutive positions from {@code first} into {@code out} from
+   * index {@code at}: what a batch asks for, mapped in one loop where the order allows.
    */
-  default void rows(long first, int count, long[] out) {
+  default void rows(long first, int count, long[] out, int at) {
     for (int i = 0; i < count; i++) {
-      out[i] = row(first + i);
+      out[at + i] = row(first + i);
     }
   }
 
@@ -42,9 +42,9 @@ public interface EpochOrder {
       }
 
       @Override
-      public void rows(long first, int count, long[] out) {
+      public void rows(long first, int count, long[] out, int at) {
         for (int i = 0; i < count; i++) {
-          out[i] = first + i;
+          out[at + i] = first + i;
         }
       }
 

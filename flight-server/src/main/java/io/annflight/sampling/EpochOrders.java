@@ -88,11 +88,11 @@ public final class EpochOrders {
       }
 
       @Override
-      public void rows(long first, int count, long[] out) {
+      public void rows(long first, int count, long[] out, int at) {
         if (first + count <= n) {
-          order.rows(first, count, out);
+          order.rows(first, count, out, at);
         } else {
-          EpochOrder.super.rows(first, count, out);
+          EpochOrder.super.rows(first, count, out, at);
         }
       }
     };

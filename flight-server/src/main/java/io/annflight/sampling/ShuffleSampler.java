@@ -31,10 +31,10 @@ final class ShuffleSampler implements EpochSampler {
       }
 
       @Override
-      public void rows(long first, int count, long[] out) {
-        perm.apply(first, count, out, 0);
+      public void rows(long first, int count, long[] out, int at) {
+        perm.apply(first, count, out, at);
         if (!rows.isAll()) {
-          for (int i = 0; i < count; i++) {
+          for (int i = at; i < at + count; i++) {
             out[i] = rows.row(out[i]);
           }
         }

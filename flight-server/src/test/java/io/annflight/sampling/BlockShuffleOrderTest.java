@@ -63,7 +63,7 @@ class BlockShuffleOrderTest {
     long[] rows = new long[4096];
     Set<Long> sampled = new HashSet<>();
     for (long first : new long[] {0, 123_456_789, index.nObs() / 2, index.nObs() - 4096}) {
-      order.rows(first, rows.length, rows);
+      order.rows(first, rows.length, rows, 0);
       Set<Long> blocks = new HashSet<>();
       for (int i = 0; i < rows.length; i++) {
         assertThat(rows[i]).isBetween(0L, index.nObs() - 1);
@@ -106,7 +106,10 @@ class BlockShuffleOrderTest {
     long n = usable.size();
     assertThat(order.length()).as(what).isEqualTo(n);
     long[] all = new long[(int) n];
-    order.rows(0, (int) n, all);
+    order.rows(0, (int) n, all, 0);
+    long[] shifted = new long[(int) n + 3];
+    order.rows(0, (int) n, shifted, 3);
+    assertThat(Arrays.copyOfRange(shifted, 3, (int) n + 3)).as(what).isEqualTo(all);
     long[] sorted = all.clone();
     Arrays.sort(sorted);
     for (int k = 0; k < n; k++) {

@@ -188,7 +188,7 @@ class EpochOrdersTest {
         {"{\"kind\": \"shuffle\", \"block_size\": 4}", "unknown key \"block_size\""},
         {"{\"kind\": \"weighted\", \"num_samples\": 0, \"weights\": {\"obs_keys\": \"x\"}}",
             "sampler.num_samples"},
-        {"{\"kind\": \"weighted\", \"num_samples\": 100000000, \"weights\": "
+        {"{\"kind\": \"weighted\", \"num_samples\": 1152921504606846977, \"weights\": "
             + "{\"obs_keys\": \"x\"}}", "sampler.num_samples"},
         {"{\"kind\": \"weighted\"}", "sampler.weights"},
     };

@@ -44,7 +44,7 @@ class SplitAndWeightedTest {
     EpochOrder order = new ShuffleSampler(new Sampler.Shuffle(1, 2))
         .order(EpochRows.of(index, held));
     long[] rows = new long[100_000];
-    order.rows(held.ones() - rows.length, rows.length, rows);
+    order.rows(held.ones() - rows.length, rows.length, rows, 0);
     for (long row : rows) {
       assertThat(held.get(row)).isTrue();
     }
