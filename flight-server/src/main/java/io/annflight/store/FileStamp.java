@@ -38,8 +38,8 @@ public record FileStamp(Object fileKey, long size, long modifiedNanos, long chan
       }
       for (String name : ROOT_METADATA) {
         Path file = path.resolve(name);
-        if (!file.toFile().exists()) {
-          continue; // not this version's metadata (looked up without an exception: cheaper)
+        if (!exists(file)) {
+          continue; // not this version's metadata
         }
         try {
           FileStamp m = read(file);
@@ -56,6 +56,15 @@ public record FileStamp(Object fileKey, long size, long modifiedNanos, long chan
     } catch (IOException e) {
       throw new StoreNotFoundException(path, "", "cannot be accessed: " + e.getMessage());
     }
+  }
+
+  /**
+   * Whether {@code file} exists; on the local disk through {@link java.io.File} (no exception
+   * for an absent file: cheaper), elsewhere (a bucket's file system) through its provider.
+   */
+  private static boolean exists(Path file) {
+    return file.getFileSystem() == java.nio.file.FileSystems.getDefault()
+        ? file.toFile().exists() : Files.exists(file);
   }
 
   /** The size a directory is given: its entries' sizes are no measure of the store. */
