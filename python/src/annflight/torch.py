@@ -334,6 +334,7 @@ _SLOT_HEADER = 64
 _SLOT_FREE, _SLOT_IN_USE = 0, 1
 _STATE, _HELD = 0, 1
 _COPIED_UP_TO = 64 * 1024
+_SLOT_ROUNDING = 1 << 20
 
 
 class _SharedRing:
@@ -369,7 +370,10 @@ class _SharedRing:
                      and _header(s)[_STATE] == _SLOT_FREE),
                     None)
         if slot is None:
-            slot = torch.zeros(_SLOT_HEADER + max(nbytes, 1), dtype=torch.uint8)
+            # With room to spare: sparse minibatches differ in size, and a slot made for each
+            # one larger than the free slots costs new shared memory and its hand-over.
+            room = -(-nbytes * 5 // 4 // _SLOT_ROUNDING) * _SLOT_ROUNDING
+            slot = torch.zeros(_SLOT_HEADER + max(room, 1), dtype=torch.uint8)
             slot.share_memory_()
             if len(self._slots) >= self._MAX_SLOTS:
                 free = [s for s in self._slots if _header(s)[_STATE] == _SLOT_FREE]
