@@ -248,7 +248,8 @@ def _layout(pieces: list, n_rows: int) -> list:
         if kind == "dense":
             layout.append(((name, 0), p[1], (n_rows,) + p[0].shape[1:]))
         elif kind == "scatter":
-            layout.append(((name, 0), p[2].dtype, (n_rows, p[3])))
+            width = max(piece[c][2][3] for piece in pieces)  # pieces without metadata differ
+            layout.append(((name, 0), p[2].dtype, (n_rows, width)))
         else:
             nnz = sum(len(piece[c][2][1]) for piece in pieces)
             layout += [((name, 0), np.dtype(np.int64), (n_rows + 1,)),
@@ -311,7 +312,8 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
                 np.copyto(val[entry:entry + nnz], values)
                 row, entry = row + n, entry + nnz
             out[name] = torch.sparse_csr_tensor(views[(name, 0)], views[(name, 1)],
-                                                views[(name, 2)], size=(n_rows, column[0][3]),
+                                                views[(name, 2)],
+                                                size=(n_rows, max(p[3] for p in column)),
                                                 check_invariants=False)
     return out
 
