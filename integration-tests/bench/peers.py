@@ -9,6 +9,7 @@ Each benchmark also writes its table and a bar chart beside it: <out>/<name>.md 
 """
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -114,14 +115,14 @@ def write_outputs(out: Path, name: str, title: str, table: str, bars: dict,
         print("matplotlib missing: no plot written", flush=True)
         return
     shown = {k: v for k, v in bars.items() if v}
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(shown) + 1.2))
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(shown) + 1.6))
     labels = list(shown)[::-1]
-    colours = ["#999999" if "lamindb" in k or "peer" in k.lower() else "#1f77b4"
-               for k in labels]
+    colours = ["#999999" if any(w in k.lower() for w in ("lamindb", "peer", "h5py", "anndata"))
+               else "#1f77b4" for k in labels]
     ax.barh(labels, [shown[k] for k in labels], color=colours)
     ax.set_xscale("log")
     ax.set_xlabel(f"{unit} (log scale)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 100), fontsize=8)
     for i, k in enumerate(labels):
         ax.text(shown[k], i, f" {shown[k]:,.0f}", va="center", fontsize=7)
     ax.tick_params(axis="y", labelsize=7)

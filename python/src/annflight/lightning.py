@@ -42,7 +42,8 @@ class _EpochLoader(AnnflightLoader):
 class AnnflightDataModule(L.LightningDataModule):
     def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
                  sampler: Optional[dict] = None, holdout: float = 0.1, seed: int = 0,
-                 num_workers: int = 0, compression: str = "lz4", token: Optional[str] = None,
+                 num_workers: int = 0, compression: Optional[str] = None,
+                 token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None):
         super().__init__()
         if not 0 < holdout < 1:

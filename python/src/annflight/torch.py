@@ -384,7 +384,8 @@ def _layout(pieces: list, n_rows: int) -> list:
         if kind == "dense":
             layout.append(((name, 0), p[1], (n_rows,) + p[0].shape[1:]))
         elif kind == "scatter":
-            layout.append(((name, 0), p[2].dtype, (n_rows, p[3])))
+            width = max(piece[c][2][3] for piece in pieces)  # pieces without metadata differ
+            layout.append(((name, 0), p[2].dtype, (n_rows, width)))
         else:
             nnz = sum(len(piece[c][2][1]) for piece in pieces)
             layout += [((name, 0), np.dtype(np.int64), (n_rows + 1,)),
@@ -447,7 +448,8 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
                 np.copyto(val[entry:entry + nnz], values)
                 row, entry = row + n, entry + nnz
             out[name] = torch.sparse_csr_tensor(views[(name, 0)], views[(name, 1)],
-                                                views[(name, 2)], size=(n_rows, column[0][3]),
+                                                views[(name, 2)],
+                                                size=(n_rows, max(p[3] for p in column)),
                                                 check_invariants=False)
     return out
 
@@ -470,6 +472,7 @@ _SLOT_HEADER = 64
 _SLOT_FREE, _SLOT_IN_USE = 0, 1
 _STATE, _HELD = 0, 1
 _COPIED_UP_TO = 64 * 1024
+_SLOT_ROUNDING = 1 << 20
 
 
 class _SharedRing:
@@ -505,7 +508,10 @@ class _SharedRing:
                      and _header(s)[_STATE] == _SLOT_FREE),
                     None)
         if slot is None:
-            slot = torch.zeros(_SLOT_HEADER + max(nbytes, 1), dtype=torch.uint8)
+            # With room to spare: sparse minibatches differ in size, and a slot made for each
+            # one larger than the free slots costs new shared memory and its hand-over.
+            room = -(-nbytes * 5 // 4 // _SLOT_ROUNDING) * _SLOT_ROUNDING
+            slot = torch.zeros(_SLOT_HEADER + max(room, 1), dtype=torch.uint8)
             slot.share_memory_()
             if len(self._slots) >= self._MAX_SLOTS:
                 free = [s for s in self._slots if _header(s)[_STATE] == _SLOT_FREE]

@@ -62,13 +62,18 @@ class BatchSizingTest {
     catalog = new StoreCatalog(AnnDataStores::open);
     engine = new CollectionEngine(catalog, 1 << 24, ParallelTasks.SERIAL);
     // A hard limit four times the largest batch: batches of up to 256 MiB may be filled.
-    budget = MemoryBudget.of(() -> 0, 4 * MAX_BATCH, new StreamEvents() {
-      @Override
-      public void streamEnded(String collection, long rows, long bytes, double seconds) {}
+    budget = budget(4 * MAX_BATCH);
+  }
 
-      @Override
-      public void budgetWaited(double seconds) {}
-    });
+  /** A budget whose streams hold nothing, with hard limit {@code limit}. */
+  private static MemoryBudget budget(long limit) {
+    return MemoryBudget.of(() -> 0, limit, new StreamEvents() {
+        @Override
+        public void streamEnded(String collection, long rows, long bytes, double seconds) {}
+  
+        @Override
+        public void budgetWaited(double seconds) {}
+      });
   }
 
   @AfterEach
@@ -160,23 +165,11 @@ class BatchSizingTest {
 
   @Test
   void oneRowLargerThanABatchMayBeIsRefused() {
-    MemoryBudget small = MemoryBudget.of(() -> 0, 1L << 20, new StreamEvents() {
-      @Override
-      public void streamEnded(String collection, long rows, long bytes, double seconds) {}
-
-      @Override
-      public void budgetWaited(double seconds) {}
-    });
+    MemoryBudget small = budget(1L << 20);
     CollectionPlan plan = plan("{\"paths\": [\"w\"]}", wideDense);
     // A 256 KiB batch bound, and rows of 245 KiB: one row fits, 64 do not.
     assertThat(small.rowsPerBatch(BatchSizing.bytesPerRow(plan), null, null, 70)).isEqualTo(1);
-    MemoryBudget tiny = MemoryBudget.of(() -> 0, 512L << 10, new StreamEvents() {
-      @Override
-      public void streamEnded(String collection, long rows, long bytes, double seconds) {}
-
-      @Override
-      public void budgetWaited(double seconds) {}
-    });
+    MemoryBudget tiny = budget(512L << 10);
     assertThatThrownBy(() -> tiny.rowsPerBatch(BatchSizing.bytesPerRow(plan), null, null, 70))
         .isInstanceOf(RequestException.class)
         .hasMessageContaining("a batch of 1 row makes batches of about 244 KiB")
