@@ -2,6 +2,8 @@
 README); answers are pyarrow tables, readers, numpy arrays and Python values."""
 import json
 import logging
+import os
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Union
@@ -10,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from .target import resolve
 from .errors import AnnflightError, Unavailable, _server_message, translate
 
 # Aligned buffers: numpy, torch and DuckDB views of large batches without realignment copies.
@@ -102,9 +105,11 @@ def sign_in(uri: str, user: str, password: str, *,
     return value[len("bearer "):]
 
 
-def connect(uri: str, *, token: Optional[str] = None,
+def connect(uri: Optional[str] = None, *, token: Optional[str] = None,
             tls_root_certs: Optional[bytes] = None, parallel: int = 4) -> "Client":
-    """A client of the server at ``uri`` (``grpc+tcp://host:port``, ``grpc+tls://...``).
+    """A client of the server at ``uri`` (``grpc+tcp://host:port``, ``grpc+tls://...``);
+    without it, of ``ANNFLIGHT_URI``, else of the package's local server, whose request
+    ``paths`` are local paths (see :mod:`annflight.target`).
 
     ``token`` is sent as ``authorization: Bearer <token>`` on every call; ``tls_root_certs``
     (PEM bytes) verifies a server with its own CA; ``parallel`` is how many endpoints are
@@ -116,17 +121,33 @@ def connect(uri: str, *, token: Optional[str] = None,
 class Client:
     """One connection per thread that fetches; safe to share across threads."""
 
-    def __init__(self, uri: str, *, token=None, tls_root_certs=None, parallel: int = 4):
-        self.uri = uri
+    def __init__(self, uri: Optional[str] = None, *, token=None, tls_root_certs=None,
+                 parallel: int = 4):
+        self.target = resolve(uri, token)
+        self.uri = uri = self.target.uri
         self._connect_args = connect_args(tls_root_certs)
-        self._options = fl.FlightCallOptions(headers=auth_headers(token),
+        self._options = fl.FlightCallOptions(headers=auth_headers(self.target.token),
                                              read_options=_READ_OPTIONS)
         self._parallel = max(1, parallel)
-        with _server_errors():
-            self._flight = fl.connect(uri, **self._connect_args)
+        self._channel: Optional[fl.FlightClient] = None
+        self._flight  # connect now: a wrong address fails here, not at the first read
+        _OPEN_CLIENTS.add(self)
+
+    @property
+    def _flight(self) -> fl.FlightClient:
+        if self._channel is None:
+            with _server_errors():
+                self._channel = fl.connect(self.uri, **self._connect_args)
+        return self._channel
+
+    def _disconnect(self):
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
 
     def close(self):
-        self._flight.close()
+        self._disconnect()
+        _OPEN_CLIENTS.discard(self)
 
     def __enter__(self):
         return self
@@ -145,11 +166,11 @@ class Client:
     def info(self, request: dict) -> fl.FlightInfo:
         """The FlightInfo of a request: schema, total_records, endpoints in order."""
         with _server_errors():
-            return self._flight.get_flight_info(_descriptor(request), self._options)
+            return self._flight.get_flight_info(self._descriptor(request), self._options)
 
     def schema(self, request: dict) -> pa.Schema:
         with _server_errors():
-            return self._flight.get_schema(_descriptor(request), self._options).schema
+            return self._flight.get_schema(self._descriptor(request), self._options).schema
 
     def describe(self, request: dict) -> dict:
         return self._json_action("describe", request)
@@ -203,6 +224,8 @@ class Client:
         """One ticket's rows: a FlightEndpoint's ticket, its bytes, or a ticket as a dict
         (``{"request": {...}, "start": p, "stop": q}`` or ``"indices": [...]``)."""
         if isinstance(ticket, dict):
+            if "request" in ticket:
+                ticket = {**ticket, "request": self.target.localise(ticket["request"])}
             ticket = fl.Ticket(json.dumps(ticket).encode())
         elif isinstance(ticket, bytes):
             ticket = fl.Ticket(ticket)
@@ -271,15 +294,35 @@ class Client:
         return json.loads(self._action("server_status", b"{}"))
 
     def _json_action(self, name: str, request: dict, **args):
-        return json.loads(self._action(name, _body(request, args)))
+        return json.loads(self._action(name, _body(self.target.localise(request), args)))
 
     def _ipc_action(self, name: str, request: dict, **args) -> pa.Table:
-        return pa.ipc.open_stream(self._action(name, _body(request, args))).read_all()
+        body = _body(self.target.localise(request), args)
+        return pa.ipc.open_stream(self._action(name, body)).read_all()
+
+    def _descriptor(self, request: dict) -> fl.FlightDescriptor:
+        return _descriptor(self.target.localise(request) if isinstance(request, dict)
+                           else request)
 
     def _action(self, name: str, body: bytes) -> bytes:
         with _server_errors():
             results = list(self._flight.do_action(fl.Action(name, body), self._options))
         return results[0].body.to_pybytes()
+
+
+# gRPC cannot be used in a forked child while the parent holds a channel (the child's first
+# call hangs): before a fork (a DataLoader starting its workers) every client closes its
+# channel and reconnects on its next call, in the parent and in the child alike.
+_OPEN_CLIENTS: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+
+def _disconnect_before_fork():
+    for client in list(_OPEN_CLIENTS):
+        client._disconnect()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_disconnect_before_fork)
 
 
 def _descriptor(request: dict) -> fl.FlightDescriptor:

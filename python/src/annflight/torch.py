@@ -1,9 +1,9 @@
 """PyTorch: an IterableDataset of whole minibatches planned by the server.
 
     from annflight.torch import AnnflightDataset
-    ds = AnnflightDataset("grpc+tcp://127.0.0.1:8815",
-                          {"collection": "demo", "obs_keys": ["cell_type"]},
+    ds = AnnflightDataset({"paths": ["a.h5ad", "b.zarr"], "obs_keys": ["cell_type"]},
                           batch_size=256, sampler={"kind": "block_shuffle"})
+    # the server: uri=..., else ANNFLIGHT_URI, else a local one (annflight.target)
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2,
                                          multiprocessing_context="spawn")
     for epoch in range(3):
@@ -37,6 +37,7 @@ from torch.utils.data import IterableDataset, get_worker_info
 from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
 from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
                      endpoint_batches, endpoint_locations)
+from .target import request_and_uri, resolve
 
 # Server record batches hold this many minibatches (fewer messages, the same tensors).
 _BATCHES_PER_MESSAGE = 16
@@ -66,12 +67,16 @@ class AnnflightDataset(IterableDataset):
     read-only), one bulk copy per minibatch and column, no per-row Python work.
     """
 
-    def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
+    def __init__(self, request: dict, _request_after_uri: Optional[dict] = None, *,
+                 uri: Optional[str] = None, batch_size: int = 256,
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
                  compression: str = "lz4", transport: str = "auto",
                  token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None):
         super().__init__()
+        request, uri = request_and_uri(request, _request_after_uri, uri, "AnnflightDataset")
+        target = resolve(uri, token)
+        uri, token, request = target.uri, target.token, target.localise(request)
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.uri = uri
