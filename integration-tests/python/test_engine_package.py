@@ -216,3 +216,24 @@ def test_building_the_package_without_the_jar_names_the_command_that_makes_it(tm
     assert result.returncode != 0
     assert "mvn -B -q package -DskipTests" in result.stdout + result.stderr
     assert not list(tmp_path.glob("*.whl"))
+
+
+def test_the_older_forms_warn_and_give_the_same_rows(server):
+    from annflight.torch import AnnflightDataset
+
+    request = {"collection": "demo", "obs_keys": ["cell_type"]}
+    with pytest.warns(DeprecationWarning, match=r"MappedCollection\(path_list"):
+        old = annflight.MappedCollection(server.uri, collection="demo", obs_keys="cell_type")
+    new = annflight.MappedCollection(collection="demo", obs_keys="cell_type", uri=server.uri)
+    with old, new:
+        assert old.request == new.request
+        rows = [3, 499, 0]
+        for a, b in zip(old.__getitems__(rows), new.__getitems__(rows)):
+            np.testing.assert_array_equal(a["X"], b["X"])
+            assert a["cell_type"] == b["cell_type"]
+    with pytest.warns(DeprecationWarning, match=r"AnnflightDataset\(request, uri=uri"):
+        old_ds = AnnflightDataset(server.uri, request, batch_size=100)
+    new_ds = AnnflightDataset(request, uri=server.uri, batch_size=100)
+    assert old_ds.uri == new_ds.uri and old_ds.request == new_ds.request
+    with pytest.raises(TypeError, match="the request comes first"):
+        AnnflightDataset(server.uri, request, uri=server.uri)

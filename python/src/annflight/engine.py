@@ -157,36 +157,34 @@ class ServerProcess:
 
 
 @contextmanager
-def serve(data_root=None, *, collections: Optional[Dict[str, dict]] = None, port: int = 0,
+def serve(data_root, *, collections: Optional[Dict[str, dict]] = None, port: int = 0,
           host: str = "127.0.0.1", args: Sequence[str] = ()) -> Iterator[str]:
     """Runs the bundled server while the ``with`` block runs and yields its URI.
 
-    ``data_root``: the directory request ``paths`` are relative to (None: configured
-    collections only). ``collections``: ``{name: request}``, as the configuration file's
+    ``data_root``: the directory request ``paths`` are relative to. ``collections``: ``{name: request}``, as the configuration file's
     ``collections``; relative ``paths`` there are relative to ``data_root``. ``port`` 0 picks a
     free port. ``args``: more command-line flags (``--auth-tokens``, ``--max-streams``...).
 
         with annflight.serve("/data", collections={"pbmc": {"paths": ["a.h5ad"]}}) as uri:
             annflight.connect(uri).read({"collection": "pbmc"})
     """
-    flags = ["--host", host, "--port", str(port), "--warmup-seconds", "0", *args]
-    config_dir = None
-    if data_root is not None:
-        flags += ["--data-root", str(Path(data_root).resolve())]
-    if collections:
-        config_dir = tempfile.mkdtemp(prefix="annflight-serve-")
-        config = Path(config_dir) / "collections.json"
-        config.write_text(json.dumps({"collections": collections}))
-        if data_root is None:  # paths of a configuration are relative to its file otherwise
-            raise ValueError("collections need a data_root their paths are relative to")
-        flags += ["--config", str(config)]
-    if data_root is None and not collections:
-        raise ValueError("serve needs a data_root, collections, or both")
-    server = ServerProcess(flags)
+    if data_root is None:  # a configuration's paths would be relative to its temporary file
+        raise ValueError("serve needs the data_root that request and collection paths are "
+                         "relative to")
+    flags = ["--host", host, "--port", str(port), "--warmup-seconds", "0",
+             "--data-root", str(Path(data_root).resolve()), *args]
+    config_dir = tempfile.mkdtemp(prefix="annflight-serve-") if collections else None
     try:
-        yield server.uri
+        if config_dir is not None:
+            config = Path(config_dir) / "collections.json"
+            config.write_text(json.dumps({"collections": collections}))
+            flags += ["--config", str(config)]
+        server = ServerProcess(flags)
+        try:
+            yield server.uri
+        finally:
+            server.stop()
     finally:
-        server.stop()
         if config_dir is not None:
             shutil.rmtree(config_dir, ignore_errors=True)
 
