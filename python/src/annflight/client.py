@@ -3,6 +3,7 @@ README); answers are pyarrow tables, readers, numpy arrays and Python values."""
 import json
 import logging
 import os
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -140,10 +141,13 @@ class Client:
                 self._channel = fl.connect(self.uri, **self._connect_args)
         return self._channel
 
-    def _disconnect(self):
-        if self._channel is not None:
-            self._channel.close()
-            self._channel = None
+    def _disconnect(self) -> bool:
+        """Closes the channel (the next call reconnects); whether there was one."""
+        if self._channel is None:
+            return False
+        self._channel.close()
+        self._channel = None
+        return True
 
     def close(self):
         self._disconnect()
@@ -311,14 +315,42 @@ class Client:
 
 
 # gRPC cannot be used in a forked child while the parent holds a channel (the child's first
-# call hangs): before a fork (a DataLoader starting its workers) every client closes its
-# channel and reconnects on its next call, in the parent and in the child alike.
+# call hangs), nor while the parent's gRPC is shutting down (its shutdown thread holds the
+# lock the child's grpc_init takes). So before a fork (a DataLoader starting its workers) every
+# client closes its channel, and the fork waits, at most FORK_WAIT_S, until gRPC's threads have
+# ended; clients reconnect on their next call, in the parent and in the child alike. A
+# pyarrow.flight client of the caller's own that is still open keeps gRPC alive: its forked
+# children hang, as they would without this package.
 _OPEN_CLIENTS: "weakref.WeakSet[Client]" = weakref.WeakSet()
+FORK_WAIT_S = 2.0
+_GRPC_THREADS = ("grpc", "event_engine", "lifeguard")
+
+
+def _grpc_threads() -> List[str]:
+    names = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/comm") as f:
+                    name = f.read().strip()
+            except OSError:  # the thread ended meanwhile
+                continue
+            if name.startswith(_GRPC_THREADS):
+                names.append(name)
+    except OSError:  # no /proc: nothing to wait for
+        pass
+    return names
 
 
 def _disconnect_before_fork():
+    closed = 0
     for client in list(_OPEN_CLIENTS):
-        client._disconnect()
+        closed += client._disconnect()
+    for _ in range(int(FORK_WAIT_S / 0.002)):
+        threads = _grpc_threads()
+        if not threads or (not closed and "grpc_shutdown" not in threads):
+            return
+        time.sleep(0.002)
 
 
 if hasattr(os, "register_at_fork"):
