@@ -2,6 +2,9 @@
 README); answers are pyarrow tables, readers, numpy arrays and Python values."""
 import json
 import logging
+import os
+import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Iterator, List, Optional, Union
@@ -10,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from .target import resolve
 from .errors import AnnflightError, Unavailable, _server_message, translate
 
 # Aligned buffers: numpy, torch and DuckDB views of large batches without realignment copies.
@@ -114,9 +118,11 @@ def sign_in(uri: str, user: str, password: str, *,
     return value[len("bearer "):]
 
 
-def connect(uri: str, *, token: Optional[str] = None,
+def connect(uri: Optional[str] = None, *, token: Optional[str] = None,
             tls_root_certs: Optional[bytes] = None, parallel: int = 4) -> "Client":
-    """A client of the server at ``uri`` (``grpc+tcp://host:port``, ``grpc+tls://...``).
+    """A client of the server at ``uri`` (``grpc+tcp://host:port``, ``grpc+tls://...``);
+    without it, of ``ANNFLIGHT_URI``, else of the package's local server, whose request
+    ``paths`` are local paths (see :mod:`annflight.target`).
 
     ``token`` is sent as ``authorization: Bearer <token>`` on every call; ``tls_root_certs``
     (PEM bytes) verifies a server with its own CA; ``parallel`` is how many endpoints are
@@ -128,17 +134,36 @@ def connect(uri: str, *, token: Optional[str] = None,
 class Client:
     """One connection per thread that fetches; safe to share across threads."""
 
-    def __init__(self, uri: str, *, token=None, tls_root_certs=None, parallel: int = 4):
-        self.uri = uri
+    def __init__(self, uri: Optional[str] = None, *, token=None, tls_root_certs=None,
+                 parallel: int = 4):
+        self.target = resolve(uri, token)
+        self.uri = uri = self.target.uri
         self._connect_args = connect_args(tls_root_certs)
-        self._options = fl.FlightCallOptions(headers=auth_headers(token),
+        self._options = fl.FlightCallOptions(headers=auth_headers(self.target.token),
                                              read_options=_READ_OPTIONS)
         self._parallel = max(1, parallel)
-        with _server_errors():
-            self._flight = fl.connect(uri, **self._connect_args)
+        self._channel: Optional[fl.FlightClient] = None
+        self._flight  # connect now: a wrong address fails here, not at the first read
+        _OPEN_CLIENTS.add(self)
+
+    @property
+    def _flight(self) -> fl.FlightClient:
+        if self._channel is None:
+            with _server_errors():
+                self._channel = fl.connect(self.uri, **self._connect_args)
+        return self._channel
+
+    def _disconnect(self) -> bool:
+        """Closes the channel (the next call reconnects); whether there was one."""
+        if self._channel is None:
+            return False
+        self._channel.close()
+        self._channel = None
+        return True
 
     def close(self):
-        self._flight.close()
+        self._disconnect()
+        _OPEN_CLIENTS.discard(self)
 
     def __enter__(self):
         return self
@@ -157,11 +182,11 @@ class Client:
     def info(self, request: dict) -> fl.FlightInfo:
         """The FlightInfo of a request: schema, total_records, endpoints in order."""
         with _server_errors():
-            return self._flight.get_flight_info(_descriptor(request), self._options)
+            return self._flight.get_flight_info(self._descriptor(request), self._options)
 
     def schema(self, request: dict) -> pa.Schema:
         with _server_errors():
-            return self._flight.get_schema(_descriptor(request), self._options).schema
+            return self._flight.get_schema(self._descriptor(request), self._options).schema
 
     def describe(self, request: dict) -> dict:
         return self._json_action("describe", request)
@@ -215,6 +240,8 @@ class Client:
         """One ticket's rows: a FlightEndpoint's ticket, its bytes, or a ticket as a dict
         (``{"request": {...}, "start": p, "stop": q}`` or ``"indices": [...]``)."""
         if isinstance(ticket, dict):
+            if "request" in ticket:
+                ticket = {**ticket, "request": self.target.localise(ticket["request"])}
             ticket = fl.Ticket(json.dumps(ticket).encode())
         elif isinstance(ticket, bytes):
             ticket = fl.Ticket(ticket)
@@ -288,13 +315,13 @@ class Client:
         return json.loads(self._action("server_status", b"{}"))
 
     def _json_action(self, name: str, request: dict, **args):
-        return json.loads(self._action(name, _body(request, args)))
+        return json.loads(self._action(name, _body(self.target.localise(request), args)))
 
     def _ipc_action(self, name: str, request: dict, **args) -> pa.Table:
         # A per-row answer comes as one IPC stream cut into several results: join them.
         with _server_errors():
             pieces = [r.body for r in self._flight.do_action(
-                fl.Action(name, _body(request, args)), self._options)]
+                fl.Action(name, _body(self.target.localise(request), args)), self._options)]
         if len(pieces) == 1:
             return pa.ipc.open_stream(pieces[0]).read_all()
         sink = pa.BufferOutputStream()
@@ -302,10 +329,57 @@ class Client:
             sink.write(piece)
         return pa.ipc.open_stream(sink.getvalue()).read_all()
 
+    def _descriptor(self, request: dict) -> fl.FlightDescriptor:
+        return _descriptor(self.target.localise(request) if isinstance(request, dict)
+                           else request)
+
     def _action(self, name: str, body: bytes) -> bytes:
         with _server_errors():
             results = list(self._flight.do_action(fl.Action(name, body), self._options))
         return results[0].body.to_pybytes()
+
+
+# gRPC cannot be used in a forked child while the parent holds a channel (the child's first
+# call hangs), nor while the parent's gRPC is shutting down (its shutdown thread holds the
+# lock the child's grpc_init takes). So before a fork (a DataLoader starting its workers) every
+# client closes its channel, and the fork waits, at most FORK_WAIT_S, until gRPC's threads have
+# ended; clients reconnect on their next call, in the parent and in the child alike. A
+# pyarrow.flight client of the caller's own that is still open keeps gRPC alive: its forked
+# children hang, as they would without this package.
+_OPEN_CLIENTS: "weakref.WeakSet[Client]" = weakref.WeakSet()
+FORK_WAIT_S = 2.0
+_GRPC_THREADS = ("grpc", "event_engine", "lifeguard")
+
+
+def _grpc_threads() -> List[str]:
+    names = []
+    try:
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/comm") as f:
+                    name = f.read().strip()
+            except OSError:  # the thread ended meanwhile
+                continue
+            if name.startswith(_GRPC_THREADS):
+                names.append(name)
+    except OSError:  # no /proc: nothing to wait for
+        pass
+    return names
+
+
+def _disconnect_before_fork():
+    closed = 0
+    for client in list(_OPEN_CLIENTS):
+        closed += client._disconnect()
+    for _ in range(int(FORK_WAIT_S / 0.002)):
+        threads = _grpc_threads()
+        if not threads or (not closed and "grpc_shutdown" not in threads):
+            return
+        time.sleep(0.002)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_disconnect_before_fork)
 
 
 def _descriptor(request: dict) -> fl.FlightDescriptor:

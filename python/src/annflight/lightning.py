@@ -1,7 +1,7 @@
 """Lightning: train and validation dataloaders from the server's ``split``.
 
-    dm = AnnflightDataModule("grpc+tcp://127.0.0.1:8815", {"collection": "demo",
-                             "obs_keys": ["cell_type"]}, batch_size=256, holdout=0.1)
+    dm = AnnflightDataModule({"collection": "demo", "obs_keys": ["cell_type"]},
+                             uri="grpc+tcp://127.0.0.1:8815", batch_size=256, holdout=0.1)
     lightning.Trainer(max_epochs=3).fit(model, datamodule=dm)
 
 Training batches come from a server-planned epoch (``sampler``, default ``block_shuffle``),
@@ -15,6 +15,7 @@ from typing import Optional
 
 import lightning as L
 
+from .target import request_and_uri, resolve
 from .torch import AnnflightDataset, AnnflightLoader
 
 
@@ -40,7 +41,11 @@ class _EpochLoader(AnnflightLoader):
 
 
 class AnnflightDataModule(L.LightningDataModule):
-    def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
+    """``uri``: the server, else ``ANNFLIGHT_URI``, else a local one (:mod:`annflight.target`);
+    the older ``AnnflightDataModule(uri, request, ...)`` form warns."""
+
+    def __init__(self, request: dict, _request_after_uri: Optional[dict] = None, *,
+                 uri: Optional[str] = None, batch_size: int = 256,
                  sampler: Optional[dict] = None, holdout: float = 0.1, seed: int = 0,
                  num_workers: int = 0, compression: Optional[str] = None,
                  token: Optional[str] = None,
@@ -48,7 +53,9 @@ class AnnflightDataModule(L.LightningDataModule):
         super().__init__()
         if not 0 < holdout < 1:
             raise ValueError(f"holdout must lie strictly between 0 and 1, got {holdout}")
-        self.uri, self.request = uri, dict(request)
+        request, uri = request_and_uri(request, _request_after_uri, uri, "AnnflightDataModule")
+        target = resolve(uri, token)
+        self.uri, self.request, token = target.uri, dict(target.localise(request)), target.token
         self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
         self.sampler = sampler if sampler is not None else {"kind": "block_shuffle"}
         self.holdout, self.compression, self.token = holdout, compression, token
@@ -65,7 +72,7 @@ class AnnflightDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> AnnflightLoader:
         self._train = AnnflightDataset(
-            self.uri, self._split("train"), batch_size=self.batch_size, sampler=self.sampler,
+            self._split("train"), uri=self.uri, batch_size=self.batch_size, sampler=self.sampler,
             seed=self.seed, compression=self.compression, token=self.token,
             tls_root_certs=self.tls_root_certs)
         if self._loaded is not None:
@@ -74,7 +81,7 @@ class AnnflightDataModule(L.LightningDataModule):
 
     def val_dataloader(self) -> AnnflightLoader:
         return self._loader(AnnflightDataset(
-            self.uri, self._split("holdout"), batch_size=self.batch_size, seed=self.seed,
+            self._split("holdout"), uri=self.uri, batch_size=self.batch_size, seed=self.seed,
             compression=self.compression, token=self.token,
             tls_root_certs=self.tls_root_certs))
 

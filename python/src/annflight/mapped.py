@@ -1,8 +1,9 @@
 """A drop-in for lamindb's ``MappedCollection`` served by annflight: the same constructor
-arguments (plus the server's address) and the same map-style dataset behaviour, so code written
-for lamindb (``DataLoader(mc, sampler=WeightedRandomSampler(mc.get_label_weights(...)))``) runs
-against a server after changing the import and the first argument."""
+arguments and the same map-style dataset behaviour, so code written for lamindb
+(``DataLoader(mc, sampler=WeightedRandomSampler(mc.get_label_weights(...)))``) runs after
+changing the import."""
 import os
+import warnings
 from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyarrow as pa
 
 from .arrow import fixed_size_list_matrix
 from .client import Client, sized_by_bytes
+from .target import resolve
 
 Keys = Optional[Union[str, List[str]]]
 
@@ -20,36 +22,64 @@ def _listed(keys: Keys) -> List[str]:
     return [keys] if isinstance(keys, str) else list(keys)
 
 
-class MappedCollection:
+class _AcceptsTheOldForm(type):
+    """Rewrites the older ``MappedCollection(uri, path_list=..., ...)`` call (the server's
+    address first) into ``MappedCollection(path_list, ..., uri=uri)`` before Python binds it to
+    lamindb's signature, with a DeprecationWarning."""
+
+    def __call__(cls, *args, **kwargs):
+        if args and isinstance(args[0], str) and "://" in args[0] and "uri" not in kwargs:
+            warnings.warn("MappedCollection(uri, path_list=...) is deprecated and goes in the "
+                          "next release: use MappedCollection(path_list, ..., uri=uri) "
+                          "(lamindb's signature)", DeprecationWarning, stacklevel=2)
+            kwargs["uri"] = args[0]
+            if len(args) > 1:
+                kwargs["path_list"] = args[1]
+            if len(args) > 2:
+                raise TypeError("the older MappedCollection(uri, path_list, ...) form takes "
+                                "its other arguments by keyword")
+            args = ()
+        return super().__call__(*args, **kwargs)
+
+
+class MappedCollection(metaclass=_AcceptsTheOldForm):
     """lamindb's ``MappedCollection(path_list, layers_keys, obs_keys, obsm_keys, obs_filter,
     join, encode_labels, unknown_label, cache_categories, parallel, dtype)`` over a server.
 
-    Name the stores with ``path_list`` (relative to the server's data root) or a configured
-    ``collection``. ``mc[i]`` is a dict: each layers key's row (numpy), each obs key's label
-    (encoded: its position in the merged categories, -1 for the unknown label and for missing
-    labels), ``obsm_<key>`` rows, ``_store_idx``. ``mc.__getitems__(indices)`` fetches a whole
-    minibatch in one request (torch's DataLoader uses it when present). ``cache_categories``
-    and ``parallel`` are accepted for compatibility; the server computes categories once per
-    collection and reads in parallel whatever they say. Beyond lamindb: ``var_names`` fixes
-    the matrix columns to a vocabulary (names no store has are zeros; overrides ``join``),
-    matched against the var column ``var_key`` instead of the index when given.
+    The server is ``uri`` when given, else the ``ANNFLIGHT_URI`` environment variable, else a
+    local server the package starts (one per process; see :mod:`annflight.target`): then
+    ``path_list`` holds local paths, absolute or relative to the working directory, as lamindb
+    takes them; with a named server, paths relative to its data root. A configured
+    ``collection`` may replace ``path_list``. ``mc[i]`` is a dict: each layers key's row
+    (numpy), each obs key's label (encoded: its position in the merged categories, -1 for the
+    unknown label and for missing labels), ``obsm_<key>`` rows, ``_store_idx``.
+    ``mc.__getitems__(indices)`` fetches a whole minibatch in one request (torch's DataLoader
+    uses it when present). ``cache_categories`` and ``parallel`` are accepted for
+    compatibility; the server computes categories once per collection and reads in parallel
+    whatever they say. Beyond lamindb: ``var_names`` fixes the matrix columns to a vocabulary
+    (names no store has are zeros; overrides ``join``), matched against the var column
+    ``var_key`` instead of the index when given.
     """
 
-    def __init__(self, uri: str, path_list: Optional[Sequence[str]] = None, *,
-                 collection: Optional[str] = None, layers_keys: Keys = None,
+    def __init__(self, path_list: Optional[Sequence[str]] = None, layers_keys: Keys = None,
                  obs_keys: Keys = None, obsm_keys: Keys = None,
                  obs_filter: Optional[Dict] = None, join: Optional[str] = "inner",
                  encode_labels: Union[bool, List[str]] = True,
                  unknown_label: Optional[Union[str, Dict[str, str]]] = None,
                  cache_categories: bool = True, parallel: bool = False,
-                 dtype: Optional[str] = None, token: Optional[str] = None,
+                 dtype: Optional[str] = None, *, uri: Optional[str] = None,
+                 collection: Optional[str] = None, token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None,
                  var_names: Optional[Sequence[str]] = None, var_key: Optional[str] = None):
         if (path_list is None) == (collection is None):
             raise ValueError("name the stores with either path_list or collection")
-        self.uri, self._token, self._tls = uri, token, tls_root_certs
-        request = {"collection": collection} if collection is not None else {
-            "paths": list(path_list)}
+        target = resolve(uri, token)
+        self.uri, self._token, self._tls = target.uri, target.token, tls_root_certs
+        if collection is not None:
+            request = {"collection": collection}
+        else:
+            listed = [path_list] if isinstance(path_list, (str, os.PathLike)) else path_list
+            request = target.localise({"paths": [os.fspath(p) for p in listed]})
         self.layers_keys = _listed(layers_keys) or ["X"]
         self.obs_keys = _listed(obs_keys)
         self.obsm_keys = _listed(obsm_keys)

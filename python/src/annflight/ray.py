@@ -2,8 +2,8 @@
 
     import ray
     from annflight.ray import read_annflight
-    ds = read_annflight("grpc+tcp://127.0.0.1:8815", {"collection": "demo",
-                                                      "obs_keys": ["cell_type"]})
+    ds = read_annflight({"collection": "demo", "obs_keys": ["cell_type"]},
+                        uri="grpc+tcp://127.0.0.1:8815")
     ds.map_batches(...); ds.iter_torch_batches(batch_size=256); ray.train ...
 
 Each read task fetches one endpoint from its replica (the first of its locations, which the
@@ -27,15 +27,22 @@ from ray.data.datasource import Datasource, ReadTask
 from .arrow import nan_matrix
 from .client import (_READ_OPTIONS, Client, auth_headers, connect_args, endpoint_batches,
                      endpoint_locations, sized_by_bytes)
+from .target import request_and_uri, resolve
 
 
-def read_annflight(uri: str, request: dict, *, parallelism: Optional[int] = None,
+def read_annflight(request: dict, _request_after_uri: Optional[dict] = None, *,
+                   uri: Optional[str] = None, parallelism: Optional[int] = None,
                    token: Optional[str] = None,
                    tls_root_certs: Optional[bytes] = None) -> "ray.data.Dataset":
     """The request's rows as a Ray dataset, in the request's order across its blocks.
 
-    ``parallelism``: None reads the server's endpoints as they are (one task each); a number
-    asks the server for about that many endpoints (``rows_per_endpoint``)."""
+    ``uri``: the server, else ``ANNFLIGHT_URI``, else a local one (:mod:`annflight.target`;
+    the older ``read_annflight(uri, request)`` form warns). ``parallelism``: None reads the
+    server's endpoints as they are (one task each); a number asks the server for about that
+    many endpoints (``rows_per_endpoint``)."""
+    request, uri = request_and_uri(request, _request_after_uri, uri, "read_annflight")
+    target = resolve(uri, token)
+    uri, token, request = target.uri, target.token, target.localise(request)
     # Blocks by bytes: as many rows as the stores' real row sizes allow, whatever the width.
     source = AnnflightDatasource(uri, sized_by_bytes(request), parallelism=parallelism,
                                  token=token,

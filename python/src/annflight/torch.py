@@ -1,9 +1,9 @@
 """PyTorch: an IterableDataset of whole minibatches planned by the server.
 
     from annflight.torch import AnnflightDataset
-    ds = AnnflightDataset("grpc+tcp://127.0.0.1:8815",
-                          {"collection": "demo", "obs_keys": ["cell_type"]},
+    ds = AnnflightDataset({"paths": ["a.h5ad", "b.zarr"], "obs_keys": ["cell_type"]},
                           batch_size=256, sampler={"kind": "block_shuffle"})
+    # the server: uri=..., else ANNFLIGHT_URI, else a local one (annflight.target)
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2,
                                          multiprocessing_context="spawn")
     for epoch in range(3):
@@ -41,6 +41,7 @@ from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
 from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
                      endpoint_batches, endpoint_locations, sized_by_bytes)
 from .layout import EpochLayout
+from .target import request_and_uri, resolve
 
 _WORKER_SWITCH_INTERVAL_S = 0.0002
 
@@ -76,12 +77,16 @@ class AnnflightDataset(IterableDataset):
     no per-row Python work.
     """
 
-    def __init__(self, uri: str, request: dict, *, batch_size: int = 256,
+    def __init__(self, request: dict, _request_after_uri: Optional[dict] = None, *,
+                 uri: Optional[str] = None, batch_size: int = 256,
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
                  compression: Optional[str] = None, transport: str = "auto",
                  token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None):
         super().__init__()
+        request, uri = request_and_uri(request, _request_after_uri, uri, "AnnflightDataset")
+        target = resolve(uri, token)
+        uri, token, request = target.uri, target.token, target.localise(request)
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.uri = uri
