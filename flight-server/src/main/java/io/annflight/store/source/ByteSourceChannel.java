@@ -66,12 +66,21 @@ public final class ByteSourceChannel extends FileChannel {
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+    return scatter(this, dsts, offset, length);
+  }
+
+  /**
+   * A scattering read as a sequence of {@code channel.read(dst)} calls from its position: for
+   * read-only channels that only implement those.
+   */
+  public static long scatter(FileChannel channel, ByteBuffer[] dsts, int offset, int length)
+      throws IOException {
     long total = 0;
     for (int i = offset; i < offset + length; i++) {
       if (!dsts[i].hasRemaining()) {
         continue;
       }
-      int n = read(dsts[i]);
+      int n = channel.read(dsts[i]);
       if (n <= 0) {
         return total == 0 ? n : total;
       }
