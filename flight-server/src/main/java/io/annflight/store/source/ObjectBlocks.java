@@ -54,6 +54,15 @@ final class ObjectBlocks {
     }
     long first = position / blockBytes;
     long last = (position + n - 1) / blockBytes;
+    if (first == last && memory != null) {
+      // The common case once warm: one block, in memory; nothing allocated.
+      byte[] block = memory.get(key(v, first));
+      if (block != null) {
+        metrics.memoryHits.increment();
+        dst.put(block, (int) (position - first * blockBytes), n);
+        return n;
+      }
+    }
     int count = (int) (last - first + 1);
     byte[][] blocks = new byte[count][];
     @SuppressWarnings("unchecked")
@@ -169,7 +178,7 @@ final class ObjectBlocks {
   }
 
   private BlockKey key(ObjectVersion v, long block) {
-    return new BlockKey(v.identity(), blockBytes, block);
+    return new BlockKey(v, blockBytes, block);
   }
 
   private int length(ObjectVersion v, long block) {
