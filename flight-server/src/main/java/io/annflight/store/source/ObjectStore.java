@@ -58,7 +58,8 @@ public final class ObjectStore implements AutoCloseable {
       throw new UncheckedIOException("cache directory " + settings.cacheDir()
           + " cannot be used: " + e.getMessage(), e);
     }
-    this.blocks = new ObjectBlocks(client, settings.blockBytes(), memory, disk, metrics);
+    this.blocks = new ObjectBlocks(client, settings.blockBytes(), memory, disk, metrics,
+        settings.readAheadBlocks(), Math.max(1, settings.maxInFlight() / 2));
   }
 
   public ObjectStoreSettings settings() {
@@ -182,9 +183,13 @@ public final class ObjectStore implements AutoCloseable {
   private boolean objectAbove(String bucket, String key) {
     for (int i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) {
       String above = key.substring(0, i);
-      if (client.head(bucket, above) != null) {
-        knownObjects.put(bucket + "/" + above, Boolean.TRUE);
-        return true;
+      try {
+        if (client.head(bucket, above) != null) {
+          knownObjects.put(bucket + "/" + above, Boolean.TRUE);
+          return true;
+        }
+      } catch (ObjectStoreException e) {
+        return false; // the store fails: the key's own failure is what to report
       }
     }
     return false;
@@ -255,6 +260,7 @@ public final class ObjectStore implements AutoCloseable {
 
   @Override
   public void close() {
+    blocks.close();
     client.close();
   }
 }
