@@ -26,6 +26,8 @@ public final class ByteSourceChannel extends FileChannel {
 
   public ByteSourceChannel(ByteSource source) {
     this.source = source;
+    this.notMappable = new NotMappable(source.name() + " is not a local file and cannot be"
+        + " mapped");
   }
 
   public ByteSource source() {
@@ -162,9 +164,27 @@ public final class ByteSourceChannel extends FileChannel {
 
   @Override
   public MappedByteBuffer map(MapMode mode, long at, long size) {
-    throw new UnsupportedOperationException(source.name() + " is not a local file and cannot"
-        + " be mapped");
+    throw notMappable;
   }
+
+  /**
+   * What {@link #map} throws: jhdf asks to map every chunk and reads instead when refused, so
+   * the refusal is made once, without a stack trace, rather than per chunk.
+   */
+  private static final class NotMappable extends UnsupportedOperationException {
+    private static final long serialVersionUID = 1L;
+
+    NotMappable(String message) {
+      super(message);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
+  private final NotMappable notMappable;
 
   @Override
   public FileLock lock(long at, long size, boolean shared) {
