@@ -30,10 +30,6 @@ public final class ByteSourceChannel extends FileChannel {
         + " mapped");
   }
 
-  public ByteSource source() {
-    return source;
-  }
-
   @Override
   public int read(ByteBuffer dst, long at) throws IOException {
     ensureOpen();

@@ -109,11 +109,6 @@ public final class ObjectStore implements AutoCloseable {
     return new S3ObjectSource(v, blocks);
   }
 
-  /** A source over a version already known (from a listing). */
-  public S3ObjectSource open(ObjectVersion version) {
-    return new S3ObjectSource(version, blocks);
-  }
-
   /**
    * Bytes {@code [offset, offset + length)} of exactly this version.
    *
