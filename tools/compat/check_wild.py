@@ -43,6 +43,7 @@ import pandas as pd  # noqa: E402
 from scipy import sparse  # noqa: E402
 
 import annflight  # noqa: E402
+import s3proxy_runner  # noqa: E402
 import anndata_ref  # noqa: E402
 from annflight.arrow import fixed_size_list_matrix  # noqa: E402
 
@@ -164,64 +165,6 @@ def check_store(client, request_path: str, ref: anndata_ref.Reference, damaged: 
     return problems
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_s3proxy(workdir: Path):
-    """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys)."""
-    import secrets
-    import socket
-    lib = REPO / "test-s3proxy/target/lib"
-    if not lib.is_dir():
-        raise SystemExit(f"{lib} is missing: mvn install -pl test-s3proxy")
-    port, key, secret = free_port(), "wild-" + secrets.token_hex(4), secrets.token_hex(16)
-    (workdir / "data").mkdir(parents=True, exist_ok=True)
-    props = workdir / "s3proxy.properties"
-    props.write_text(f"s3proxy.endpoint=http://127.0.0.1:{port}\n"
-                     "s3proxy.authorization=aws-v2-or-v4\n"
-                     f"s3proxy.identity={key}\ns3proxy.credential={secret}\n"
-                     "jclouds.provider=filesystem\n"
-                     f"jclouds.filesystem.basedir={workdir / 'data'}\n")
-    logback = workdir / "logback.xml"
-    logback.write_text('<configuration><appender name="E" class="ch.qos.logback.core.'
-                       'ConsoleAppender"><encoder><pattern>%msg%n</pattern></encoder>'
-                       '</appender><root level="WARN"><appender-ref ref="E"/></root>'
-                       '</configuration>')
-    proc = subprocess.Popen(["java", f"-Dlogback.configurationFile={logback}", "-cp",
-                             f"{lib}/*", "org.gaul.s3proxy.Main", "--properties", str(props)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + STARTUP_S
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, f"http://127.0.0.1:{port}", (key, secret)
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("S3Proxy did not start")
-
-
-def upload(root: Path, endpoint: str, keys, bucket: str):
-    import boto3
-    from botocore.config import Config
-    s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=keys[0],
-                      aws_secret_access_key=keys[1], region_name="us-east-1",
-                      config=Config(s3={"addressing_style": "path"}))
-    s3.create_bucket(Bucket=bucket)
-    n = 0
-    for f in sorted(root.rglob("*")):
-        if f.is_file() and not f.is_symlink():
-            s3.upload_file(str(f), bucket, str(f.relative_to(root)))
-            n += 1
-    return n
-
-
 def start_server(jar: Path, root, s3=None):
     cmd = ["java", "-jar", str(jar), "serve", "--host", "127.0.0.1", "--port", "0",
            "--data-root", str(root)]
@@ -264,9 +207,9 @@ def main(argv=None) -> int:
     if args.s3:
         import tempfile
         workdir = Path(tempfile.mkdtemp(prefix="check-wild-s3-"))
-        s3proxy, endpoint, keys = start_s3proxy(workdir)
+        s3proxy, endpoint, keys = s3proxy_runner.start(workdir)
         try:
-            n = upload(wild, endpoint, keys, "wild")
+            n = s3proxy_runner.upload(wild, endpoint, keys, "wild")
         except BaseException:
             s3proxy.kill()
             raise

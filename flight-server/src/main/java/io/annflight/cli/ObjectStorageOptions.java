@@ -47,6 +47,11 @@ public final class ObjectStorageOptions {
           + " ${DEFAULT-VALUE}).")
   String blockSize;
 
+  @Option(names = "--s3-read-ahead", paramLabel = "BLOCKS", defaultValue = "8",
+      description = "Blocks fetched ahead of a file read in order (sequential and"
+          + " block-shuffled epochs); 0: none (default: ${DEFAULT-VALUE}).")
+  int readAhead;
+
   @Option(names = "--s3-max-requests", paramLabel = "N",
       defaultValue = "" + ObjectStoreSettings.DEFAULT_MAX_IN_FLIGHT,
       description = "Requests to the object store in flight at once, for the whole server"
@@ -81,6 +86,10 @@ public final class ObjectStorageOptions {
       throw new ConfigException("--s3-block-size must be a power of two from 512 bytes to"
           + " 64m, got " + blockSize);
     }
+    if (readAhead < 0 || readAhead > 1024) {
+      throw new ConfigException("--s3-read-ahead must be from 0 to 1024 blocks, got "
+          + readAhead);
+    }
     if (maxRequests < 1 || attempts < 1 || timeoutSeconds < 1) {
       throw new ConfigException("--s3-max-requests, --s3-attempts and --s3-timeout-seconds"
           + " must be >= 1");
@@ -90,7 +99,8 @@ public final class ObjectStorageOptions {
         .withCaches((int) block, size("--s3-memory-cache", memoryCache), cacheDir,
             size("--cache-size", cacheSize))
         .withRequests(maxRequests, attempts, java.time.Duration.ofSeconds(timeoutSeconds),
-            d.connectTimeout());
+            d.connectTimeout())
+        .withReadAhead(readAhead);
   }
 
   /** {@code 123}, {@code 64k}, {@code 500m}, {@code 20g}: bytes. */

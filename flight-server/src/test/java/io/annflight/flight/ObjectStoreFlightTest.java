@@ -144,7 +144,7 @@ class ObjectStoreFlightTest {
     s3.put("cells", "blocks/data.bin", data);
     Path cache = tmp.resolve("disk-cache");
     ObjectStoreSettings settings = s3.settings(proxy.endpoint())
-        .withCaches(4096, 1L << 20, cache, 1L << 20);
+        .withCaches(4096, 1L << 20, cache, 1L << 20).withReadAhead(0);
     ObjectStoreMetrics m = ObjectStoreMetrics.global();
     try (ObjectStore first = new ObjectStore(settings)) {
       var source = first.open(first.path("s3://cells/blocks/data.bin"));
@@ -209,6 +209,36 @@ class ObjectStoreFlightTest {
     throw new AssertionError(name + " not in the metrics");
   }
 
+  @Test
+  void readsInOrderFetchTheNextBlocksAhead() throws Exception {
+    byte[] data = new byte[64 * 1024];
+    new java.util.Random(8).nextBytes(data);
+    s3.put("cells", "blocks/ahead.bin", data);
+    ObjectStoreSettings settings = s3.settings(proxy.endpoint())
+        .withCaches(4096, 1L << 20, null, 0).withReadAhead(4);
+    try (ObjectStore objects = new ObjectStore(settings)) {
+      var source = objects.open(objects.path("s3://cells/blocks/ahead.bin"));
+      proxy.clearLog();
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
+      source.read(buf, 0);
+      source.read(buf.clear(), 4096); // in order: blocks 2-5 are fetched ahead
+      String ahead = "GET /cells/blocks/ahead.bin bytes=8192-24575";
+      long deadline = System.nanoTime() + LIMIT.toNanos();
+      while (!proxy.requests().contains(ahead) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(proxy.requests()).contains(ahead);
+      for (long at = 8192; at < 24_576; at += 4096) {
+        source.read(buf.clear(), at);
+        assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(data, (int) at,
+            (int) at + 4096));
+      }
+      // Reading blocks 2-5 in order asked for blocks 6-9 ahead, and for nothing read already.
+      assertThat(proxy.requests()).filteredOn(r -> r.contains("bytes=8192-"))
+          .hasSize(1);
+    }
+  }
+
   /**
    * A sharded Zarr v3 X of 24 rows x 10 float64, one shard of 24 inner chunks of one row,
    * uncompressed, its index first: row r lies at bytes 388 + 80 r of the shard.
@@ -256,7 +286,7 @@ class ObjectStoreFlightTest {
   void aShardedReadFetchesTheIndexAndOnlyTheInnerChunksItNeeds() throws Exception {
     s3.upload(shardedStore(), "cells", "atlas/big_sharded.zarr");
     ObjectStoreSettings settings = s3.settings(proxy.endpoint()).withCaches(512, 1L << 20, null,
-        0);
+        0).withReadAhead(0);
     try (ObjectStore objects = new ObjectStore(settings);
         io.annflight.store.AnnDataStore zarr = AnnDataStores.open(
             objects.path("s3://cells/atlas/big_sharded.zarr"))) {

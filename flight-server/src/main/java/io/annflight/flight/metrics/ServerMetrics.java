@@ -81,6 +81,16 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
         + " (--cache-dir)", m::diskHits);
     counter("annflight_block_cache_disk_misses_total", "Blocks not in the disk cache",
         m::diskMisses);
+    gauge("annflight_block_cache_memory_bytes", "Bytes the block cache of the server's object"
+        + " store holds in memory (--s3-memory-cache)", () -> {
+          io.annflight.store.source.ObjectStore s = io.annflight.store.source.ObjectStores.current();
+          return s == null ? 0 : s.memoryCacheBytes();
+        });
+    gauge("annflight_block_cache_disk_bytes", "Bytes the block cache of the server's object"
+        + " store holds on disk (--cache-dir)", () -> {
+          io.annflight.store.source.ObjectStore s = io.annflight.store.source.ObjectStores.current();
+          return s == null ? 0 : s.diskCacheBytes();
+        });
   }
 
   private void counter(String name, String help, LongSupplier value) {

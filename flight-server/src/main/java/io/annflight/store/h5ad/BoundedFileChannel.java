@@ -91,18 +91,7 @@ final class BoundedFileChannel extends FileChannel {
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-    long total = 0;
-    for (int i = offset; i < offset + length; i++) {
-      if (!dsts[i].hasRemaining()) {
-        continue;
-      }
-      int n = read(dsts[i]);
-      if (n <= 0) {
-        return total == 0 ? n : total;
-      }
-      total += n;
-    }
-    return total;
+    return io.annflight.store.source.ByteSourceChannel.scatter(this, dsts, offset, length);
   }
 
   @Override

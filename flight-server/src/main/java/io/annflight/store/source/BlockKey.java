@@ -5,13 +5,13 @@ package io.annflight.store.source;
  * identity (bucket, key, ETag, time written) is part of the key, so a replaced object's blocks
  * are never found for the new one.
  */
-record BlockKey(String version, int blockBytes, long index) {
+record BlockKey(ObjectVersion version, int blockBytes, long index) {
 
   /** The name of the block in the disk cache: a hash, so any key makes a safe file name. */
   String fileName() {
     try {
       var sha = java.security.MessageDigest.getInstance("SHA-256");
-      byte[] h = sha.digest((version + "\n" + blockBytes + "\n" + index)
+      byte[] h = sha.digest((version.identity() + "\n" + blockBytes + "\n" + index)
           .getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(h);
     } catch (java.security.NoSuchAlgorithmException e) {

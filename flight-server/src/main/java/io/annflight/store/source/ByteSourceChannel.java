@@ -26,10 +26,8 @@ public final class ByteSourceChannel extends FileChannel {
 
   public ByteSourceChannel(ByteSource source) {
     this.source = source;
-  }
-
-  public ByteSource source() {
-    return source;
+    this.notMappable = new NotMappable(source.name() + " is not a local file and cannot be"
+        + " mapped");
   }
 
   @Override
@@ -66,12 +64,21 @@ public final class ByteSourceChannel extends FileChannel {
 
   @Override
   public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+    return scatter(this, dsts, offset, length);
+  }
+
+  /**
+   * A scattering read as a sequence of {@code channel.read(dst)} calls from its position: for
+   * read-only channels that only implement those.
+   */
+  public static long scatter(FileChannel channel, ByteBuffer[] dsts, int offset, int length)
+      throws IOException {
     long total = 0;
     for (int i = offset; i < offset + length; i++) {
       if (!dsts[i].hasRemaining()) {
         continue;
       }
-      int n = read(dsts[i]);
+      int n = channel.read(dsts[i]);
       if (n <= 0) {
         return total == 0 ? n : total;
       }
@@ -153,9 +160,27 @@ public final class ByteSourceChannel extends FileChannel {
 
   @Override
   public MappedByteBuffer map(MapMode mode, long at, long size) {
-    throw new UnsupportedOperationException(source.name() + " is not a local file and cannot"
-        + " be mapped");
+    throw notMappable;
   }
+
+  /**
+   * What {@link #map} throws: jhdf asks to map every chunk and reads instead when refused, so
+   * the refusal is made once, without a stack trace, rather than per chunk.
+   */
+  private static final class NotMappable extends UnsupportedOperationException {
+    private static final long serialVersionUID = 1L;
+
+    NotMappable(String message) {
+      super(message);
+    }
+
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  }
+
+  private final NotMappable notMappable;
 
   @Override
   public FileLock lock(long at, long size, boolean shared) {

@@ -62,6 +62,10 @@ final class DiskBlockCache {
         bytes >> 20, capacity >> 20);
   }
 
+  synchronized boolean contains(BlockKey key) {
+    return files.containsKey(key.fileName());
+  }
+
   /** The block, or null when it is not cached (or its file is not {@code expectedLength}). */
   byte[] get(BlockKey key, int expectedLength) {
     String name = key.fileName();

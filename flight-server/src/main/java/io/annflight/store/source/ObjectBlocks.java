@@ -23,15 +23,91 @@ final class ObjectBlocks {
   private final ObjectStoreMetrics metrics;
   private final ConcurrentHashMap<BlockKey, CompletableFuture<byte[]>> fetching =
       new ConcurrentHashMap<>();
+  private final int readAheadBlocks;
+  /** Fetches ahead of readers; its requests count against the store's bound like any. */
+  private final java.util.concurrent.ExecutorService readAhead;
 
-  /** @param memory null for none; @param disk null for none */
+  /**
+   * @param memory null for none
+   * @param disk null for none
+   * @param readAheadBlocks blocks {@link #prefetch} fetches; 0 (or no memory cache) for none
+   */
   ObjectBlocks(ObjectClient client, int blockBytes, MemoryBlockCache memory, DiskBlockCache disk,
-      ObjectStoreMetrics metrics) {
+      ObjectStoreMetrics metrics, int readAheadBlocks, int threads) {
     this.client = client;
     this.blockBytes = blockBytes;
     this.memory = memory;
     this.disk = disk;
     this.metrics = metrics;
+    this.readAheadBlocks = memory == null ? 0 : readAheadBlocks;
+    this.readAhead = this.readAheadBlocks == 0 ? null
+        : java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+          Thread t = new Thread(r, "annflight-read-ahead");
+          t.setDaemon(true);
+          return t;
+        });
+  }
+
+  /**
+   * Starts fetching the blocks from {@code position} on ({@code readAheadBlocks} of them) that
+   * are neither cached nor being fetched, in the background: a source read in order (an epoch
+   * in order, or a block-shuffled one) then finds them fetched. Failures are left to the
+   * readers that wait for those blocks.
+   */
+  void prefetch(ObjectVersion v, long position) {
+    if (readAhead == null || position >= v.size()) {
+      return;
+    }
+    long first = position / blockBytes;
+    long last = Math.min((v.size() - 1) / blockBytes, first + readAheadBlocks - 1);
+    int count = (int) (last - first + 1);
+    @SuppressWarnings("unchecked")
+    CompletableFuture<byte[]>[] pending = new CompletableFuture[count];
+    boolean[] mine = new boolean[count];
+    for (int i = 0; i < count; i++) {
+      BlockKey key = key(v, first + i);
+      if (memory.get(key) != null || (disk != null && disk.contains(key))) {
+        continue;
+      }
+      CompletableFuture<byte[]> f = new CompletableFuture<>();
+      if (fetching.putIfAbsent(key, f) == null) {
+        pending[i] = f;
+        mine[i] = true;
+      }
+    }
+    for (int i = 0; i < count; ) {
+      if (!mine[i]) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < count && mine[j]) {
+        j++;
+      }
+      int from = i;
+      int to = j;
+      try {
+        readAhead.execute(() -> {
+          try {
+            fetch(v, first, from, to, pending);
+          } catch (RuntimeException | Error e) {
+            // the waiting readers got it; nobody else waits for a read-ahead
+          }
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        for (int k = from; k < to; k++) {
+          pending[k].completeExceptionally(e);
+          fetching.remove(key(v, first + k), pending[k]);
+        }
+      }
+      i = j;
+    }
+  }
+
+  void close() {
+    if (readAhead != null) {
+      readAhead.shutdownNow();
+    }
   }
 
   int blockBytes() {
@@ -54,6 +130,15 @@ final class ObjectBlocks {
     }
     long first = position / blockBytes;
     long last = (position + n - 1) / blockBytes;
+    if (first == last && memory != null) {
+      // The common case once warm: one block, in memory; nothing allocated.
+      byte[] block = memory.get(key(v, first));
+      if (block != null) {
+        metrics.memoryHits.increment();
+        dst.put(block, (int) (position - first * blockBytes), n);
+        return n;
+      }
+    }
     int count = (int) (last - first + 1);
     byte[][] blocks = new byte[count][];
     @SuppressWarnings("unchecked")
@@ -169,7 +254,7 @@ final class ObjectBlocks {
   }
 
   private BlockKey key(ObjectVersion v, long block) {
-    return new BlockKey(v.identity(), blockBytes, block);
+    return new BlockKey(v, blockBytes, block);
   }
 
   private int length(ObjectVersion v, long block) {

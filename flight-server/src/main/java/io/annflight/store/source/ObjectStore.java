@@ -28,6 +28,18 @@ public final class ObjectStore implements AutoCloseable {
   private final DiskBlockCache disk;
   private final ObjectFileSystemProvider provider = new ObjectFileSystemProvider();
   private final Map<String, ObjectFileSystem> buckets = new ConcurrentHashMap<>();
+  /**
+   * Keys recently seen to be objects ({@code bucket/key}): a path below one cannot exist, as
+   * below a file, and is answered without asking (S3-compatible stores with a file system
+   * behind them fail such requests with 500 instead of 404).
+   */
+  private final Map<String, Boolean> knownObjects = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > 10_000;
+        }
+      });
 
   public ObjectStore(ObjectStoreSettings settings) {
     this(settings, ObjectStoreMetrics.global());
@@ -46,7 +58,8 @@ public final class ObjectStore implements AutoCloseable {
       throw new UncheckedIOException("cache directory " + settings.cacheDir()
           + " cannot be used: " + e.getMessage(), e);
     }
-    this.blocks = new ObjectBlocks(client, settings.blockBytes(), memory, disk, metrics);
+    this.blocks = new ObjectBlocks(client, settings.blockBytes(), memory, disk, metrics,
+        settings.readAheadBlocks(), Math.max(1, settings.maxInFlight() / 2));
   }
 
   public ObjectStoreSettings settings() {
@@ -96,11 +109,6 @@ public final class ObjectStore implements AutoCloseable {
     return new S3ObjectSource(v, blocks);
   }
 
-  /** A source over a version already known (from a listing). */
-  public S3ObjectSource open(ObjectVersion version) {
-    return new S3ObjectSource(version, blocks);
-  }
-
   /**
    * Bytes {@code [offset, offset + length)} of exactly this version.
    *
@@ -123,12 +131,21 @@ public final class ObjectStore implements AutoCloseable {
   ObjectAttributes attributes(ObjectPath path) throws IOException {
     String bucket = path.bucket();
     String key = path.key();
-    if (path.belowListedObject()) {
+    if (path.belowListedObject() || belowKnownObject(bucket, key)) {
       throw new NoSuchFileException(path.toString(), null, "lies below an object");
     }
     if (!key.isEmpty()) {
-      ObjectVersion v = client.head(bucket, key);
+      ObjectVersion v;
+      try {
+        v = client.head(bucket, key);
+      } catch (ObjectStoreException e) {
+        if (e.kind() == ObjectStoreException.Kind.UNAVAILABLE && objectAbove(bucket, key)) {
+          throw new NoSuchFileException(path.toString(), null, "lies below an object");
+        }
+        throw e;
+      }
       if (v != null) {
+        knownObjects.put(bucket + "/" + key, Boolean.TRUE);
         return ObjectAttributes.object(v);
       }
     }
@@ -146,6 +163,31 @@ public final class ObjectStore implements AutoCloseable {
       }
       return null;
     });
+  }
+
+  private boolean belowKnownObject(String bucket, String key) {
+    for (int i = key.indexOf('/'); i > 0; i = key.indexOf('/', i + 1)) {
+      if (knownObjects.containsKey(bucket + "/" + key.substring(0, i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a key above {@code key} is an object (asked after a failed HEAD of the key). */
+  private boolean objectAbove(String bucket, String key) {
+    for (int i = key.lastIndexOf('/'); i > 0; i = key.lastIndexOf('/', i - 1)) {
+      String above = key.substring(0, i);
+      try {
+        if (client.head(bucket, above) != null) {
+          knownObjects.put(bucket + "/" + above, Boolean.TRUE);
+          return true;
+        }
+      } catch (ObjectStoreException e) {
+        return false; // the store fails: the key's own failure is what to report
+      }
+    }
+    return false;
   }
 
   /** What lies directly under a prefix: its objects and its sub-prefixes. */
@@ -213,6 +255,7 @@ public final class ObjectStore implements AutoCloseable {
 
   @Override
   public void close() {
+    blocks.close();
     client.close();
   }
 }

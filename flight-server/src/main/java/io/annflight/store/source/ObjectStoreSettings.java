@@ -21,11 +21,13 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * @param maxAttempts tries of one request (throttling, 5xx, timeouts) before it fails
  * @param attemptTimeout one try's limit
  * @param connectTimeout a connection's limit
+ * @param readAheadBlocks blocks fetched ahead of a source read in order (sequential and
+ *     block-shuffled epochs); 0 for none
  */
 public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle,
     AwsCredentialsProvider credentials, int blockBytes, long memoryCacheBytes, Path cacheDir,
     long diskCacheBytes, int maxInFlight, int maxAttempts, Duration attemptTimeout,
-    Duration connectTimeout) {
+    Duration connectTimeout, int readAheadBlocks) {
 
   public static final int DEFAULT_BLOCK_BYTES = 1 << 20;
   public static final long DEFAULT_MEMORY_CACHE_BYTES = 256L << 20;
@@ -40,6 +42,9 @@ public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle
     if (memoryCacheBytes < 0 || diskCacheBytes < 0) {
       throw new IllegalArgumentException("cache sizes must be >= 0");
     }
+    if (readAheadBlocks < 0) {
+      throw new IllegalArgumentException("read-ahead must be >= 0 blocks");
+    }
     if (maxInFlight < 1 || maxAttempts < 1) {
       throw new IllegalArgumentException("requests in flight and attempts must be >= 1");
     }
@@ -49,7 +54,7 @@ public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle
   public static ObjectStoreSettings defaults() {
     return new ObjectStoreSettings(null, defaultRegion(), false, null, DEFAULT_BLOCK_BYTES,
         DEFAULT_MEMORY_CACHE_BYTES, null, DEFAULT_DISK_CACHE_BYTES, DEFAULT_MAX_IN_FLIGHT, 5,
-        Duration.ofSeconds(30), Duration.ofSeconds(5));
+        Duration.ofSeconds(30), Duration.ofSeconds(5), 8);
   }
 
   /** The region the environment names, else us-east-1 (never a wait on instance metadata). */
@@ -66,26 +71,33 @@ public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle
   public ObjectStoreSettings withEndpoint(URI endpoint, String region, boolean pathStyle) {
     return new ObjectStoreSettings(endpoint, region == null ? this.region : region, pathStyle,
         credentials, blockBytes, memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight,
-        maxAttempts, attemptTimeout, connectTimeout);
+        maxAttempts, attemptTimeout, connectTimeout, readAheadBlocks);
   }
 
   public ObjectStoreSettings withCredentials(AwsCredentialsProvider credentials) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout);
+        connectTimeout, readAheadBlocks);
   }
 
   public ObjectStoreSettings withCaches(int blockBytes, long memoryCacheBytes, Path cacheDir,
       long diskCacheBytes) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout);
+        connectTimeout, readAheadBlocks);
+  }
+
+  /** Blocks fetched ahead of reads in order; 0 for none (tests counting requests). */
+  public ObjectStoreSettings withReadAhead(int blocks) {
+    return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
+        memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
+        connectTimeout, blocks);
   }
 
   public ObjectStoreSettings withRequests(int maxInFlight, int maxAttempts,
       Duration attemptTimeout, Duration connectTimeout) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout);
+        connectTimeout, readAheadBlocks);
   }
 }

@@ -32,8 +32,8 @@ public final class ObjectStores {
     return get().path(uri);
   }
 
-  /** Whether an object store was made (so its metrics mean something). */
-  public static synchronized boolean inUse() {
-    return store != null;
+  /** The process's object store if one was made, else null (for gauges, which make none). */
+  public static synchronized ObjectStore current() {
+    return store;
   }
 }

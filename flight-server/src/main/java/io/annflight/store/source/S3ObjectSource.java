@@ -10,6 +10,8 @@ import java.nio.ByteBuffer;
 public final class S3ObjectSource implements ByteSource {
   private final ObjectVersion version;
   private final ObjectBlocks blocks;
+  /** Where the last read ended: a read starting near it is reading in order. */
+  private volatile long lastEnd = -1;
 
   S3ObjectSource(ObjectVersion version, ObjectBlocks blocks) {
     this.version = version;
@@ -37,7 +39,15 @@ public final class S3ObjectSource implements ByteSource {
 
   @Override
   public int read(ByteBuffer dst, long position) {
-    return blocks.read(version, position, dst);
+    int n = blocks.read(version, position, dst);
+    if (n > 0) {
+      long previous = lastEnd;
+      lastEnd = position + n;
+      if (previous >= 0 && Math.abs(position - previous) <= blocks.blockBytes()) {
+        blocks.prefetch(version, position + n);
+      }
+    }
+    return n;
   }
 
   @Override

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""Reading the benchmark collection from a bucket beside reading it from local disk, in one run.
+
+The throughput benchmark's collection (50,000 cells x 2,000 genes, two .h5ad files per layout,
+CSR float32 at 5 % and the same values dense) is uploaded to a bucket of an S3Proxy the script
+starts (127.0.0.1, made-up credentials), and served by the jar from local disk and from the
+bucket through a relay that delays each request by 0 and by --latency-ms. For each: the first
+epoch (every endpoint in order, X + cell_type + X_pca, lz4), a second epoch (caches warm), a
+block-shuffled epoch, and for the bucket the first epoch after a restart with the disk cache
+(--cache-dir) kept. Prints rows/s and the ratio to local disk measured in the same run (local
+is measured before and after the bucket, the faster kept).
+
+    mvn -B -q install -DskipTests -DskipPythonTests   # the jar and test-s3proxy/target/lib
+    ANNFLIGHT_BENCH_VENV=/tmp/venv-with-boto3 /usr/bin/python3 \\
+        integration-tests/bench/object_store_bench.py [--layouts csr,dense] [--latency-ms 20]
+
+Needs boto3 beside pyarrow in the bench venv (pip install boto3 from the wheelhouse).
+"""
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import throughput_bench as tb  # noqa: E402  (re-runs itself in the bench venv)
+
+import synthetic  # noqa: E402
+
+sys.path.insert(0, str(tb.REPO / "tools/compat"))
+import s3proxy_runner  # noqa: E402
+
+import pyarrow.flight as fl  # noqa: E402
+
+
+class LatencyRelay:
+    """A TCP relay to S3Proxy that holds every chunk the server sends (a request) for
+    `delay` seconds before passing it on: about one round trip of added latency per request."""
+
+    def __init__(self, upstream_port: int, delay: float):
+        self.upstream_port, self.delay = upstream_port, delay
+        self.port = s3proxy_runner.free_port()
+        self.loop = asyncio.new_event_loop()
+        started = threading.Event()
+        threading.Thread(target=self._run, args=(started,), daemon=True).start()
+        started.wait(10)
+
+    def _run(self, started):
+        asyncio.set_event_loop(self.loop)
+        server = self.loop.run_until_complete(
+            asyncio.start_server(self._client, "127.0.0.1", self.port))
+        started.set()
+        self.loop.run_until_complete(server.serve_forever())
+
+    async def _client(self, reader, writer):
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        except OSError:
+            writer.close()
+            return
+
+        async def pipe(src, dst, delay):
+            try:
+                while True:
+                    data = await src.read(1 << 16)
+                    if not data:
+                        break
+                    if delay:
+                        await asyncio.sleep(delay)
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+            finally:
+                dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer, self.delay), pipe(up_reader, writer, 0))
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def request(name: str, sampler=None) -> dict:
+    r = tb.request(name)
+    if sampler:
+        r["sampler"] = sampler
+    return r
+
+
+def epoch(location, name, sampler=None):
+    """One epoch, every endpoint in order: (rows, seconds)."""
+    with fl.connect(location) as client:
+        d = fl.FlightDescriptor.for_command(json.dumps(request(name, sampler)))
+        info = client.get_flight_info(d, tb.OPTIONS)
+        t0 = time.perf_counter()
+        rows = 0
+        for ep in info.endpoints:
+            rows += tb.drain(client, ep.ticket)[0]
+        return rows, time.perf_counter() - t0
+
+
+def measure(server, name, n_obs):
+    shuffle = {"kind": "block_shuffle", "seed": 0, "epoch": 1}
+    out = {}
+    rows, secs = epoch(server.location, name)
+    out["first epoch"] = rows / secs
+    rows, secs = epoch(server.location, name)
+    out["second epoch (warm)"] = rows / secs
+    rows, secs = epoch(server.location, name, shuffle)
+    assert rows == n_obs, f"{rows} rows in a block-shuffled epoch, expected {n_obs}"
+    out["block-shuffled epoch"] = rows / secs
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    tb.add_collection_args(ap)
+    ap.add_argument("--layouts", default="csr,dense")
+    ap.add_argument("--latency-ms", type=float, action="append", default=None,
+                    help="added per request (repeatable; default: 0 and 20)")
+    ap.add_argument("--xmx", default="2g")
+    args = ap.parse_args()
+    layouts = args.layouts.split(",")
+    latencies = args.latency_ms if args.latency_ms is not None else [0.0, 20.0]
+    colls = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05, layouts)
+    tb.COMPRESSION = "lz4"
+    work = Path(tempfile.mkdtemp(prefix="annflight-object-bench-"))
+    s3proc, endpoint, keys = s3proxy_runner.start(work / "s3proxy")
+    relays = []
+    try:
+        staging = work / "upload"
+        staging.mkdir()
+        for paths in colls.values():
+            for p in paths:
+                os.link(p, staging / p.name) if p.is_file() else shutil.copytree(p, staging / p.name)
+        s3proxy_runner.upload(staging, endpoint, keys, "bench")
+        os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"] = keys
+        s3_colls = {lay: [f"s3://bench/{p.name}" for p in paths] for lay, paths in colls.items()}
+        serve = ["--warmup-seconds", "0"]
+        results = {}
+
+        def measure_local():
+            # Before and after the bucket's runs, the faster kept: a conservative baseline on
+            # a machine others load too.
+            server = tb.Server(args.jar, colls, args.xmx, [], serve)
+            try:
+                for lay in layouts:
+                    r = measure(server, lay, args.cells)
+                    old = results.get(("local", lay), {})
+                    results[("local", lay)] = {k: max(v, old.get(k, 0)) for k, v in r.items()}
+            finally:
+                server.stop()
+
+        measure_local()
+        s3_port = int(endpoint.rsplit(":", 1)[1])
+        for ms in latencies:
+            relay = LatencyRelay(s3_port, ms / 1000)
+            relays.append(relay)
+            cache = work / f"cache-{ms:g}"
+            s3_args = serve + ["--s3-endpoint", f"http://127.0.0.1:{relay.port}",
+                               "--s3-path-style", "--cache-dir", str(cache),
+                               "--cache-size", "8g", "--s3-memory-cache", "1g"]
+            server = tb.Server(args.jar, s3_colls, args.xmx, [], s3_args)
+            try:
+                for lay in layouts:
+                    results[(f"s3 {ms:g} ms", lay)] = measure(server, lay, args.cells)
+            finally:
+                server.stop()
+            server = tb.Server(args.jar, s3_colls, args.xmx, [], s3_args)
+            try:
+                for lay in layouts:
+                    rows, secs = epoch(server.location, lay)
+                    results[(f"s3 {ms:g} ms", lay)]["after restart (disk cache)"] = rows / secs
+            finally:
+                server.stop()
+        measure_local()
+    finally:
+        for r in relays:
+            r.stop()
+        s3proc.terminate()
+        s3proc.wait(20)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"\n{args.cells:,} cells x {args.genes:,} genes, rows/s (ratio to local disk, same run)")
+    print(f"| source | layout | first epoch | second epoch (warm) | block-shuffled epoch |"
+          f" after restart (disk cache) |")
+    print("|---|---|---|---|---|---|")
+    for (source, lay), r in results.items():
+        local = results[("local", lay)]
+        cells = []
+        for k in ["first epoch", "second epoch (warm)", "block-shuffled epoch",
+                  "after restart (disk cache)"]:
+            if k not in r:
+                cells.append("")
+            elif source == "local":
+                cells.append(f"{r[k]:,.0f}")
+            else:
+                base = local["first epoch"] if k == "after restart (disk cache)" else local[k]
+                cells.append(f"{r[k]:,.0f} ({r[k] / base:.2f}x)")
+        print(f"| {source} | {lay} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
