@@ -57,13 +57,7 @@ final class ZarrRecords {
       System.arraycopy(records, i * recordBytes + f.offset(), dst, i * valueBytes, valueBytes);
     }
     if (f.type().bigEndian()) {
-      for (int at = 0; at < dst.length; at += size) {
-        for (int a = at, b = at + size - 1; a < b; a++, b--) {
-          byte tmp = dst[a];
-          dst[a] = dst[b];
-          dst[b] = tmp;
-        }
-      }
+      ZarrArray.reverseEach(dst, size);
     }
     return out;
   }
