@@ -156,7 +156,7 @@ final class ZarrArray {
       case NUMERIC -> littleEndian(bytes);
       case OBJECT -> decodeVlenUtf8(bytes, what);
       case FIXED_UNICODE -> FixedWidthStrings.unicode(bytes, n, dtype.itemSize(), 0,
-          dtype.itemSize(), dtype.bigEndian(), store(), element + " (" + what + ")");
+          dtype.itemSize(), dtype.bigEndian(), store(), element, what);
       case FIXED_BYTES -> FixedWidthStrings.bytes(bytes, n, dtype.itemSize(), 0,
           dtype.itemSize());
       case STRUCTURED -> bytes; // split into fields by ZarrRecords
