@@ -14,7 +14,8 @@ inputs directories under flight-server/src/test/resources/:
 
     /usr/bin/python3 tools/fuzz/make_seeds.py
 
-Deterministic (fixed values, h5py writes no timestamps). Inputs the fuzzer found and the
+Deterministic (fixed values), except that HDF5's "latest" format records object times, so
+the two seed-latest-* files differ in those bytes on a rerun. Inputs the fuzzer found and the
 project fixed live beside the seeds as regression-* files; this script leaves them alone.
 """
 import json

@@ -20,4 +20,5 @@ JAZZER_FUZZ=1 exec nice mvn -B ${MVN_FLAGS:-} -pl schema,flight-server test \
   "-Djazzer.instrument=io.annflight.**,io.jhdf.**" \
   "-Darrow.jvm.args=--add-opens=java.base/java.nio=ALL-UNNAMED -Xmx1g" \
   -Djazzer.internal.arg.0=fuzz -Djazzer.internal.arg.1=-max_total_time="$seconds" \
-  -Djazzer.internal.arg.2=-runs=-1 -Djazzer.internal.arg.3=-print_final_stats=1
+  -Djazzer.internal.arg.2=-runs=-1 -Djazzer.internal.arg.3=-print_final_stats=1 \
+  -Djazzer.internal.arg.4=-timeout=60

@@ -130,7 +130,8 @@ class FormatsFlightTest {
       List<?> row = (List<?>) x.get(i).get(0);
       JsonNode want = exp.get("matrices").get("X").get("dense").get(i);
       for (int j = 0; j < row.size(); j++) {
-        assertThat(((Number) row.get(j)).floatValue()).isEqualTo((float) want.get(j).asDouble());
+        assertThat(((Number) row.get(j)).floatValue())
+            .isEqualTo((float) want.get(j).asDouble());
       }
     }
     JsonNode d = actionJson("describe", "{\"paths\": [\"pre07.zarr\", \"pre07_index.h5ad\"],"

@@ -17,6 +17,14 @@ import java.util.Map;
  * under every filter h5py writes.
  */
 final class H5VlenStrings {
+  /**
+   * Chunks a string dataset may leave unwritten (each is found missing by an exception, which
+   * costs microseconds): anndata writes every chunk of a string array, so a dataset whose
+   * metadata claims millions of chunks and whose file holds none is damaged, and is refused
+   * by name instead of costing minutes to read as nothing.
+   */
+  static final int MAX_MISSING_CHUNKS = 4096;
+
   private H5VlenStrings() {}
 
   static String[] read(H5File file, String path, ChunkedDataset ds, long length) {
@@ -28,6 +36,7 @@ final class H5VlenStrings {
     boolean own = H5ChunkFilters.handles(filters);
     String[] out = new String[Math.toIntExact(length)];
     Map<Long, GlobalHeap> heaps = new HashMap<>();
+    int missing = 0;
     for (long start = 0; start < length; start += chunk) {
       int[] offset = {(int) start};
       byte[] bytes;
@@ -42,6 +51,11 @@ final class H5VlenStrings {
         }
       } catch (HdfException e) {
         if (String.valueOf(e.getMessage()).startsWith("No chunk with offset")) {
+          if (++missing > MAX_MISSING_CHUNKS) {
+            throw new MalformedStoreException(file.path(), path, "more than "
+                + MAX_MISSING_CHUNKS + " of its " + ((length + chunk - 1) / chunk)
+                + " chunks of " + chunk + " strings were never written (damaged metadata?)");
+          }
           continue; // never written: the fill value, which for strings is no string
         }
         throw new MalformedStoreException(file.path(), path, "chunk at " + start

@@ -28,9 +28,12 @@ final class FixedWidthStrings {
     return out;
   }
 
-  /** @throws MalformedStoreException naming the element when a value is no code point */
+  /**
+   * @param what names the values in a message ({@code chunk 0.1}, {@code field 'donor'})
+   * @throws MalformedStoreException naming the element when a value is no code point
+   */
   static String[] unicode(byte[] src, int n, int stride, int offset, int width,
-      boolean bigEndian, Path store, String element) {
+      boolean bigEndian, Path store, String element, String what) {
     ByteBuffer in = ByteBuffer.wrap(src)
         .order(bigEndian ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
     String[] out = new String[n];
@@ -44,7 +47,7 @@ final class FixedWidthStrings {
           break;
         }
         if (!Character.isValidCodePoint(cp)) {
-          throw new MalformedStoreException(store, element, "element " + i + " holds 0x"
+          throw new MalformedStoreException(store, element, what + ": element " + i + " holds 0x"
               + Integer.toHexString(cp) + ", not a Unicode code point");
         }
         sb.appendCodePoint(cp);

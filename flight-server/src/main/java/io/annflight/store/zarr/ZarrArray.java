@@ -162,7 +162,7 @@ final class ZarrArray {
       case NUMERIC -> littleEndian(bytes);
       case OBJECT -> decodeVlenUtf8(bytes, what);
       case FIXED_UNICODE -> FixedWidthStrings.unicode(bytes, n, dtype.itemSize(), 0,
-          dtype.itemSize(), dtype.bigEndian(), store(), element + " (" + what + ")");
+          dtype.itemSize(), dtype.bigEndian(), store(), element, what);
       case FIXED_BYTES -> FixedWidthStrings.bytes(bytes, n, dtype.itemSize(), 0,
           dtype.itemSize());
       case STRUCTURED -> bytes; // split into fields by ZarrRecords
@@ -191,14 +191,19 @@ final class ZarrArray {
     if (!meta.dtype().bigEndian() || w == 1) {
       return bytes;
     }
-    for (int i = 0; i < bytes.length; i += w) {
-      for (int a = i, b = i + w - 1; a < b; a++, b--) {
+    reverseEach(bytes, w);
+    return bytes;
+  }
+
+  /** Reverses the bytes of each {@code width}-byte value in place (big- to little-endian). */
+  static void reverseEach(byte[] bytes, int width) {
+    for (int i = 0; i < bytes.length; i += width) {
+      for (int a = i, b = i + width - 1; a < b; a++, b--) {
         byte t = bytes[a];
         bytes[a] = bytes[b];
         bytes[b] = t;
       }
     }
-    return bytes;
   }
 
   /** numcodecs VLenUTF8: uint32 LE item count, then per item uint32 LE length + UTF-8 bytes. */

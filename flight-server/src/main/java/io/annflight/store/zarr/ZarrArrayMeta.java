@@ -110,8 +110,8 @@ record ZarrArrayMeta(
         : ZarrDtype.parseStructured(dtypeNode);
     if (dtype == null) {
       throw new UnsupportedLayoutException(
-          store, element, "dtype " + dtypeNode + " is not a numeric, bool, string or record dtype annflight"
-              + " reads");
+          store, element, "dtype " + dtypeNode
+              + " is not a numeric, bool, string or record dtype annflight reads");
     }
     checkChunkSize(store, element, chunks, dtype.itemSize());
     JsonNode compressorNode = json.get("compressor");

@@ -38,7 +38,8 @@ final class ZarrRecords {
         case FIXED_BYTES -> MemoryArray.strings(path, none, FixedWidthStrings.bytes(records, n,
             w, f.offset(), t.itemSize()));
         case FIXED_UNICODE -> MemoryArray.strings(path, none, FixedWidthStrings.unicode(records,
-            n, w, f.offset(), t.itemSize(), t.bigEndian(), array.store(), path));
+            n, w, f.offset(), t.itemSize(), t.bigEndian(), array.store(), array.element(),
+            "field '" + f.name() + "'"));
         default -> throw new UnsupportedLayoutException(array.store(), path, "is a field of "
             + t.text() + ", expected numbers, booleans or fixed-width strings");
       });
@@ -57,13 +58,7 @@ final class ZarrRecords {
       System.arraycopy(records, i * recordBytes + f.offset(), dst, i * valueBytes, valueBytes);
     }
     if (f.type().bigEndian()) {
-      for (int at = 0; at < dst.length; at += size) {
-        for (int a = at, b = at + size - 1; a < b; a++, b--) {
-          byte tmp = dst[a];
-          dst[a] = dst[b];
-          dst[b] = tmp;
-        }
-      }
+      ZarrArray.reverseEach(dst, size);
     }
     return out;
   }
