@@ -15,7 +15,9 @@ density read whole; both csr to scipy, so the figure is what the projection cost
 keeps projected rows (--projection-cache-mb), so that figure is a later epoch's; the first
 epoch of a projection is measured apart, on the warm server, with other 2,000 genes (every
 tenth from the third, fifth and seventh) whose projections nothing has read yet: the median of
-those three first epochs.
+those three first epochs. The peer, lamindb's MappedCollection (peers.py), reads the dense
+collection's rows one at a time (mc[i], random order, X and cell_type) in the same run.
+The table and its plot go to --out (csr.md, csr.png).
 
     mvn -B -q package -DskipTests
     /usr/bin/python3 integration-tests/bench/csr_bench.py
@@ -34,10 +36,14 @@ import pandas as pd  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
 from scipy import sparse  # noqa: E402
 
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 
 sys.path.insert(0, str(REPO / "python/src"))
 from annflight.arrow import csr_matrix  # noqa: E402
+
+
+PEER = "lamindb MappedCollection, mc[i] in random order (dense store, X + cell_type)"
 
 
 def read_all(location, request, to_matrix):
@@ -92,8 +98,11 @@ def main():
     ap.add_argument("--proj-cells", type=int, default=20_000)
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--warmup", type=float, default=20.0)
+    ap.add_argument("--peer-seconds", type=float, default=10.0)
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
-    colls = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05, ["csr"])
+    colls = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05,
+                                       ["csr", "dense"])
     wide, narrow = projection_stores(args.dir, args.proj_cells, 0.05)
     colls["wide"], colls["narrow"] = [wide], [narrow]
     server = Server(args.jar, colls, "", [])
@@ -128,12 +137,19 @@ def main():
         results["20,000-gene store, var_names onto another 2,000: first epoch"] = firsts[1]
     finally:
         server.stop()
-    print(f"\n{args.cells:,} cells x {args.genes:,} genes, 5 % CSR, 2 files; X only; warm server")
-    print("| measurement | rows/s | Arrow bytes of X per row |")
-    print("|---|---|---|")
-    for name, (rows, nbytes, secs) in results.items():
-        print(f"| {name} | {rows / secs:,.0f} | {nbytes / rows:,.0f} |")
+    # lamindb reads the dense store, as its users' h5ad files mostly are (CSR costs it more).
+    peer = peers.peer_rows(colls["dense"], "cell_type", args.peer_seconds)
     r = {k: v[0] / v[2] for k, v in results.items()}
+    title = (f"{args.cells:,} cells x {args.genes:,} genes, 5 % CSR, 2 files; X only; warm"
+             f" server; projection stores {args.proj_cells:,} cells")
+    lines = ["| measurement | rows/s | / lamindb | Arrow bytes of X per row |",
+             "|---|--:|--:|--:|"]
+    lines += [f"| {name} | {r[name]:,.0f} | {peers.ratio(r[name], peer)} |"
+              f" {nbytes / rows:,.0f} |" for name, (rows, nbytes, secs) in results.items()]
+    if peer is not None:
+        lines.append(f"| {PEER} | {peer:,.0f} | | |")
+    table = "\n".join(lines)
+    print(f"\n{title}\n{table}")
     print(f"\ncsr / dense lz4: {r['csr -> scipy CSR'] / r['dense, lz4 -> numpy']:.2f}x;"
           f" csr lz4 / dense lz4: {r['csr, lz4 -> scipy CSR'] / r['dense, lz4 -> numpy']:.2f}x")
     narrow = r['2,000-gene store, whole']
@@ -141,6 +157,8 @@ def main():
           f"{r['20,000-gene store, var_names onto 2,000'] / narrow:.2f}x (later epochs), "
           f"{r['20,000-gene store, var_names onto another 2,000: first epoch'] / narrow:.2f}x"
           f" (a projection's first epoch)")
+    peers.write_outputs(args.out, "csr", title, table,
+                        {**r, **({PEER: peer} if peer else {})}, unit="rows/s")
 
 
 if __name__ == "__main__":

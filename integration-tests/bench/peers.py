@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 PEER_DIR = Path(os.environ.get("ANNFLIGHT_LAMINDB_PEER",
                                REPO.parent / "shared" / "peers" / "lamindb"))
 BATCH = 256
+# Bars whose label names one of these are the peers' (grey in the plots).
+PEER_WORDS = ("lamindb", "peer", "h5py", "anndata", "zarr-python")
 
 
 def peer_class():
@@ -102,9 +104,10 @@ def load_note() -> str:
 
 
 def write_outputs(out: Path, name: str, title: str, table: str, bars: dict,
-                  unit: str = "samples/s"):
+                  unit: str = "samples/s", log: bool = True):
     """<out>/<name>.md (title, table, load) and <out>/<name>.png: ``bars`` (label -> rate)
-    as a horizontal bar chart on a log scale, peers included."""
+    as a horizontal bar chart, on a log scale unless ``log`` is False (figures of one
+    magnitude, such as memory), peers included."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.md").write_text(f"{title}\n\n{table}\n\nMeasured with {load_note()}.\n")
     try:
@@ -117,12 +120,13 @@ def write_outputs(out: Path, name: str, title: str, table: str, bars: dict,
     shown = {k: v for k, v in bars.items() if v}
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(shown) + 1.6))
     labels = list(shown)[::-1]
-    colours = ["#999999" if any(w in k.lower() for w in ("lamindb", "peer", "h5py", "anndata"))
+    colours = ["#999999" if any(w in k.lower() for w in PEER_WORDS)
                else "#1f77b4" for k in labels]
     ax.barh(labels, [shown[k] for k in labels], color=colours)
-    ax.set_xscale("log")
-    ax.set_xlabel(f"{unit} (log scale)")
-    ax.set_title(textwrap.fill(title, 100), fontsize=8)
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel(f"{unit} (log scale)" if log else unit)
+    ax.set_title(textwrap.fill(title, 80), fontsize=8)
     for i, k in enumerate(labels):
         ax.text(shown[k], i, f" {shown[k]:,.0f}", va="center", fontsize=7)
     ax.tick_params(axis="y", labelsize=7)

@@ -7,7 +7,8 @@ rows materialised as dense float32 numpy arrays, and runs io.annflight.bench.Rea
 the same files (float[] blocks). Prints rows/s for both and the Java/Python ratio.
 
 Run with Debian's /usr/bin/python3 (anndata, h5py, scipy). `--format zarr` benchmarks Zarr
-stores the same way once io.annflight.store.zarr.ZarrStore exists.
+stores the same way (zarr-python 2 as the peer). The table and its plot go to --out
+(reader-<format>.md and .png).
 """
 import argparse
 import subprocess
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+import peers
 import synthetic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -107,6 +109,7 @@ def main():
     ap.add_argument("--block", type=int, default=4096)
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--jvm-args", default="-Xms4g -Xmx4g -XX:+AlwaysPreTouch")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
     if REPO in args.dir.resolve().parents:
         sys.exit("--dir must be outside the repository")
@@ -114,16 +117,26 @@ def main():
     paths = make_stores(args.dir, args.rows, args.cols, args.density, args.format)
     java, reused = time_java([paths[k] for k in ("csr", "dense", "csc")], args.format,
                              args.block, args.passes, args.jvm_args)
-    print(f"{'store':28} {'python rows/s':>14} {'java rows/s':>12} {'java/python':>11}"
-          f" {'java reused-buffer rows/s':>26}")
+    peer = "h5py" if args.format == "h5ad" else "zarr-python"
+    title = (f"{args.rows:,} x {args.cols:,} float32, {args.density:.0%} density, "
+             f"{args.block:,}-row blocks to dense float32, best of {args.passes} passes")
+    lines = [f"| store | {peer}, same run | annflight, fresh | annflight / {peer} |"
+             " annflight, reused buffer |", "|---|--:|--:|--:|--:|"]
+    bars = {}
     for kind in ("csr", "dense", "csc"):
+        # h5py and zarr-python have no row path for CSC: only the Java reader reads it by row.
         py = time_python(paths[kind], args.format, args.block,
-                         args.passes) if kind != "csc" else float("nan")
-        jv = java[paths[kind].name]
-        print(f"{paths[kind].name:28} {py:14,.0f} {jv:12,.0f} {jv / py:11.2f}"
-              f" {reused[paths[kind].name]:26,.0f}")
+                         args.passes) if kind != "csc" else None
+        jv, ru = java[paths[kind].name], reused[paths[kind].name]
+        label = f"{args.format} {kind}"
+        lines.append(f"| {label} | {f'{py:,.0f}' if py else '-'} | {jv:,.0f} |"
+                     f" {f'{jv / py:.2f}x' if py else '-'} | {ru:,.0f} |")
+        bars.update({f"{label}, {peer}": py, f"{label}, annflight fresh": jv,
+                     f"{label}, annflight reused": ru})
+    table = "\n".join(lines)
+    print(f"{title} (rows/s)\n{table}")
     print(f"java CSC slowdown vs CSR: {java[paths['csr'].name] / java[paths['csc'].name]:.1f}x")
-
+    peers.write_outputs(args.out, f"reader-{args.format}", title, table, bars, unit="rows/s")
 
 if __name__ == "__main__":
     main()

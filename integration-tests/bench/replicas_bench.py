@@ -10,6 +10,7 @@ model uses, all from the same run:
 Each consumer reads one equal part of the epoch (equal_parts = consumers) from the replica
 the FlightInfo assigns it. On a 2-core machine the replicas and consumers share the same two
 cores, so the rates do not scale here: the point is the model's shape (see the README).
+The table and a plot of its rows/s go to --out (replicas.md and .png).
 
 Run with the test venv's python after `mvn -B -q package -DskipTests`:
     integration-tests/target/venv/bin/python integration-tests/bench/replicas_bench.py
@@ -27,6 +28,7 @@ from pathlib import Path
 import pyarrow.flight as fl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 from throughput_bench import OBS_KEY, add_collection_args  # noqa: E402
 
@@ -156,16 +158,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_collection_args(ap)
     ap.add_argument("--layout", default="csr")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
     paths = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05,
                                        layouts=(args.layout,))[args.layout]
     formats = {"dense lz4": {"compression": "lz4"},
                "csr lz4": {"compression": "lz4", "matrix_format": "csr"}}
-    print(f"{args.cells:,} cells x {args.genes:,} genes ({args.layout} stores), sequential,"
-          " each consumer one equal part; startup and JIT warm-up untimed")
-    print("| replicas | consumers | output | rows/s | server CPU s per 1M rows |"
-          " wire bytes/row | peak Arrow bytes per server |")
-    print("|--:|--:|---|--:|--:|--:|--:|")
+    title = (f"{args.cells:,} cells x {args.genes:,} genes ({args.layout} stores), sequential,"
+             " each consumer one equal part; startup and JIT warm-up untimed")
+    lines = ["| replicas | consumers | output | rows/s | server CPU s per 1M rows |"
+             " wire bytes/row | peak Arrow bytes per server |", "|--:|--:|---|--:|--:|--:|--:|"]
+    print(title + "\n" + "\n".join(lines))
+    bars = {}
     for n in (1, 2, 3):
         uris, procs = start_replicas(args.jar, paths, n)
         try:
@@ -174,17 +178,23 @@ def main():
                 run(uris, procs, 2, request)  # warm-up: the replicas' JIT
                 for consumers in (1, 2, 4):
                     rate, cpu, wire, peak = run(uris, procs, consumers, request)
-                    print(f"| {n} | {consumers} | {name} | {rate:,.0f} | {cpu:.2f} |"
-                          f" {wire:,.0f} | {peak / 2**20:.0f} MiB |", flush=True)
+                    lines.append(f"| {n} | {consumers} | {name} | {rate:,.0f} | {cpu:.2f} |"
+                                 f" {wire:,.0f} | {peak / 2**20:.0f} MiB |")
+                    print(lines[-1], flush=True)
+                    bars[f"{name}, {n} replica{'s' * (n > 1)}, {consumers} consumer"
+                         f"{'s' * (consumers > 1)}"] = rate
         finally:
             for p in procs:
                 p.terminate()
             for p in procs:
                 p.wait(timeout=30)
     per_store, base = memory_per_open_store(args.jar, args.dir)
-    print(f"\nlive heap after a full GC: {base / 2**20:.1f} MiB with the 32,000 cells in one"
-          f" open store; split over 16 stores, each further store adds"
-          f" {per_store / 2**10:,.0f} KiB (its own var index of 2,000 genes and metadata)")
+    heap = (f"Live heap after a full GC: {base / 2**20:.1f} MiB with the 32,000 cells in one"
+            f" open store; split over 16 stores, each further store adds"
+            f" {per_store / 2**10:,.0f} KiB (its own var index of 2,000 genes and metadata).")
+    print("\n" + heap)
+    peers.write_outputs(args.out, "replicas", title, "\n".join(lines) + "\n\n" + heap, bars,
+                        unit="aggregate rows/s")
 
 
 if __name__ == "__main__":

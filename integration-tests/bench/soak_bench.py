@@ -12,7 +12,8 @@ Every 5 s it samples the server's anonymous memory (RssAnon: heap, direct buffer
 mapped store pages are page cache and not counted) and prints it; at the end it prints the
 first and last minute's means, the growth per minute between them, the streams served, and the
 server's own `server_status` once it has settled (Arrow memory held must be 0). Exit status 1
-when memory is still held after the soak or the log reports a leak.
+when memory is still held after the soak or the log reports a leak. The table and a plot of
+the memory figures go to --out (soak.md and .png).
 
     mvn -B -q package -DskipTests
     /usr/bin/python3 integration-tests/bench/soak_bench.py --minutes 3
@@ -33,6 +34,7 @@ from throughput_bench import OPTIONS, REPO, Server  # noqa: E402  (re-runs in th
 import numpy as np  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
 
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 
 KILLED_CLIENT = r"""
@@ -107,6 +109,7 @@ def main():
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--kill-every", type=float, default=5.0)
     ap.add_argument("--xmx", default="512m")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
 
     paths = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05)
@@ -146,14 +149,26 @@ def main():
     first = np.mean([b for t, b in samples if t <= 60]) / 2**20
     last = np.mean([b for t, b in samples if t >= samples[-1][0] - 60]) / 2**20
     span = max(1.0, (samples[-1][0] - 30) / 60 - 0.5)
-    print(f"\nsoak {args.minutes:g} min, {args.threads} client threads + a killed client every "
-          f"{args.kill_every:g} s, server -Xmx{args.xmx}")
-    print(f"streams: {dict(counts)}")
-    print(f"RssAnon: first minute {first:.1f} MiB, last minute {last:.1f} MiB, "
-          f"{(last - first) / span:+.1f} MiB/min; max {max(b for _, b in samples) / 2**20:.1f} "
-          f"MiB; after settling {settled_anon / 2**20:.1f} MiB")
-    print(f"server_status after settling: {s}")
-    print(f"leak lines in the server log: {len(leaks)}")
+    top = max(b for _, b in samples) / 2**20
+    title = (f"soak {args.minutes:g} min, {args.threads} client threads + a killed client every"
+             f" {args.kill_every:g} s, server -Xmx{args.xmx}, {args.cells:,} cells x"
+             f" {args.genes:,} genes")
+    table = "\n".join([
+        "| figure | value |", "|---|--:|",
+        *(f"| streams: {k} | {v:,} |" for k, v in sorted(counts.items())),
+        f"| RssAnon, first minute's mean | {first:.1f} MiB |",
+        f"| RssAnon, last minute's mean | {last:.1f} MiB |",
+        f"| RssAnon growth between them | {(last - first) / span:+.1f} MiB/min |",
+        f"| RssAnon, max | {top:.1f} MiB |",
+        f"| RssAnon after settling | {settled_anon / 2**20:.1f} MiB |",
+        f"| Arrow bytes held after settling (server_status) | {s['allocated_bytes']:,} |",
+        f"| streams draining after settling | {s['streams_draining']} |",
+        f"| leak lines in the server log | {len(leaks)} |"])
+    print(f"\n{title}\n{table}\nserver_status after settling: {s}")
+    peers.write_outputs(args.out, "soak", title, table, {
+        "RssAnon, first minute's mean": first, "RssAnon, last minute's mean": last,
+        "RssAnon, max": top, "RssAnon after settling": settled_anon / 2**20},
+        unit="server anonymous memory, MiB", log=False)
     sys.exit(0 if s["allocated_bytes"] == 0 and not leaks else 1)
 
 

@@ -9,9 +9,13 @@ dense float32 -- in order over all rows, and as sorted random row lists -- with 
 (v2 stores; no zarr-python 3 is installable here, so the v3 figure has Java's v2 figure as its
 peer), then runs the Java benchmark on every store in the same run, the CSC store twice: with
 its row index and without (-Dannflight.csc.rowIndexBytes=0, the reader before the index).
+The table and its plot go to --out (zarr-reader.md and .png); --rows makes a smaller matrix
+(the stores are written once per size under the directory).
 Run with Debian's /usr/bin/python3 (anndata 0.8, zarr 2.13) after `mvn -B -q package -DskipTests`:
     /usr/bin/python3 integration-tests/bench/zarr_reader_bench.py /tmp/zbench
 """
+import argparse
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 import zarr
 
+import peers
 import synthetic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -103,29 +108,70 @@ def bench(name, x, n, rows_fn, take_fn, passes=3):
             d = np.asarray(take_fn(rows), dtype=np.float32)
         rnd = max(rnd, 20 * BLOCK / (time.perf_counter() - t))
     print(f"{name}: zarr-python sequential {best:,.0f} rows/s, random sorted 4096-row lists {rnd:,.0f} rows/s")
+    return best, rnd
 
 
 def main():
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/zbench")
+    global N
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir", type=Path, nargs="?", default=Path("/tmp/zbench"))
+    ap.add_argument("--rows", type=int, default=N)
+    ap.add_argument("--out", type=Path, default=Path("bench-out"))
+    args = ap.parse_args()
+    N = args.rows
+    out = args.dir if N == 50_000 else args.dir / f"rows{N}"
     out.mkdir(parents=True, exist_ok=True)
     make(out)
     dense = zarr.open(str(out / "dense.zarr"), mode="r")["X"]
-    bench("dense.zarr", dense, dense.shape[0], lambda a, b: dense[a:b],
-          lambda rows: dense.get_orthogonal_selection((rows, slice(None))))
+    py = {"v2 dense": bench("dense.zarr", dense, dense.shape[0], lambda a, b: dense[a:b],
+                            lambda rows: dense.get_orthogonal_selection((rows, slice(None))))}
     csr = Csr(zarr.open(str(out / "csr.zarr"), mode="r")["X"])
-    bench("csr.zarr", csr, csr.shape[0], csr.rows, csr.take)
-    java(out)
+    py["v2 CSR 5 %"] = bench("csr.zarr", csr, csr.shape[0], csr.rows, csr.take)
+    jv = java(out)
+    title = (f"{N:,} x {M:,} float32 Zarr stores, {BLOCK:,}-row blocks to dense float32 (reused"
+             " buffers); random = sorted lists of 4,096 random rows; rows/s")
+    lines = ["| store | zarr-python 2, sequential / random | annflight, sequential / random |"
+             " annflight / zarr-python, sequential / random |", "|---|--:|--:|--:|"]
+    bars = {}
+    for label, (s, r) in jv.items():
+        p = py.get(label)
+        peer = f"{p[0]:,.0f} / {p[1]:,.0f}" if p else "-"
+        ratios = f"{s / p[0]:.2f}x / {r / p[1]:.2f}x" if p else "-"
+        lines.append(f"| {label} | {peer} | {s:,.0f} / {r:,.0f} | {ratios} |")
+        if p:
+            bars.update({f"{label}, zarr-python sequential": p[0],
+                         f"{label}, zarr-python random": p[1]})
+        bars.update({f"{label}, annflight sequential": s, f"{label}, annflight random": r})
+    table = "\n".join(lines)
+    print(f"\n{title}\n{table}")
+    peers.write_outputs(args.out, "zarr-reader", title, table, bars, unit="rows/s")
 
 
-def java(out: Path):
-    """The Java reader on the same stores, in this run (the CSC store with and without index)."""
+JAVA_LINE = re.compile(r"sequential ([\d,]+) rows/s .*random sorted 4096-row lists ([\d,]+) rows/s")
+
+
+def java(out: Path) -> dict:
+    """The Java reader on the same stores, in this run (the CSC store with and without index):
+    label -> (sequential, random) rows/s."""
     cp = f"{REPO}/flight-server/target/test-classes:{REPO}/flight-server/target/annflight-server.jar"
-    stores = [str(out / n) for n in ("dense.zarr", "dense_v3_sharded.zarr", "csr.zarr", "csc.zarr")]
+    labels = {"dense.zarr": "v2 dense", "dense_v3_sharded.zarr": "v3 dense, sharded",
+              "csr.zarr": "v2 CSR 5 %", "csc.zarr": "v2 CSC, row index"}
     main = "io.annflight.bench.ZarrReaderBenchmark"
-    subprocess.run(["java", "-Xmx2g", "-cp", cp, main] + stores, check=True)
-    print("csc.zarr without its row index (the reader before it):", flush=True)
-    subprocess.run(["java", "-Xmx2g", "-Dannflight.csc.rowIndexBytes=0", "-Dpasses=1", "-cp", cp,
-                    main, str(out / "csc.zarr")], check=True)
+    runs = [([], list(labels)), (["-Dannflight.csc.rowIndexBytes=0", "-Dpasses=1"], ["csc.zarr"])]
+    rates = {}
+    for flags, names in runs:
+        text = subprocess.run(["java", "-Xmx2g"] + flags + ["-cp", cp, main]
+                              + [str(out / n) for n in names],
+                              check=True, capture_output=True, text=True).stdout
+        print(text, end="", flush=True)
+        found = [JAVA_LINE.search(l) for l in text.splitlines()]
+        found = [m for m in found if m]
+        if len(found) != len(names):
+            sys.exit(f"expected {len(names)} result lines from {main}, got: {text}")
+        for n, m in zip(names, found):
+            label = labels[n] if flags == [] else "v2 CSC, scanning (no row index)"
+            rates[label] = tuple(float(g.replace(",", "")) for g in m.groups())
+    return rates
 
 
 if __name__ == "__main__":

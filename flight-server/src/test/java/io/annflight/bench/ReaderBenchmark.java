@@ -6,7 +6,6 @@ import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
 import io.annflight.store.TypedBuffer;
 import io.annflight.store.AnnDataStores;
-import java.lang.reflect.Method;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -70,16 +69,12 @@ public final class ReaderBenchmark {
     }
   }
 
-  /** The store opener; Zarr is looked up by name so this compiles before that reader lands. */
+  /** The store opener: AnnDataStores tells h5ad from Zarr; --format only checks the caller. */
   private static AnnDataStore open(String format, Path p) throws Exception {
-    if (format.equals("h5ad")) {
-      return AnnDataStores.open(p);
+    if (!format.equals("h5ad") && !format.equals("zarr")) {
+      throw new IllegalArgumentException("unknown --format " + format + " (h5ad or zarr)");
     }
-    if (format.equals("zarr")) {
-      Method m = Class.forName("io.annflight.store.zarr.io.annflight.store.AnnDataStore").getMethod("open", Path.class);
-      return (AnnDataStore) m.invoke(null, p);
-    }
-    throw new IllegalArgumentException("unknown --format " + format + " (h5ad or zarr)");
+    return AnnDataStores.open(p);
   }
 
   /** Densifies into a new array, as numpy does for every h5py block. */
