@@ -65,6 +65,17 @@ class FuzzFindingsTest {
   }
 
   @Test
+  void aCommittedDatatypeWhereAMatrixShouldBeIsRefusedByName() throws IOException {
+    Path file = input("H5adFuzzTest", "openAndRead", "regression-committed-datatype-as-element",
+        "d.h5ad");
+    try (AnnDataStore store = AnnDataStores.open(file)) {
+      assertThatThrownBy(() -> store.matrix("X"))
+          .isInstanceOf(io.annflight.store.UnsupportedLayoutException.class)
+          .hasMessageContaining("d.h5ad at '").hasMessageContaining("CommittedDatatype");
+    }
+  }
+
+  @Test
   void aFixedUnicodeValueOutsideUnicodeIsNamedAsDamage() throws IOException {
     Path file = input("ZarrFuzzTest", "arrayMetadataAndChunks",
         "regression-fixed-unicode-invalid-code-point", "input");
