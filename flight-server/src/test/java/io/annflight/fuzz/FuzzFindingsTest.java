@@ -54,6 +54,28 @@ class FuzzFindingsTest {
   }
 
   @Test
+  void aColumnClaimingMoreBytesThanOneArrayHoldsIsRefusedByName() throws IOException {
+    Path file = input("H5adFuzzTest", "openAndRead", "regression-column-rows-past-2gib",
+        "c.h5ad");
+    try (AnnDataStore store = AnnDataStores.open(file)) {
+      assertThatThrownBy(() -> store.obs().column("n"))
+          .isInstanceOf(io.annflight.store.UnsupportedLayoutException.class)
+          .hasMessageContaining("c.h5ad at 'obs/n'").hasMessageContaining("rows of 8 bytes");
+    }
+  }
+
+  @Test
+  void aCommittedDatatypeWhereAMatrixShouldBeIsRefusedByName() throws IOException {
+    Path file = input("H5adFuzzTest", "openAndRead", "regression-committed-datatype-as-element",
+        "d.h5ad");
+    try (AnnDataStore store = AnnDataStores.open(file)) {
+      assertThatThrownBy(() -> store.matrix("X"))
+          .isInstanceOf(io.annflight.store.UnsupportedLayoutException.class)
+          .hasMessageContaining("d.h5ad at '").hasMessageContaining("CommittedDatatype");
+    }
+  }
+
+  @Test
   void aFixedUnicodeValueOutsideUnicodeIsNamedAsDamage() throws IOException {
     Path file = input("ZarrFuzzTest", "arrayMetadataAndChunks",
         "regression-fixed-unicode-invalid-code-point", "input");

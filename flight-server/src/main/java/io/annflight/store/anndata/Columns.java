@@ -268,9 +268,11 @@ final class Columns {
           + " array, expected numbers, booleans or strings");
     }
     long rows = array.nRows();
-    if (rows > Integer.MAX_VALUE - 8) {
-      throw new UnsupportedLayoutException(file, name, "has " + rows + " rows, more than a"
-          + " column annflight reads");
+    int width = array.elementType().byteWidth();
+    // A column is read whole into one array: its bytes, not only its rows, must fit one.
+    if (rows > (Integer.MAX_VALUE - 16) / width) {
+      throw new UnsupportedLayoutException(file, name, "has " + rows + " rows of " + width
+          + " bytes, more than a column annflight reads (2 GiB)");
     }
     TypedBuffer b = array.readRange(0, rows);
     int n = b.length();

@@ -73,7 +73,12 @@ public final class H5Container implements Container {
     if (node instanceof Group g) {
       return new H5Group(file, path, g);
     }
-    return new H5Dataset(file, path, (Dataset) node);
+    if (!(node instanceof Dataset ds)) {
+      // A committed (named) datatype, or what a damaged header makes of a node.
+      throw new io.annflight.store.UnsupportedLayoutException(file.path(), path, "is an HDF5 "
+          + node.getClass().getSimpleName() + ", expected a group or a dataset");
+    }
+    return new H5Dataset(file, path, ds);
   }
 
   @Override
