@@ -94,7 +94,7 @@ def main():
     spawn = {"multiprocessing_context": "spawn", "persistent_workers": True}
     results = {}
     try:
-        warm = AnnflightDataset(server.location, request, batch_size=BATCH,
+        warm = AnnflightDataset(request, uri=server.location, batch_size=BATCH,
                                 sampler={"kind": "block_shuffle"})
         t_end = time.perf_counter() + args.server_warmup
         epoch = 0
@@ -105,13 +105,13 @@ def main():
             epoch += 1
         for workers in (0, 2):
             extra = spawn if workers else {}
-            ds = AnnflightDataset(server.location, request, batch_size=BATCH,
+            ds = AnnflightDataset(request, uri=server.location, batch_size=BATCH,
                                   sampler={"kind": "block_shuffle"})
             results[f"annflight.torch.AnnflightDataset block_shuffle, {workers} workers"] = \
                 measure(DataLoader(ds, batch_size=None, num_workers=workers, **extra),
                         args.seconds)
-            mc = annflight.MappedCollection(server.location, collection=args.layout,
-                                            obs_keys=OBS_KEY)
+            mc = annflight.MappedCollection(collection=args.layout, obs_keys=OBS_KEY,
+                                            uri=server.location)
             results[f"annflight.MappedCollection, DataLoader(shuffle=True), {workers} workers"] \
                 = measure(DataLoader(mc, batch_size=BATCH, shuffle=True, num_workers=workers,
                                      **extra), args.seconds)

@@ -76,14 +76,14 @@ def main():
         t_end = time.perf_counter() + args.server_warmup
         while time.perf_counter() < t_end:  # untimed: the server's JIT and page cache
             for r in requests.values():
-                for i, _ in enumerate(AnnflightDataset(server.location, r,
+                for i, _ in enumerate(AnnflightDataset(r, uri=server.location,
                                                        sampler={"kind": "block_shuffle"})):
                     if i == 20 or time.perf_counter() > t_end:
                         break
         for w in workers:
             extra = {"multiprocessing_context": "spawn", "persistent_workers": True} if w else {}
             for name, r in requests.items():
-                ds = AnnflightDataset(server.location, r, sampler={"kind": "block_shuffle"})
+                ds = AnnflightDataset(r, uri=server.location, sampler={"kind": "block_shuffle"})
                 rate = peers.loader_rate(DataLoader(ds, batch_size=None, num_workers=w, **extra),
                                          args.seconds, args.warm)
                 results[name, w] = rate

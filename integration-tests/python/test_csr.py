@@ -52,7 +52,7 @@ def test_csr_carries_only_the_non_zeros(af):
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_torch_dataset_yields_sparse_csr_tensors(server, workers):
-    ds = AnnflightDataset(server.uri, {**CSR, "unknown_label": None}, batch_size=8)
+    ds = AnnflightDataset({**CSR, "unknown_label": None}, uri=server.uri, batch_size=8)
     extra = {"multiprocessing_context": "spawn"} if workers else {}
     # Every batch is kept until the end: a worker's shared memory is not reused under it.
     batches = list(DataLoader(ds, batch_size=None, num_workers=workers, **extra))

@@ -35,7 +35,7 @@ class Classifier(L.LightningModule):
 
 
 def test_a_short_fit_over_the_servers_split(server):
-    dm = AnnflightDataModule(server.uri, REQUEST, batch_size=16, holdout=0.25, seed=3,
+    dm = AnnflightDataModule(REQUEST, uri=server.uri, batch_size=16, holdout=0.25, seed=3,
                              sampler={"kind": "shuffle"})
     model = Classifier()
     trainer = L.Trainer(max_epochs=2, accelerator="cpu", logger=False,

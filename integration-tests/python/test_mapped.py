@@ -16,9 +16,10 @@ EXP = Expected(FIX_PATHS, OBS, ["X_pca"], unknown_label="unknown")
 
 @pytest.fixture(scope="module")
 def mc(server):
-    with annflight.MappedCollection(server.uri, FIX_PATHS, layers_keys="X", obs_keys=OBS,
+    with annflight.MappedCollection(FIX_PATHS, layers_keys="X", obs_keys=OBS,
                                     obsm_keys=["X_pca"], unknown_label="unknown",
-                                    cache_categories=True, parallel=True) as m:
+                                    cache_categories=True, parallel=True,
+                                    uri=server.uri) as m:
         yield m
 
 
@@ -89,10 +90,10 @@ def test_a_lamindb_training_loop_runs_unchanged(mc):
 
 def test_errors_carry_the_servers_message(server):
     with pytest.raises(annflight.InvalidRequest, match="no_such_key"):
-        annflight.MappedCollection(server.uri, FIX_PATHS, obs_keys=["no_such_key"])
+        annflight.MappedCollection(FIX_PATHS, obs_keys=["no_such_key"], uri=server.uri)
     with pytest.raises(ValueError, match="path_list or collection"):
-        annflight.MappedCollection(server.uri)
-    m = annflight.MappedCollection(server.uri, collection="fix")
+        annflight.MappedCollection(uri=server.uri)
+    m = annflight.MappedCollection(collection="fix", uri=server.uri)
     m.close()
     assert m.closed
     with pytest.raises(RuntimeError):

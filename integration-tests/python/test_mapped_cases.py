@@ -21,7 +21,7 @@ def load(path):
 def construct(server, request):
     r = dict(request)
     paths = r.pop("paths")
-    return annflight.MappedCollection(server.uri, paths, **r)
+    return annflight.MappedCollection(paths, **r, uri=server.uri)
 
 
 def same_number(got, want) -> bool:

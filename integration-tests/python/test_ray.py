@@ -31,7 +31,7 @@ def local_ray():
 
 
 def test_a_request_reads_as_a_ray_dataset_equal_to_anndata(server, local_ray):
-    ds = read_annflight(server.uri, REQUEST)
+    ds = read_annflight(REQUEST, uri=server.uri)
     assert ds.count() == EXP.n_obs
     rows = sorted(ds.take_all(), key=lambda r: r["_row"])
     assert [r["_row"] for r in rows] == list(range(EXP.n_obs))
@@ -49,12 +49,12 @@ def test_a_request_reads_as_a_ray_dataset_equal_to_anndata(server, local_ray):
     with __import__("annflight").connect(server.uri) as af:
         endpoints = len(af.info(REQUEST).endpoints)
     assert ds.materialize().num_blocks() >= endpoints
-    assert read_annflight(server.uri, REQUEST, parallelism=9).count() == EXP.n_obs
+    assert read_annflight(REQUEST, uri=server.uri, parallelism=9).count() == EXP.n_obs
 
 
 def test_map_batches_and_iter_torch_batches(server, local_ray):
     import torch
-    ds = read_annflight(server.uri, REQUEST)
+    ds = read_annflight(REQUEST, uri=server.uri)
     sums = ds.map_batches(lambda b: {"row": b["_row"], "s": b["X"].sum(axis=1)},
                           batch_format="numpy")
     got = {int(r): s for b in sums.iter_batches(batch_format="numpy", batch_size=None)
@@ -89,7 +89,7 @@ def test_a_ray_train_loop_over_the_dataset(server, local_ray, tmp_path):
     trainer = TorchTrainer(loop, train_loop_config={"n_vars": len(EXP.var_joint),
                                                     "out": str(tmp_path)},
                            scaling_config=train.ScalingConfig(num_workers=2),
-                           datasets={"train": read_annflight(server.uri, REQUEST)})
+                           datasets={"train": read_annflight(REQUEST, uri=server.uri)})
     result = trainer.fit()  # bounded: one pass over the collection's rows
     assert result.error is None
     # The two workers split the dataset: no row twice, and all of them but what Ray's equal

@@ -94,7 +94,7 @@ def test_the_torch_dataset_reads_its_part_from_an_alternate_when_its_replica_is_
     uris, procs = replicas
     procs[0].kill()
     procs[0].wait()
-    ds = AnnflightDataset(uris[2], {"collection": "pbmc"}, batch_size=8)
+    ds = AnnflightDataset({"collection": "pbmc"}, uri=uris[2], batch_size=8)
     rows = [r for batch in ds for r in batch["_row"].tolist()]
     assert sorted(rows) == list(range(60))
 

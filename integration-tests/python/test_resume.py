@@ -27,7 +27,7 @@ def served_rows(client, **keys):
 
 
 def dataset(uri, rank, world):
-    ds = AnnflightDataset(uri, REQUEST, batch_size=BATCH, sampler={"kind": "shuffle"},
+    ds = AnnflightDataset(REQUEST, uri=uri, batch_size=BATCH, sampler={"kind": "shuffle"},
                           seed=6)
     ds._dist = (rank, world)  # what a process of a process group hands its workers
     ds.set_epoch(2)
@@ -73,14 +73,14 @@ def test_a_state_of_4_ranks_x_2_workers_continues_on_2_ranks_x_1_worker(server, 
 def test_a_state_taken_in_this_process_resumes_with_workers(server, client, drop_last):
     """1 rank, no workers -> 3 workers; with drop_last the remainder and short batches go."""
     order = served_rows(client, sampler=SAMPLER)
-    ds = AnnflightDataset(server.uri, REQUEST, batch_size=BATCH, sampler={"kind": "shuffle"},
+    ds = AnnflightDataset(REQUEST, uri=server.uri, batch_size=BATCH, sampler={"kind": "shuffle"},
                           seed=6, drop_last=drop_last)
     ds.set_epoch(2)
     it = iter(ds)
     head = [r for _ in range(7) for r in next(it)["_row"].tolist()]
     state = ds.state_dict()
     assert state["positions"] == 7 * BATCH and head == order[:7 * BATCH]
-    again = AnnflightDataset(server.uri, REQUEST, batch_size=BATCH,
+    again = AnnflightDataset(REQUEST, uri=server.uri, batch_size=BATCH,
                              sampler={"kind": "shuffle"}, seed=0, drop_last=drop_last)
     again.load_state_dict(state)
     rest = [r for b in AnnflightLoader(again, num_workers=3) for r in b["_row"].tolist()]
@@ -119,7 +119,7 @@ def test_a_lightning_run_resumed_from_a_mid_epoch_checkpoint_with_more_workers(
                          limit_val_batches=0, max_epochs=1, **kw)
 
     def module(workers):
-        return AnnflightDataModule(server.uri, REQUEST, batch_size=BATCH, holdout=0.25,
+        return AnnflightDataModule(REQUEST, uri=server.uri, batch_size=BATCH, holdout=0.25,
                                    seed=1, num_workers=workers)
 
     # A checkpoint after step 5 (mid-epoch, as a periodic one taken before a preemption);

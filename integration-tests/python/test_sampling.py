@@ -127,7 +127,7 @@ def test_bad_samplers_are_invalid_argument_naming_the_key(client, collection):
 
 def test_the_torch_dataset_shuffles_on_the_server(server, collection):
     from annflight.torch import AnnflightDataset
-    ds = AnnflightDataset(server.uri, {"paths": FILES, "obs_keys": ["cell_type"]},
+    ds = AnnflightDataset({"paths": FILES, "obs_keys": ["cell_type"]}, uri=server.uri,
                           batch_size=256, sampler={"kind": "block_shuffle"})
     rows = np.concatenate([b["_row"].numpy() for b in ds])
     assert np.array_equal(np.sort(rows), np.arange(len(collection[0])))

@@ -81,10 +81,10 @@ def test_no_wrong_or_ungranted_tokens_are_refused(secure_server):
 def test_the_torch_dataset_and_mapped_collection_read_over_tls_with_a_token(secure_server):
     from annflight.torch import AnnflightDataset
     uri, ca, _ = secure_server
-    ds = AnnflightDataset(uri, {"collection": "pbmc"}, batch_size=16, token=TOKEN,
+    ds = AnnflightDataset({"collection": "pbmc"}, uri=uri, batch_size=16, token=TOKEN,
                           tls_root_certs=ca)
     assert sum(len(b["_row"]) for b in ds) == 60
-    with annflight.MappedCollection(uri, collection="pbmc", token=TOKEN,
+    with annflight.MappedCollection(collection="pbmc", uri=uri, token=TOKEN,
                                     tls_root_certs=ca) as mc:
         assert len(mc) == 60 and mc[59]["X"].shape == (24,)
 

@@ -37,7 +37,7 @@ def padded_epoch_covers_every_row(seen, parts):
                                             "pool_blocks": 4}])
 def test_one_epoch_through_two_workers(server, sampler):
     torch.manual_seed(0)
-    ds = AnnflightDataset(server.uri, REQUEST, batch_size=16, sampler=sampler)
+    ds = AnnflightDataset(REQUEST, uri=server.uri, batch_size=16, sampler=sampler)
     model = torch.nn.Linear(len(EXP.var_joint), len(EXP.dictionary("cell_type")))
     optimiser = torch.optim.SGD(model.parameters(), lr=0.01)
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-1)
@@ -66,7 +66,7 @@ def test_one_epoch_through_two_workers(server, sampler):
 
 def test_persistent_workers_serve_a_new_epoch_each_pass(server):
     sampler = {"kind": "shuffle"}
-    ds = AnnflightDataset(server.uri, REQUEST, batch_size=16, sampler=sampler)
+    ds = AnnflightDataset(REQUEST, uri=server.uri, batch_size=16, sampler=sampler)
     loader = DataLoader(ds, batch_size=None, num_workers=2, multiprocessing_context="spawn",
                         persistent_workers=True)
     passes = []
@@ -78,7 +78,7 @@ def test_persistent_workers_serve_a_new_epoch_each_pass(server):
     # ...which advance by themselves: three different orders, each the one of its epoch.
     assert passes[0] != passes[1] != passes[2] != passes[0]
     for epoch, seen in enumerate(passes):
-        fresh = AnnflightDataset(server.uri, REQUEST, batch_size=16, sampler=sampler)
+        fresh = AnnflightDataset(REQUEST, uri=server.uri, batch_size=16, sampler=sampler)
         fresh.set_epoch(epoch)
         again = [r for b in DataLoader(fresh, batch_size=None, num_workers=2,
                                        multiprocessing_context="spawn")
@@ -87,7 +87,7 @@ def test_persistent_workers_serve_a_new_epoch_each_pass(server):
 
 
 def test_epochs_differ_and_an_epoch_resumes_from_its_state(server):
-    ds = AnnflightDataset(server.uri, REQUEST, batch_size=10, sampler={"kind": "shuffle"},
+    ds = AnnflightDataset(REQUEST, uri=server.uri, batch_size=10, sampler={"kind": "shuffle"},
                           seed=4)
     epochs = []
     for epoch in range(2):
@@ -100,7 +100,7 @@ def test_epochs_differ_and_an_epoch_resumes_from_its_state(server):
     first = [r for _ in range(3) for r in next(it)["_row"].tolist()]
     state = ds.state_dict()
     assert state == {"epoch": 1, "seed": 4, "positions": 30}
-    resumed = AnnflightDataset(server.uri, REQUEST, batch_size=10, sampler={"kind": "shuffle"})
+    resumed = AnnflightDataset(REQUEST, uri=server.uri, batch_size=10, sampler={"kind": "shuffle"})
     resumed.load_state_dict(state)
     rest = [r for b in resumed for r in b["_row"].tolist()]
     assert first + rest == epochs[1]
@@ -109,7 +109,7 @@ def test_epochs_differ_and_an_epoch_resumes_from_its_state(server):
 def test_lz4_gives_the_same_tensors_as_uncompressed(server):
     got = {}
     for codec in ("none", "lz4"):
-        ds = AnnflightDataset(server.uri, {**REQUEST, "obsm_keys": ["X_pca"]}, batch_size=7,
+        ds = AnnflightDataset({**REQUEST, "obsm_keys": ["X_pca"]}, uri=server.uri, batch_size=7,
                               compression=codec)
         assert ds.compression == codec
         got[codec] = list(ds)
@@ -133,7 +133,7 @@ def _rank(rank, world, init_file, uri, out_dir):
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
                             world_size=world)
     try:
-        ds = AnnflightDataset(uri, REQUEST, batch_size=8, sampler={"kind": "block_shuffle"})
+        ds = AnnflightDataset(REQUEST, uri=uri, batch_size=8, sampler={"kind": "block_shuffle"})
         batches = [b["_row"].tolist() for b in ds]
         with open(os.path.join(out_dir, f"rank{rank}.json"), "w") as f:
             json.dump(batches, f)
@@ -161,7 +161,7 @@ def test_a_stateful_dataloader_resumes_the_epoch(server, workers):
         return StatefulDataLoader(ds, batch_size=None, num_workers=workers, **extra)
 
     def dataset():
-        ds = AnnflightDataset(server.uri, REQUEST, batch_size=8, sampler={"kind": "shuffle"},
+        ds = AnnflightDataset(REQUEST, uri=server.uri, batch_size=8, sampler={"kind": "shuffle"},
                               seed=2)
         ds.set_epoch(5)
         return ds
@@ -269,21 +269,21 @@ def _same_batches(a, b):
 
 def test_dense_tensors_travel_as_csr_rows_when_every_store_is_sparse(server):
     sparse = {"paths": SPARSE_PATHS, "obs_keys": ["cell_type"], "obsm_keys": []}
-    auto = AnnflightDataset(server.uri, sparse, batch_size=16)
+    auto = AnnflightDataset(sparse, uri=server.uri, batch_size=16)
     got = _epoch(auto)
     assert auto._densify is True
     rows = np.concatenate([b["_row"].numpy() for b in got])
     np.testing.assert_array_equal(np.concatenate([b["X"].numpy() for b in got]),
                                   Expected(SPARSE_PATHS, ["cell_type"]).X()[rows])
-    _same_batches(got, _epoch(AnnflightDataset(server.uri, sparse, batch_size=16,
+    _same_batches(got, _epoch(AnnflightDataset(sparse, uri=server.uri, batch_size=16,
                                                transport="dense")))
     # A dense store among them: dense rows (with LZ4) are the cheaper wire format.
-    mixed = AnnflightDataset(server.uri, REQUEST, batch_size=16)
-    _same_batches(_epoch(mixed), _epoch(AnnflightDataset(server.uri, REQUEST, batch_size=16,
+    mixed = AnnflightDataset(REQUEST, uri=server.uri, batch_size=16)
+    _same_batches(_epoch(mixed), _epoch(AnnflightDataset(REQUEST, uri=server.uri, batch_size=16,
                                                          transport="csr")))
     assert mixed._densify is False
     with pytest.raises(ValueError, match="transport"):
-        AnnflightDataset(server.uri, sparse, transport="coo")
+        AnnflightDataset(sparse, uri=server.uri, transport="coo")
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
@@ -293,7 +293,7 @@ def test_csr_rows_scattered_into_tensors_keep_dtypes_and_missing_layers(server, 
     request = {**REQUEST, "layers_keys": ["X", "counts"], "dtype": dtype}
     by_wire = {}
     for transport in ("dense", "csr"):
-        ds = AnnflightDataset(server.uri, request, batch_size=16, transport=transport)
+        ds = AnnflightDataset(request, uri=server.uri, batch_size=16, transport=transport)
         if dtype == "int32":
             with pytest.raises(ValueError, match="counts"):
                 _epoch(ds)
@@ -308,8 +308,8 @@ def test_csr_rows_scattered_into_tensors_keep_dtypes_and_missing_layers(server, 
 
 def test_csr_rows_through_two_workers_equal_dense_rows(server):
     sparse = {"paths": SPARSE_PATHS, "obs_keys": ["cell_type"], "obsm_keys": []}
-    _same_batches(_epoch(AnnflightDataset(server.uri, sparse, batch_size=16), 2),
-                  _epoch(AnnflightDataset(server.uri, sparse, batch_size=16,
+    _same_batches(_epoch(AnnflightDataset(sparse, uri=server.uri, batch_size=16), 2),
+                  _epoch(AnnflightDataset(sparse, uri=server.uri, batch_size=16,
                                           transport="dense"), 2))
 
 

@@ -79,7 +79,7 @@ def test_torch_dataset_reads_wide_stores_with_its_defaults(wide, matrix_format, 
     request = {"paths": _paths(csr_only=csr), "obs_keys": ["cell_type"],
                "matrix_format": matrix_format}
     chosen = adatas[1:] if csr else adatas
-    ds = AnnflightDataset(uri, request)  # batch_size 256, every other default
+    ds = AnnflightDataset(request, uri=uri)  # batch_size 256, every other default
     loader = DataLoader(ds, batch_size=None, num_workers=workers,
                         multiprocessing_context="spawn" if workers else None)
     xs, rows, codes = [], [], []
@@ -99,7 +99,7 @@ def test_torch_dataset_reads_wide_stores_with_its_defaults(wide, matrix_format, 
 def test_a_minibatch_spanning_messages_equals_anndata(wide):
     # Messages of 64 KiB hold a few dense rows: each minibatch is built from many of them.
     uri, adatas = wide
-    ds = AnnflightDataset(uri, {"paths": _paths(), "bytes_per_batch": 1 << 16}, batch_size=100)
+    ds = AnnflightDataset({"paths": _paths(), "bytes_per_batch": 1 << 16}, uri=uri, batch_size=100)
     batches = list(ds)
     assert [len(b["_row"]) for b in batches] == [100, 100, 100, 100]
     x = np.vstack([b["X"].numpy() for b in batches])
@@ -108,7 +108,7 @@ def test_a_minibatch_spanning_messages_equals_anndata(wide):
 
 def test_mapped_collection_reads_wide_stores_with_its_defaults(wide):
     uri, adatas = wide
-    mc = MappedCollection(uri, _paths(), obs_keys="cell_type")
+    mc = MappedCollection(_paths(), obs_keys="cell_type", uri=uri)
     try:
         assert mc.shape == (400, GENES)
         # A whole epoch in large minibatches (the DataLoader's __getitems__), and single rows.
@@ -134,7 +134,7 @@ def test_ray_reads_wide_stores_with_its_defaults(wide):
                          "matrix_format": "csr"}):
             csr = "matrix_format" in request
             chosen = adatas[1:] if csr else adatas
-            rows = sorted(read_annflight(uri, request).take_all(), key=lambda r: r["_row"])
+            rows = sorted(read_annflight(request, uri=uri).take_all(), key=lambda r: r["_row"])
             assert [r["_row"] for r in rows] == list(range(sum(a.n_obs for a in chosen)))
             want = _expected_x(chosen)
             for r, expected in zip(rows, want):

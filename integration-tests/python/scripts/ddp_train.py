@@ -31,7 +31,7 @@ def main():
 
     dist.init_process_group("gloo")
     rank = dist.get_rank()
-    ds = AnnflightDataset(a.uri, {"collection": "pbmc", "obs_keys": ["cell_type"]},
+    ds = AnnflightDataset({"collection": "pbmc", "obs_keys": ["cell_type"]}, uri=a.uri,
                           batch_size=4, sampler={"kind": "block_shuffle"})
     loader = AnnflightLoader(ds, num_workers=a.workers)  # counts the batches consumed
     first = next(iter(ds))
