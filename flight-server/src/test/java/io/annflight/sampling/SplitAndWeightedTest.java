@@ -60,7 +60,8 @@ class SplitAndWeightedTest {
     for (int r = 0; r < weights.length; r++) {
       weights[r] = r % 3 == 0 ? 1 : r % 3 == 1 ? 2 : (r >= 1010 && r % 7 == 0 ? 0.5 : 0);
     }
-    WeightedGroups groups = WeightedGroups.of(rows, weights, List.of("w"));
+    WeightedGroups groups =
+        WeightedGroups.of(rows, WeightedGroups.RowWeights.of(weights), List.of("w"));
     int draws = 300_000;
     EpochOrder order = new WeightedSampler(
         new Sampler.Weighted(5, 1, (long) draws, List.of("w"), null, true), r -> groups)
