@@ -129,7 +129,8 @@ final class WeightedGroups {
 
     void count(int s, double w) {
       if (w > 0) {
-        countOf[idOrNew(s, w)]++;
+        int id = idOrNew(s, w); // first: it may grow countOf
+        countOf[id]++;
       }
     }
 
