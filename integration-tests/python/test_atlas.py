@@ -1,7 +1,9 @@
 """An atlas-sized collection: 20,000,000 rows (10 stores of 2,000,000; 4 written with h5py in
 anndata's encoding, the others hard links to them) served by a server JVM at -Xmx1g. Every
 answer is checked against what the generator wrote (atlas_data.py computes any row from its
-position), never against the server.
+position), never against the server; the samplers' orders against epoch_reference.py (the
+algorithms of docs/reference/epochs.md, reimplemented without the server's code) over windows
+of positions, since a whole epoch of 20M rows in Python would take too long.
 
 The ``atlas`` fixture (session scope) holds the collection and its server: a test of another
 request over the same rows (a sampler, a split, equal_parts) takes it and compares its rows with
@@ -22,6 +24,7 @@ import pytest
 import annflight
 from atlas_data import CATEGORIES, OBS_KEY, Atlas
 from conftest import READ_OPTIONS, start_jar, stop_jar
+from epoch_reference import Permutation, alias_table, mix, output, state, unit
 
 N_STORES = 10
 ROWS_PER_STORE = 2_000_000
@@ -232,3 +235,133 @@ def test_obs_columns_stay_within_the_cache_budget(atlas, atlas_client):
     # 10 stores x 2M one-byte codes: held, and within --obs-cache-mb.
     assert N_STORES * ROWS_PER_STORE <= held <= OBS_CACHE_MB << 20
     print(f"\nobs cache {held / 2**20:.1f} MiB; server RSS {atlas.rss_mib():.0f} MiB")
+
+
+# Samplers, split and equal_parts over the 20M rows: each answers GetFlightInfo at -Xmx1g, and a
+# window of positions serves exactly the rows the documented algorithm gives, with the
+# generator's values.
+
+def epoch_window(atlas, atlas_client, request: dict, start: int, stop: int) -> np.ndarray:
+    """The collection rows at positions [start, stop) of the epoch, their values checked."""
+    table = atlas_client.do_get({"request": request, "start": start, "stop": stop})
+    rows = table["_row"].to_numpy()
+    assert len(rows) == stop - start
+    assert_rows(table, atlas.data, rows)
+    return rows
+
+
+def sampled(atlas, sampler: dict, **extra) -> dict:
+    return {**atlas.request, "return_index": True, "sampler": sampler, **extra}
+
+
+def test_shuffle_window_is_the_keyed_permutation(atlas, atlas_client):
+    n = atlas.data.n_obs
+    request = sampled(atlas, {"kind": "shuffle", "seed": 25, "epoch": 3})
+    t0 = time.monotonic()
+    info = atlas_client.info(request)
+    print(f"\nshuffle of {n:,} rows planned in {time.monotonic() - t0:.2f} s")
+    assert info.total_records == n
+    perm = Permutation(n, state(25, 3, 1))
+    for start in (0, 12_345_678, n - 1500):
+        rows = epoch_window(atlas, atlas_client, request, start, start + 1500)
+        np.testing.assert_array_equal(rows, [perm(p) for p in range(start, start + 1500)])
+        assert len(set(rows.tolist())) == len(rows)
+        assert len(set((rows // ROWS_PER_STORE).tolist())) == N_STORES  # mixes every store
+
+
+def test_block_shuffle_pool_is_whole_blocks_in_the_documented_order(atlas, atlas_client):
+    n, block, pool_blocks = atlas.data.n_obs, 64, 128
+    assert ROWS_PER_STORE % block == 0  # no short block: block b is rows [64 b, 64 b + 64)
+    request = sampled(atlas, {"kind": "block_shuffle", "seed": 7, "epoch": 1})
+    t0 = time.monotonic()
+    info = atlas_client.info(request)
+    print(f"\nblock_shuffle of {n:,} rows planned in {time.monotonic() - t0:.2f} s")
+    assert info.total_records == n
+    base = state(7, 1, 2)
+    blocks = Permutation(n // block, base)
+    pool_rows = block * pool_blocks
+    for j in (0, 1000, n // pool_rows - 1):
+        pool = [b * block + i for t in range(j * pool_blocks, (j + 1) * pool_blocks)
+                for b in [blocks(t)] for i in range(block)]
+        inner = Permutation(len(pool), mix(base ^ (j + 1)))
+        rows = epoch_window(atlas, atlas_client, request, j * pool_rows, (j + 1) * pool_rows)
+        np.testing.assert_array_equal(rows, [pool[inner(q)] for q in range(len(pool))])
+        assert sorted(rows.tolist()) == sorted(pool)  # the pool: 128 whole blocks
+        assert len(set((rows // ROWS_PER_STORE).tolist())) > 1
+
+
+def test_weighted_draws_follow_the_alias_table_over_store_label_groups(atlas, atlas_client):
+    n, seed, epoch, samples = atlas.data.n_obs, 3, 2, 1_000_000
+    codes = atlas.data.codes(np.arange(n))
+    counts = np.bincount(codes + 1, minlength=len(CATEGORIES) + 1)
+    weights = 1.0 / counts[codes + 1]  # get_label_weights(cell_type), scaler None
+    del codes
+    groups = []  # (weight, members): store by store, weights in order of first appearance
+    for s in range(N_STORES):
+        w = weights[s * ROWS_PER_STORE:(s + 1) * ROWS_PER_STORE]
+        values, first = np.unique(w, return_index=True)
+        for value in values[np.argsort(first)]:
+            groups.append((float(value), np.nonzero(w == value)[0] + s * ROWS_PER_STORE))
+    del weights
+    keep, alias = alias_table([len(m) * w for w, m in groups])
+    request = sampled(atlas, {"kind": "weighted", "seed": seed, "epoch": epoch,
+                              "num_samples": samples,
+                              "weights": {"obs_keys": [OBS_KEY], "scaler": None}})
+    t0 = time.monotonic()
+    info = atlas_client.info(request)
+    print(f"\nweighted over {n:,} rows planned in {time.monotonic() - t0:.2f} s; server RSS "
+          f"{atlas.rss_mib():.0f} MiB")
+    assert info.total_records == samples
+    st, start, stop = state(seed, epoch, 3), 400_000, 403_000
+    expected = []
+    for p in range(start, stop):
+        h0, h1, h2 = (output(st, 3 * p + i) for i in range(3))
+        c = min(len(groups) - 1, int(unit(h0) * len(groups)))
+        members = groups[c if unit(h1) < keep[c] else alias[c]][1]
+        expected.append(members[min(len(members) - 1, int(unit(h2) * len(members)))])
+    rows = epoch_window(atlas, atlas_client, request, start, stop)
+    np.testing.assert_array_equal(rows, expected)
+    # Label-balanced: the 21 labels (missing included) about equally often.
+    drawn = np.bincount(atlas.data.codes(rows) + 1, minlength=len(CATEGORIES) + 1)
+    expect = len(rows) / len(drawn)
+    assert ((drawn - expect) ** 2 / expect).sum() < 60  # chi-square, 20 df: p < 1e-5
+
+
+def split_holdout(n: int, holdout: float, seed: int) -> np.ndarray:
+    """Whether each row is held out (unit(mix(seed) ^ mix(row)) < holdout), vectorised."""
+    def mix_np(z):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+    bits = np.uint64(mix(seed)) ^ mix_np(np.arange(n, dtype=np.uint64))
+    return (bits >> np.uint64(11)).astype(np.float64) * 2.0 ** -53 < holdout
+
+
+def test_split_parts_and_equal_parts_of_a_shuffled_holdout(atlas, atlas_client):
+    n, holdout, seed = atlas.data.n_obs, 0.25, 9
+    held = np.nonzero(split_holdout(n, holdout, seed))[0]
+    m = len(held)
+    split = {"holdout": holdout, "seed": seed}
+    for part, rows in (("holdout", m), ("train", n - m)):
+        info = atlas_client.info({**atlas.request, "split": {**split, "part": part}})
+        assert info.total_records == rows
+    request = sampled(atlas, {"kind": "shuffle", "seed": 1, "epoch": 0},
+                      split={**split, "part": "holdout"},
+                      equal_parts={"count": 3, "remainder": "pad"})
+    t0 = time.monotonic()
+    info = atlas_client.info(request)
+    print(f"\nsplit of {n:,} rows, shuffled, in 3 equal parts: planned in "
+          f"{time.monotonic() - t0:.2f} s")
+    per = -(-m // 3)
+    assert m % 3 != 0, "the padding is checked below"
+    assert info.total_records == 3 * per
+    tickets = [json.loads(ep.ticket.ticket) for ep in info.endpoints]
+    assert [(t["start"], t["stop"]) for t in tickets] == [(i * per, (i + 1) * per)
+                                                          for i in range(3)]
+    perm = Permutation(m, state(1, 0, 1))
+    # Each part's first rows, and the last part's end where the padding repeats the epoch's
+    # first positions.
+    for start in [i * per for i in range(3)] + [3 * per - 1000]:
+        rows = epoch_window(atlas, atlas_client, request, start, start + 1000)
+        np.testing.assert_array_equal(rows, held[[perm(p % m) for p in range(start,
+                                                                             start + 1000)]])

@@ -51,6 +51,11 @@ def test_split_then_samplers(client, part):
     assert served(client, split=split, sampler={
         "kind": "block_shuffle", "seed": 2, "block_size": 5, "pool_blocks": 2}) == \
         ref.block_shuffle(rows, STORE, 2, 0, 5, 2)
+    # Weighted groups are built from the label weights streamed past the part's rows.
+    assert served(client, split=split, sampler={
+        "kind": "weighted", "seed": 6, "num_samples": 120,
+        "weights": {"obs_keys": ["cell_type"], "scaler": None}}) == \
+        ref.weighted(rows, STORE, label_weights(), 6, 0, 120)
 
 
 def label_weights():

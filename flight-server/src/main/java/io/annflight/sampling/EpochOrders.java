@@ -57,7 +57,8 @@ public final class EpochOrders {
       return new WeightedSampler(w, rows -> groups.get(
           new PlanKey(plan, List.of(split == null ? "" : split, w.obsKeys(),
               w.scaler() == null ? "" : w.scaler())),
-          () -> WeightedGroups.of(rows, WeightedSampler.rowWeights(rows, w), w.obsKeys())));
+          () -> WeightedGroups.of(rows,
+              WeightedSampler.labelWeights(rows, w)::forEachWeight, w.obsKeys())));
     }
     return new SequentialSampler();
   }

@@ -1,5 +1,6 @@
 package io.annflight.sampling;
 
+import io.annflight.collection.LabelWeights;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestLimits;
 import io.annflight.schema.Sampler;
@@ -31,8 +32,13 @@ final class WeightedSampler implements EpochSampler {
 
   /** Every row's weight, refused unless every store has the keys. */
   static double[] rowWeights(EpochRows rows, Sampler.Weighted spec) {
-    double[] all = rows.plan().queries().getLabelWeights(spec.obsKeys(), spec.scaler());
-    if (all.length != rows.plan().nObs()) {
+    return labelWeights(rows, spec).all();
+  }
+
+  /** Every row's weight, streamed (see {@link LabelWeights#forEachWeight}). */
+  static LabelWeights labelWeights(EpochRows rows, Sampler.Weighted spec) {
+    LabelWeights all = rows.plan().queries().labelWeights(spec.obsKeys(), spec.scaler());
+    if (all.size() != rows.plan().nObs()) {
       throw new RequestException("\"sampler.weights.obs_keys\" " + spec.obsKeys()
           + " must be present in every store of the collection (get_label_weights skips the"
           + " stores that lack a key, so its weights would not cover every row)");

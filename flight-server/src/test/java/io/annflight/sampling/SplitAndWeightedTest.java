@@ -60,7 +60,8 @@ class SplitAndWeightedTest {
     for (int r = 0; r < weights.length; r++) {
       weights[r] = r % 3 == 0 ? 1 : r % 3 == 1 ? 2 : (r >= 1010 && r % 7 == 0 ? 0.5 : 0);
     }
-    WeightedGroups groups = WeightedGroups.of(rows, weights, List.of("w"));
+    WeightedGroups groups =
+        WeightedGroups.of(rows, WeightedGroups.RowWeights.of(weights), List.of("w"));
     int draws = 300_000;
     EpochOrder order = new WeightedSampler(
         new Sampler.Weighted(5, 1, (long) draws, List.of("w"), null, true), r -> groups)
@@ -147,5 +148,40 @@ class SplitAndWeightedTest {
       }
     }
     return -1;
+  }
+
+  @Test
+  void weightsStreamedInBlocksGroupAsWeightsInOneArray() {
+    // 40 distinct weights in each of 3 stores (120 groups, past every initial capacity), the
+    // weights handed out 7 at a time so blocks straddle the stores' boundaries.
+    long[] stores = {1000, 13, 2500};
+    RowIndex index = BlockShuffleOrderTest.index(stores);
+    EpochRows rows = EpochRows.of(index, null);
+    double[] weights = new double[(int) index.nObs()];
+    long positive = 0;
+    for (int r = 0; r < weights.length; r++) {
+      weights[r] = r % 41 == 0 ? 0 : 1 + r % 40;
+      positive += weights[r] > 0 ? 1 : 0;
+    }
+    WeightedGroups whole =
+        WeightedGroups.of(rows, WeightedGroups.RowWeights.of(weights), List.of("w"));
+    WeightedGroups blocks = WeightedGroups.of(rows, sink -> {
+      double[] block = new double[7];
+      for (int from = 0; from < weights.length; from += 7) {
+        int n = Math.min(7, weights.length - from);
+        System.arraycopy(weights, from, block, 0, n);
+        sink.accept(block, n);
+      }
+    }, List.of("w"));
+    assertThat(whole.positive()).isEqualTo(positive);
+    assertThat(blocks.positive()).isEqualTo(positive);
+    for (long i = 0; i < 20_000; i++) {
+      long h0 = SplitMix64.output(7, 3 * i);
+      long h1 = SplitMix64.output(7, 3 * i + 1);
+      long h2 = SplitMix64.output(7, 3 * i + 2);
+      long row = whole.draw(h0, h1, h2);
+      assertThat(blocks.draw(h0, h1, h2)).isEqualTo(row);
+      assertThat(weights[(int) row]).as("row %d drawn", row).isPositive();
+    }
   }
 }
