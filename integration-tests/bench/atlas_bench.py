@@ -17,8 +17,10 @@ so nothing is opened before the first request) and reports:
   MappedCollection  the peer over the same 50 files: time to open, rows/s of its own
                     __getitem__ over --peer-seconds, in order and at random positions
 
-A sampler the server refuses shows the server's message in the table. Numbers are noisy on a shared machine: the
-ratio to the peer, measured in the same run, is what counts.
+A sampler the server refuses shows the server's message in the table. Numbers are noisy on a
+shared machine: the ratio to the peer, measured in the same run, is what counts. The table and
+a plot of rows/s per sampler and of the peer are written as <out>/atlas.md and .png (--out,
+default bench-out/).
 
     mvn -B -q package -DskipTests
     /usr/bin/python3 integration-tests/bench/atlas_bench.py [--stores 50] [--window 5000000]
@@ -35,6 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput_bench as tb  # noqa: E402  (re-runs itself in the bench venv)
+
+import peers  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
@@ -176,6 +180,8 @@ def main():
                     help="at most this long reading each epoch's window")
     ap.add_argument("--peer-seconds", type=float, default=20)
     ap.add_argument("--keep", action="store_true", help="keep the written stores")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"),
+                    help="where atlas.md and .png are written")
     args = ap.parse_args()
 
     data = Atlas(args.dir, args.stores, args.rows_per_store, args.genes, distinct=1)
@@ -237,21 +243,30 @@ def main():
         if not args.keep:
             data.remove()
 
-    print(f"\n{data.n_obs:,} rows, {args.stores} stores, -Xmx{args.xmx}")
-    print(f"| {'what':<30} | {'figure':<75} | {'server memory after':<34} |")
-    print(f"|{'-' * 32}|{'-' * 77}|{'-' * 36}|")
-    for what, figure, mem in results:
-        print(f"| {what:<30} | {figure:<75} | {mem:<34} |")
+    title = (f"Atlas of {data.n_obs:,} rows ({args.stores} stores, {args.genes} genes, CSR), "
+             f"server at -Xmx{args.xmx}, one pyarrow client thread; lamindb's MappedCollection "
+             f"(peer) over the same files, same run: rows/s")
+    table = "\n".join(["| what | figure | server memory after |", "|---|---|---|"]
+                      + [f"| {what} | {figure} | {mem} |" for what, figure, mem in results])
     rates = {what: float(re.search(r"([\d,]+) rows/s", figure).group(1).replace(",", ""))
              for what, figure, _ in results if "rows/s over" in figure}
+    ratios = []
     if "sequential" in rates:
-        print("rows/s relative to sequential: " + ", ".join(
+        ratios.append("rows/s relative to sequential: " + ", ".join(
             f"{what} {rate / rates['sequential']:.2f}x" for what, rate in rates.items()
             if what != "sequential"))
     if seq is not None and "skipped" not in p and "rows/s" in seq[1]:
         rate = rates["sequential"]
-        print(f"sequential / MappedCollection in order: {rate / p['in order']:,.0f}x; "
-              f"/ random: {rate / p['random']:,.0f}x")
+        ratios.append(f"sequential / MappedCollection in order: {rate / p['in order']:,.0f}x; "
+                      f"/ random: {rate / p['random']:,.0f}x")
+    table = "\n\n".join([table] + ratios)
+    print(f"\n{title}\n{table}")
+    bars = {f"annflight {what} (first {args.window:,} rows)": rate
+            for what, rate in rates.items()}
+    if "skipped" not in p:
+        bars["MappedCollection (lamindb peer), in order"] = p["in order"]
+        bars["MappedCollection (lamindb peer), random positions"] = p["random"]
+    peers.write_outputs(args.out, "atlas", title, table, bars, unit="rows/s")
 
 
 if __name__ == "__main__":

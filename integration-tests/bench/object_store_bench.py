@@ -8,7 +8,8 @@ bucket through a relay that delays each request by 0 and by --latency-ms. For ea
 epoch (every endpoint in order, X + cell_type + X_pca, lz4), a second epoch (caches warm), a
 block-shuffled epoch, and for the bucket the first epoch after a restart with the disk cache
 (--cache-dir) kept. Prints rows/s and the ratio to local disk measured in the same run (local
-is measured before and after the bucket, the faster kept).
+is measured before and after the bucket, the faster kept), and writes the table and a plot of
+the ratios as <out>/object-storage.md and .png (--out, default bench-out/).
 
     mvn -B -q install -DskipTests -DskipPythonTests   # the jar and test-s3proxy/target/lib
     ANNFLIGHT_BENCH_VENV=/tmp/venv-with-boto3 /usr/bin/python3 \\
@@ -30,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import throughput_bench as tb  # noqa: E402  (re-runs itself in the bench venv)
 
+import peers  # noqa: E402
 import synthetic  # noqa: E402
 
 sys.path.insert(0, str(tb.REPO / "tools/compat"))
@@ -55,7 +57,10 @@ class LatencyRelay:
         server = self.loop.run_until_complete(
             asyncio.start_server(self._client, "127.0.0.1", self.port))
         started.set()
-        self.loop.run_until_complete(server.serve_forever())
+        try:
+            self.loop.run_until_complete(server.serve_forever())
+        except RuntimeError:  # stop() ends the loop under serve_forever: the relay is done
+            pass
 
     async def _client(self, reader, writer):
         try:
@@ -117,6 +122,14 @@ def measure(server, name, n_obs):
     return out
 
 
+def to_local(results, source, lay, phase) -> float:
+    """`source`'s rows/s in `phase` over local disk's; after a restart, over local disk's first
+    epoch (both start with the server's caches empty)."""
+    local = results[("local", lay)]
+    base = local["first epoch"] if phase == "after restart (disk cache)" else local[phase]
+    return results[(source, lay)][phase] / base
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     tb.add_collection_args(ap)
@@ -124,6 +137,8 @@ def main():
     ap.add_argument("--latency-ms", type=float, action="append", default=None,
                     help="added per request (repeatable; default: 0 and 20)")
     ap.add_argument("--xmx", default="2g")
+    ap.add_argument("--out", type=Path, default=Path("bench-out"),
+                    help="where object-storage.md and .png are written")
     args = ap.parse_args()
     layouts = args.layouts.split(",")
     latencies = args.latency_ms if args.latency_ms is not None else [0.0, 20.0]
@@ -186,23 +201,35 @@ def main():
         s3proc.wait(20)
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n{args.cells:,} cells x {args.genes:,} genes, rows/s (ratio to local disk, same run)")
-    print(f"| source | layout | first epoch | second epoch (warm) | block-shuffled epoch |"
-          f" after restart (disk cache) |")
-    print("|---|---|---|---|---|---|")
+    phases = ["first epoch", "second epoch (warm)", "block-shuffled epoch",
+              "after restart (disk cache)"]
+    lines = ["| source | layout | " + " | ".join(phases) + " |", "|---|---|---|---|---|---|"]
+    bars = {}  # rows/s grouped by phase, local disk first; the label carries the ratio
+    for k in phases:
+        for (source, lay), r in results.items():
+            if k not in r:
+                continue
+            if source == "local":
+                bars[f"{k}: local disk, {lay}"] = r[k]
+                continue
+            bars[f"{k}: {source}, {lay} ({to_local(results, source, lay, k):.2f}x local)"] = r[k]
     for (source, lay), r in results.items():
-        local = results[("local", lay)]
         cells = []
-        for k in ["first epoch", "second epoch (warm)", "block-shuffled epoch",
-                  "after restart (disk cache)"]:
+        for k in phases:
             if k not in r:
                 cells.append("")
             elif source == "local":
                 cells.append(f"{r[k]:,.0f}")
             else:
-                base = local["first epoch"] if k == "after restart (disk cache)" else local[k]
-                cells.append(f"{r[k]:,.0f} ({r[k] / base:.2f}x)")
-        print(f"| {source} | {lay} | " + " | ".join(cells) + " |")
+                cells.append(f"{r[k]:,.0f} ({to_local(results, source, lay, k):.2f}x)")
+        lines.append(f"| {source} | {lay} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    title = (f"Bucket (S3Proxy, {' / '.join(f'{ms:g}' for ms in latencies)} ms added per "
+             f"request) beside local disk, same run: {args.cells:,} cells x {args.genes:,} "
+             f"genes, whole epochs, rows/s (ratio to local disk)")
+    print(f"\n{title}\n{table}")
+    peers.write_outputs(args.out, "object-storage", title, table, bars, unit="rows/s",
+                        log=False)
 
 
 if __name__ == "__main__":
