@@ -1,11 +1,14 @@
 package io.annflight.fuzz;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.annflight.store.AnnDataStore;
 import io.annflight.store.AnnDataStores;
 import io.annflight.store.MalformedStoreException;
+import io.annflight.store.TypedBuffer;
 import io.annflight.store.container.ContainerArray;
+import io.annflight.store.h5ad.H5Container;
 import io.annflight.store.zarr.ZarrContainer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,6 +57,32 @@ class FuzzFindingsTest {
             .isInstanceOf(MalformedStoreException.class)
             .hasMessageContaining("obs/_index").hasMessageContaining("were never written");
       }
+    }
+  }
+
+  @Test
+  void aNumericColumnClaimingMillionsOfUnwrittenChunksReadsThemAsZerosThenIsRefusedByLength()
+      throws IOException {
+    // obs/n claims 6,094,854 float64 values; the file wrote one chunk (0, 1, ..., 5) and no
+    // other. Unwritten chunks hold the fill value (zero); the column is then refused since the
+    // index has 6 rows. (Found as a 30-second open: each unwritten chunk cost an exception.)
+    Path file = input("H5adFuzzTest", "openAndRead",
+        "regression-slow-numeric-column-missing-chunks", "n.h5ad");
+    try (H5Container h5 = H5Container.open(file)) {
+      ContainerArray n = (ContainerArray) h5.find("obs/n").orElseThrow();
+      assertThat(n.shape()).containsExactly(6_094_854L);
+      TypedBuffer head = n.readRange(0, 8);
+      assertThat(IntStream.range(0, 8).mapToDouble(head::getDouble).toArray())
+          .containsExactly(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 0.0);
+      TypedBuffer far = n.readRows(new long[] {3_000_000L, 6_094_853L});
+      assertThat(far.getDouble(0)).isZero();
+      assertThat(far.getDouble(1)).isZero();
+    }
+    try (AnnDataStore store = AnnDataStores.open(file)) {
+      assertThatThrownBy(() -> store.obs().column("n"))
+          .isInstanceOf(MalformedStoreException.class)
+          .hasMessageContaining("n.h5ad at 'obs/n'")
+          .hasMessageContaining("has 6094854 values, expected 6");
     }
   }
 

@@ -31,6 +31,13 @@ final class ChunkedArray extends H5Array {
   private final boolean mappedReads;
   private final String cacheKey;
   private final int cacheKeyHash;
+  /**
+   * The chunks the file allocated, read on first use (reading jhdf's chunk index costs what the
+   * first chunk read would); a benign race may read it twice.
+   */
+  private volatile H5AllocatedChunks allocated;
+  /** An unallocated chunk's bytes: shared, never written to. */
+  private final ByteBuffer fillChunk;
 
   ChunkedArray(
       H5File file, String elementPath, StoredType stored, long nRows, int rowWidth,
@@ -56,6 +63,7 @@ final class ChunkedArray extends H5Array {
         && nRows * (long) rowBytes > file.chunkCache().budgetBytes() / 4;
     this.cacheKey = elementPath;
     this.cacheKeyHash = cacheKey.hashCode();
+    this.fillChunk = ByteBuffer.wrap(new byte[chunkBytes]).asReadOnlyBuffer();
   }
 
   @Override
@@ -128,8 +136,15 @@ final class ChunkedArray extends H5Array {
    * otherwise from the cache or the file.
    */
   private ByteBuffer chunk(long r0, int cj) {
+    int[] offset = offset(r0, cj);
+    if (!allocated().has(offset)) {
+      // A chunk HDF5 never allocated holds the fill value, which anndata leaves at zero. Known
+      // from the index rather than from jhdf's exception: a file claiming millions of chunks it
+      // never wrote would otherwise cost an exception per chunk (tens of seconds).
+      return fillChunk.duplicate();
+    }
     if (mappedReads) {
-      return decompress(offset(r0, cj));
+      return decompress(offset);
     }
     long index = (r0 / chunkRows) * nColChunks + cj;
     H5File.ChunkKey key =
@@ -138,12 +153,21 @@ final class ChunkedArray extends H5Array {
     if (cached != null) {
       return ByteBuffer.wrap(cached);
     }
-    ByteBuffer b = decompress(offset(r0, cj));
+    ByteBuffer b = decompress(offset);
     if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0
         && b.array().length == chunkBytes) {
       file.chunkCache().put(key, b.array());
     }
     return b;
+  }
+
+  private H5AllocatedChunks allocated() {
+    H5AllocatedChunks a = allocated;
+    if (a == null) {
+      a = H5AllocatedChunks.of(ds);
+      allocated = a;
+    }
+    return a;
   }
 
   private int[] offset(long r0, int cj) {
@@ -163,8 +187,8 @@ final class ChunkedArray extends H5Array {
           : ByteBuffer.wrap(ds.getDecompressedChunk(offset));
     } catch (HdfException e) {
       if (String.valueOf(e.getMessage()).startsWith("No chunk with offset")) {
-        // A chunk HDF5 never allocated holds the fill value, which anndata leaves at zero.
-        return ByteBuffer.wrap(new byte[chunkBytes]);
+        // Unallocated, though the index did not say so (jhdf's index unreadable): see chunk().
+        return fillChunk.duplicate();
       }
       throw malformed("could not decompress the chunk at " + Arrays.toString(offset) + ": " + e
           + file.shrunkNote());
