@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
- * The bytes a container (an HDF5 file, a Zarr chunk or shard) is read from: a local file or an
- * object in a bucket. Positional reads only, so any number of threads read one source at once
+ * The bytes a container (an HDF5 file, a Zarr chunk or shard) in a bucket is read from: an
+ * object version. Positional reads only, so any number of threads read one source at once
  * without a shared position.
  */
 public interface ByteSource extends AutoCloseable {
