@@ -18,14 +18,24 @@ import java.util.Map;
  */
 final class H5VlenStrings {
   /**
-   * Chunks a string dataset may leave unwritten (each is found missing by an exception, which
-   * costs microseconds): anndata writes every chunk of a string array, so a dataset whose
-   * metadata claims millions of chunks and whose file holds none is damaged, and is refused
-   * by name instead of costing minutes to read as nothing.
+   * Chunks a string dataset may leave unwritten: anndata writes every chunk of a string array,
+   * so a dataset whose metadata claims millions of chunks and whose file holds none is
+   * damaged, and is refused by name instead of being read as nothing.
    */
   static final int MAX_MISSING_CHUNKS = 4096;
 
   private H5VlenStrings() {}
+
+  /** One more unwritten chunk, refused past {@link #MAX_MISSING_CHUNKS}: the count so far. */
+  private static int countMissing(H5File file, String path, int missing, long length,
+      int chunk) {
+    if (missing + 1 > MAX_MISSING_CHUNKS) {
+      throw new MalformedStoreException(file.path(), path, "more than "
+          + MAX_MISSING_CHUNKS + " of its " + ((length + chunk - 1) / chunk)
+          + " chunks of " + chunk + " strings were never written (damaged metadata?)");
+    }
+    return missing + 1;
+  }
 
   static String[] read(H5File file, String path, ChunkedDataset ds, long length) {
     int offsets = file.hdf().getHdfBackingStorage().getSizeOfOffsets();
@@ -37,8 +47,15 @@ final class H5VlenStrings {
     String[] out = new String[Math.toIntExact(length)];
     Map<Long, GlobalHeap> heaps = new HashMap<>();
     int missing = 0;
+    // Unwritten chunks known from jhdf's chunk index cost no exception each (the catch below
+    // remains for an index jhdf does not publish).
+    H5AllocatedChunks allocated = H5AllocatedChunks.of(ds);
     for (long start = 0; start < length; start += chunk) {
       int[] offset = {(int) start};
+      if (!allocated.has(offset)) {
+        missing = countMissing(file, path, missing, length, chunk);
+        continue; // never written: the fill value, which for strings is no string
+      }
       byte[] bytes;
       try {
         if (own) {
@@ -51,11 +68,7 @@ final class H5VlenStrings {
         }
       } catch (HdfException e) {
         if (String.valueOf(e.getMessage()).startsWith("No chunk with offset")) {
-          if (++missing > MAX_MISSING_CHUNKS) {
-            throw new MalformedStoreException(file.path(), path, "more than "
-                + MAX_MISSING_CHUNKS + " of its " + ((length + chunk - 1) / chunk)
-                + " chunks of " + chunk + " strings were never written (damaged metadata?)");
-          }
+          missing = countMissing(file, path, missing, length, chunk);
           continue; // never written: the fill value, which for strings is no string
         }
         throw new MalformedStoreException(file.path(), path, "chunk at " + start
