@@ -48,7 +48,24 @@ def start(workdir: Path, startup_s: float = 60):
                 break
             time.sleep(0.2)
     proc.kill()
+    proc.wait()
     raise SystemExit("S3Proxy did not start")
+
+
+def stop(proc, endpoint: str, timeout_s: float = 15):
+    """Stops S3Proxy and waits until nothing listens on its port (SystemExit if still)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    port = int(endpoint.rsplit(":", 1)[1])
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return
+    raise SystemExit(f"something still listens on {endpoint} after S3Proxy stopped")
 
 
 def upload(root: Path, endpoint: str, keys, bucket: str):
