@@ -17,12 +17,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(workdir: Path, startup_s: float = 60):
-    """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys)."""
+def start(workdir: Path, startup_s: float = 60, port: int = None, keys=None):
+    """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys).
+    `port` and `keys` (access key, secret) are made up unless given: a restart on the same
+    port and backend with other keys is a store whose credentials were rotated."""
     lib = REPO / "test-s3proxy/target/lib"
     if not lib.is_dir():
         raise SystemExit(f"{lib} is missing: mvn install -pl test-s3proxy")
-    port, key, secret = free_port(), "wild-" + secrets.token_hex(4), secrets.token_hex(16)
+    port = port or free_port()
+    key, secret = keys or ("wild-" + secrets.token_hex(4), secrets.token_hex(16))
     (workdir / "data").mkdir(parents=True, exist_ok=True)
     props = workdir / "s3proxy.properties"
     props.write_text(f"s3proxy.endpoint=http://127.0.0.1:{port}\n"
@@ -68,7 +71,8 @@ def stop(proc, endpoint: str, timeout_s: float = 15):
     raise SystemExit(f"something still listens on {endpoint} after S3Proxy stopped")
 
 
-def upload(root: Path, endpoint: str, keys, bucket: str):
+def upload(root: Path, endpoint: str, keys, bucket: str, prefix: str = ""):
+    """Every file under root, as bucket/prefix/<path under root>; the bucket is created."""
     import boto3
     from botocore.config import Config
     s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=keys[0],
@@ -78,6 +82,6 @@ def upload(root: Path, endpoint: str, keys, bucket: str):
     n = 0
     for f in sorted(root.rglob("*")):
         if f.is_file() and not f.is_symlink():
-            s3.upload_file(str(f), bucket, str(f.relative_to(root)))
+            s3.upload_file(str(f), bucket, prefix + f.relative_to(root).as_posix())
             n += 1
     return n

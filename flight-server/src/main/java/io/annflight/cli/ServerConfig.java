@@ -10,6 +10,7 @@ import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestJson;
 import io.annflight.store.source.ObjectPath;
 import io.annflight.store.source.ObjectStore;
+import io.annflight.store.source.ObjectStoreException;
 import io.annflight.store.source.ObjectStores;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -198,6 +199,8 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
         stores.add(store.toRealPath());
       } catch (IOException e) {
         throw new ConfigException(where + ": store " + store + " does not exist", e);
+      } catch (ObjectStoreException e) {
+        throw new ConfigException(where + ": " + e.getMessage(), e); // names the store
       }
     }
     CollectionRequest request =
