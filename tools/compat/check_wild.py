@@ -267,12 +267,7 @@ def check(wild: Path, folders, jar: Path, root, s3=None) -> int:
                               f"{len(ref.obs.columns)} obs columns, {len(ref.obsm)} obsm "
                               f"(= {how}, {ms:.0f} ms)")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        s3proxy_runner.stop_process(proc)
     total = passed + failed
     print(f"compatibility: {passed} of {total} stores and modalities served whole and equal"
           f" ({time.time() - start:.1f} s)")

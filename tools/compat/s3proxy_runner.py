@@ -55,14 +55,19 @@ def start(workdir: Path, startup_s: float = 60, port: int = None, keys=None):
     raise SystemExit("S3Proxy did not start")
 
 
-def stop(proc, endpoint: str, timeout_s: float = 15):
-    """Stops S3Proxy and waits until nothing listens on its port (SystemExit if still)."""
+def stop_process(proc, timeout_s: float = 15):
+    """Terminates a process (a server jar, S3Proxy), killing it if it outlives timeout_s."""
     proc.terminate()
     try:
         proc.wait(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def stop(proc, endpoint: str):
+    """Stops S3Proxy and waits until nothing listens on its port (SystemExit if still)."""
+    stop_process(proc)
     port = int(endpoint.rsplit(":", 1)[1])
     try:
         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
