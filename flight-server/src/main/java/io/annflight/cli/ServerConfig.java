@@ -114,7 +114,7 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
 
   /**
    * The prefixes a configuration's {@code s3://} store paths must lie under: an {@code s3://}
-   * data root and the file's {@code object_roots} (null when it has none).
+   * data root and the file's {@code object_roots} ({@code listed}; null when it has none).
    */
   private static List<Path> objectRoots(Path file, Path dataRoot, JsonNode listed) {
     List<Path> roots = new ArrayList<>();
