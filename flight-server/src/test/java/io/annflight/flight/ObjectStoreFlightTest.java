@@ -310,6 +310,73 @@ class ObjectStoreFlightTest {
     }
   }
 
+  @Test
+  void interleavedRunsOfReadsInOrderEachFetchAhead() throws Exception {
+    byte[] data = new byte[64 * 1024];
+    new java.util.Random(10).nextBytes(data);
+    s3.put("cells", "blocks/runs.bin", data);
+    ObjectStoreSettings settings = s3.settings(proxy.endpoint())
+        .withCaches(4096, 1L << 20, null, 0).withReadAhead(2);
+    try (ObjectStore objects = new ObjectStore(settings)) {
+      var source = objects.open(objects.path("s3://cells/blocks/runs.bin"));
+      proxy.clearLog();
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
+      // A CSR matrix's rows: its data (blocks 0, 1, ...) and its indices (8, 9, ...) in turn.
+      for (long block : new long[] {0, 8, 1, 9}) {
+        source.read(buf.clear(), block * 4096);
+        assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(data,
+            (int) block * 4096, (int) block * 4096 + 4096));
+      }
+      List<String> ahead = List.of("GET /cells/blocks/runs.bin bytes=8192-16383",
+          "GET /cells/blocks/runs.bin bytes=40960-49151");
+      long deadline = System.nanoTime() + LIMIT.toNanos();
+      while (!proxy.requests().containsAll(ahead) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(proxy.requests()).containsAll(ahead);
+    }
+  }
+
+  @Test
+  void zarrChunksOfTheNextRowsAreFetchedAheadOfAReadInOrder() throws Exception {
+    Path dir = tmp.resolve("ahead.zarr");
+    Files.createDirectories(dir.resolve("a"));
+    Files.writeString(dir.resolve(".zgroup"), "{\"zarr_format\": 2}");
+    Files.writeString(dir.resolve("a/.zarray"), "{}");
+    for (int i = 0; i < 10; i++) {
+      byte[] chunk = new byte[1000];
+      java.util.Arrays.fill(chunk, (byte) i);
+      Files.write(dir.resolve("a/" + i), chunk);
+    }
+    s3.upload(dir, "cells", "ahead.zarr");
+    ObjectStoreSettings settings = s3.settings(proxy.endpoint())
+        .withCaches(4096, 1L << 20, null, 0).withReadAhead(2); // 8 KiB ahead: 8 chunks
+    try (ObjectStore objects = new ObjectStore(settings)) {
+      var store = objects.path("s3://cells/ahead.zarr");
+      var files = io.annflight.store.StoreFiles.of(store);
+      proxy.clearLog();
+      // A jump (0, then 5) fetches nothing ahead; 5 then 6 is in order: 7 and 8 come ahead.
+      for (int i : new int[] {0, 5, 6}) {
+        assertThat(files.readIfExists(store.resolve("a/" + i), "a", "chunk")).containsOnly(i);
+      }
+      List<String> ahead = java.util.stream.IntStream.rangeClosed(7, 9)
+          .mapToObj(i -> "GET /cells/ahead.zarr/a/" + i + " bytes=0-999").toList();
+      long deadline = System.nanoTime() + LIMIT.toNanos();
+      while (!proxy.requests().containsAll(ahead) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(proxy.requests()).containsAll(ahead)
+          .noneMatch(r -> r.startsWith("GET /cells/ahead.zarr/a/1 ")
+              || r.startsWith("GET /cells/ahead.zarr/a/4 "));
+      for (int i = 7; i < 10; i++) {
+        assertThat(files.readIfExists(store.resolve("a/" + i), "a", "chunk")).containsOnly(i);
+      }
+      // Each chunk was fetched once: the reads of 7 to 9 found them fetched.
+      assertThat(proxy.requests()).filteredOn(r -> r.startsWith("GET /cells/ahead.zarr/a/"))
+          .hasSize(6).doesNotHaveDuplicates();
+    }
+  }
+
   /**
    * A sharded Zarr v3 X of 24 rows x 10 float64, one shard of 24 inner chunks of one row,
    * uncompressed, its index first: row r lies at bytes 388 + 80 r of the shard.

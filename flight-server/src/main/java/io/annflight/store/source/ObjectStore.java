@@ -144,6 +144,20 @@ public final class ObjectStore implements AutoCloseable {
   }
 
   /**
+   * Starts fetching the first bytes of {@code version} (up to {@link #readAheadBytes()}) in the
+   * background, unless cached or being fetched: what a reader will soon ask for. Failures are
+   * left to that reader. Nothing happens without a memory cache or with read-ahead off.
+   */
+  public void prefetch(ObjectVersion version) {
+    blocks.prefetch(version, 0);
+  }
+
+  /** What reading ahead may fetch ahead of a reader: read-ahead blocks of block size; 0: off. */
+  public long readAheadBytes() {
+    return memory == null ? 0 : (long) settings.readAheadBlocks() * settings.blockBytes();
+  }
+
+  /**
    * An object's attributes, or a prefix's when objects lie under it: as looked up within the
    * revalidation interval, else looked up now.
    */
