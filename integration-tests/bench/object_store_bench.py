@@ -103,16 +103,24 @@ def cpu_seconds(pid) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def object_requests(metrics_port) -> int:
-    """Requests the server sent to object stores so far (HEAD, LIST, GET), from /metrics."""
+def object_requests(metrics_port, name="annflight_object_store_requests_total") -> int:
+    """Requests the server sent to object stores so far (HEAD, LIST, GET), from /metrics (or
+    another counter of it)."""
     if metrics_port is None:
         return 0
     import urllib.request
     with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30) as r:
         for line in r.read().decode().splitlines():
-            if line.startswith("annflight_object_store_requests_total "):
+            if line.startswith(name + " "):
                 return int(float(line.split()[1]))
     return 0
+
+
+def opening_note(source, metrics_port) -> str:
+    """What the server fetched before its first epoch (opening the collection's stores)."""
+    mib = object_requests(metrics_port, "annflight_object_store_bytes_fetched_total") / 2**20
+    return (f"{source}: opening the stores sent {object_requests(metrics_port)} requests and"
+            f" fetched {mib:.1f} MiB before the first epoch")
 
 
 def epoch(server, name, sampler=None, metrics_port=None) -> dict:
@@ -157,15 +165,23 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     tb.add_collection_args(ap)
     ap.add_argument("--layouts", default="csr,dense")
+    ap.add_argument("--formats", default="h5ad",
+                    help="h5ad, zarr or both (h5ad,zarr): the stores' format; a Zarr layout is"
+                         " named like csr-zarr in the table")
     ap.add_argument("--latency-ms", type=float, action="append", default=None,
                     help="added per request (repeatable; default: 0 and 20)")
     ap.add_argument("--xmx", default="2g")
     ap.add_argument("--out", type=Path, default=Path("bench-out"),
                     help="where object-storage.md and .png are written")
     args = ap.parse_args()
-    layouts = args.layouts.split(",")
     latencies = args.latency_ms if args.latency_ms is not None else [0.0, 20.0]
-    colls = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05, layouts)
+    colls = {}
+    for fmt in args.formats.split(","):
+        written = synthetic.write_collection(args.dir, args.cells, args.genes, 2, 0.05,
+                                             args.layouts.split(","), fmt=fmt)
+        colls.update({lay if fmt == "h5ad" else f"{lay}-{fmt}": paths
+                      for lay, paths in written.items()})
+    layouts = list(colls)
     tb.COMPRESSION = "lz4"
     work = Path(tempfile.mkdtemp(prefix="annflight-object-bench-"))
     s3proc, endpoint, keys = s3proxy_runner.start(work / "s3proxy")
@@ -181,6 +197,7 @@ def main():
         s3_colls = {lay: [f"s3://bench/{p.name}" for p in paths] for lay, paths in colls.items()}
         serve = ["--warmup-seconds", "0"]
         results = {}
+        notes = []
 
         def measure_local():
             # Before and after the bucket's runs, the faster kept: a conservative baseline on
@@ -207,6 +224,7 @@ def main():
                                "--cache-size", "8g", "--s3-memory-cache", "1g"]
             server = tb.Server(args.jar, s3_colls, args.xmx, [], s3_args)
             try:
+                notes.append(opening_note(f"s3 {ms:g} ms", metrics_port))
                 for lay in layouts:
                     results[(f"s3 {ms:g} ms", lay)] = measure(server, lay, args.cells,
                                                               metrics_port)
@@ -264,6 +282,7 @@ def main():
             reqs = "" if source == "local" else f"{e['requests']:,} req, "
             cells.append(f"{reqs}{e['server cpu']:.1f} / {e['client cpu']:.1f} s")
         lines.append(f"| {source} | {lay} | " + " | ".join(cells) + " |")
+    lines += [""] + notes
     table = "\n".join(lines)
     title = (f"Bucket (S3Proxy, {' / '.join(f'{ms:g}' for ms in latencies)} ms added per "
              f"request) beside local disk, same run: {args.cells:,} cells x {args.genes:,} "

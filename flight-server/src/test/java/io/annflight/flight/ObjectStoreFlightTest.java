@@ -293,12 +293,7 @@ class ObjectStoreFlightTest {
       java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
       source.read(buf, 0);
       source.read(buf.clear(), 4096); // in order: blocks 2-5 are fetched ahead
-      String ahead = "GET /cells/blocks/ahead.bin bytes=8192-24575";
-      long deadline = System.nanoTime() + LIMIT.toNanos();
-      while (!proxy.requests().contains(ahead) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(proxy.requests()).contains(ahead);
+      awaitRequests(List.of("GET /cells/blocks/ahead.bin bytes=8192-24575"));
       for (long at = 8192; at < 24_576; at += 4096) {
         source.read(buf.clear(), at);
         assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(data, (int) at,
@@ -327,13 +322,8 @@ class ObjectStoreFlightTest {
         assertThat(buf.array()).isEqualTo(java.util.Arrays.copyOfRange(data,
             (int) block * 4096, (int) block * 4096 + 4096));
       }
-      List<String> ahead = List.of("GET /cells/blocks/runs.bin bytes=8192-16383",
-          "GET /cells/blocks/runs.bin bytes=40960-49151");
-      long deadline = System.nanoTime() + LIMIT.toNanos();
-      while (!proxy.requests().containsAll(ahead) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(proxy.requests()).containsAll(ahead);
+      awaitRequests(List.of("GET /cells/blocks/runs.bin bytes=8192-16383",
+          "GET /cells/blocks/runs.bin bytes=40960-49151"));
     }
   }
 
@@ -359,14 +349,9 @@ class ObjectStoreFlightTest {
       for (int i : new int[] {0, 5, 6}) {
         assertThat(files.readIfExists(store.resolve("a/" + i), "a", "chunk")).containsOnly(i);
       }
-      List<String> ahead = java.util.stream.IntStream.rangeClosed(7, 9)
-          .mapToObj(i -> "GET /cells/ahead.zarr/a/" + i + " bytes=0-999").toList();
-      long deadline = System.nanoTime() + LIMIT.toNanos();
-      while (!proxy.requests().containsAll(ahead) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(proxy.requests()).containsAll(ahead)
-          .noneMatch(r -> r.startsWith("GET /cells/ahead.zarr/a/1 ")
+      awaitRequests(java.util.stream.IntStream.rangeClosed(7, 9)
+          .mapToObj(i -> "GET /cells/ahead.zarr/a/" + i + " bytes=0-999").toList());
+      assertThat(proxy.requests()).noneMatch(r -> r.startsWith("GET /cells/ahead.zarr/a/1 ")
               || r.startsWith("GET /cells/ahead.zarr/a/4 "));
       for (int i = 7; i < 10; i++) {
         assertThat(files.readIfExists(store.resolve("a/" + i), "a", "chunk")).containsOnly(i);
@@ -375,6 +360,15 @@ class ObjectStoreFlightTest {
       assertThat(proxy.requests()).filteredOn(r -> r.startsWith("GET /cells/ahead.zarr/a/"))
           .hasSize(6).doesNotHaveDuplicates();
     }
+  }
+
+  /** Waits (bounded) until the relay saw every one of {@code lines}: fetches ahead. */
+  private void awaitRequests(List<String> lines) throws InterruptedException {
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (!proxy.requests().containsAll(lines) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(proxy.requests()).containsAll(lines);
   }
 
   /**
