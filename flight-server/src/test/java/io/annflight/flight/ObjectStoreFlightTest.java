@@ -168,9 +168,7 @@ class ObjectStoreFlightTest {
   @Test
   void lookupsWithinTheRevalidationIntervalShareOneHeadUntilAReadFindsTheObjectReplaced()
       throws Exception {
-    byte[] data = new byte[10_000];
-    new java.util.Random(9).nextBytes(data);
-    s3.put("cells", "blocks/seen.bin", data);
+    byte[] data = putRandom("blocks/seen.bin", 10_000, 9);
     ObjectStoreSettings settings = s3.settings(proxy.endpoint()).withCaches(4096, 0, null, 0)
         .withReadAhead(0);
     // An hour never passes in a test: every lookup below lies within the interval.
@@ -282,9 +280,7 @@ class ObjectStoreFlightTest {
 
   @Test
   void readsInOrderFetchTheNextBlocksAhead() throws Exception {
-    byte[] data = new byte[64 * 1024];
-    new java.util.Random(8).nextBytes(data);
-    s3.put("cells", "blocks/ahead.bin", data);
+    byte[] data = putRandom("blocks/ahead.bin", 64 * 1024, 8);
     ObjectStoreSettings settings = s3.settings(proxy.endpoint())
         .withCaches(4096, 1L << 20, null, 0).withReadAhead(4);
     try (ObjectStore objects = new ObjectStore(settings)) {
@@ -307,9 +303,7 @@ class ObjectStoreFlightTest {
 
   @Test
   void interleavedRunsOfReadsInOrderEachFetchAhead() throws Exception {
-    byte[] data = new byte[64 * 1024];
-    new java.util.Random(10).nextBytes(data);
-    s3.put("cells", "blocks/runs.bin", data);
+    byte[] data = putRandom("blocks/runs.bin", 64 * 1024, 10);
     ObjectStoreSettings settings = s3.settings(proxy.endpoint())
         .withCaches(4096, 1L << 20, null, 0).withReadAhead(2);
     try (ObjectStore objects = new ObjectStore(settings)) {
@@ -360,6 +354,14 @@ class ObjectStoreFlightTest {
       assertThat(proxy.requests()).filteredOn(r -> r.startsWith("GET /cells/ahead.zarr/a/"))
           .hasSize(6).doesNotHaveDuplicates();
     }
+  }
+
+  /** An object of {@code size} random bytes (from {@code seed}) at cells/{@code key}. */
+  private static byte[] putRandom(String key, int size, long seed) {
+    byte[] data = new byte[size];
+    new java.util.Random(seed).nextBytes(data);
+    s3.put("cells", key, data);
+    return data;
   }
 
   /** Waits (bounded) until the relay saw every one of {@code lines}: fetches ahead. */
