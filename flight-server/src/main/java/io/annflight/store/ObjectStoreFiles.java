@@ -44,6 +44,31 @@ final class ObjectStoreFiles {
     return text.startsWith(prefix) ? text.substring(prefix.length()) : null;
   }
 
+  /**
+   * The names of the "directories" directly under {@code dir} (inside the store) whose key
+   * plus {@code "/"} plus one of {@code markers} was listed: a Zarr group's child groups and
+   * arrays, as listed when the store was opened, without asking the bucket.
+   */
+  java.util.List<String> childDirectories(Path dir, java.util.List<String> markers) {
+    String text = dir.normalize().toString();
+    String key = key(dir);
+    if (key == null && !text.equals(store.toString())) {
+      return java.util.List.of(); // outside the store
+    }
+    String under = key == null ? "" : key + "/";
+    java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    for (String k : listed.keySet()) {
+      if (!k.startsWith(under)) {
+        continue;
+      }
+      int slash = k.indexOf('/', under.length());
+      if (slash > under.length() && markers.contains(k.substring(slash + 1))) {
+        names.add(k.substring(under.length(), slash));
+      }
+    }
+    return java.util.List.copyOf(names);
+  }
+
   long sizeIfExists(Path file) {
     String key = key(file);
     ObjectVersion v = key == null ? null : listed.get(key);
