@@ -507,7 +507,7 @@ class _SharedRing:
     moment a batch is built in it until the main process has dropped every tensor of that
     batch, which then marks it free in the slot's own header (``_rebuild_shared``); the
     worker builds the next batch in a free slot or makes a new one. At most ``_MAX_SLOTS``
-    are kept: beyond that the oldest slot in use is forgotten (never reused), so a consumer
+    (4 in the training process's own ring) are kept: beyond that the oldest slot in use is forgotten (never reused), so a consumer
     that keeps batches, or hands them on in a form that never releases them, costs memory as
     without the ring and never sees a batch overwritten."""
 
@@ -526,11 +526,14 @@ class _SharedRing:
         """The ring of batches built and consumed in this process (no DataLoader workers):
         slots of private memory, each free again when its batch's tensors are gone."""
         if cls._local is None:
-            cls._local = cls(shared=False)
+            # Few slots: a training loop holds one or two batches, and a consumer that keeps
+            # more (list(dataset)) should not leave this process holding all their memory.
+            cls._local = cls(shared=False, max_slots=4)
         return cls._local
 
-    def __init__(self, shared: bool = True):
+    def __init__(self, shared: bool = True, max_slots: Optional[int] = None):
         self.shared = shared
+        self._max_slots = max_slots or self._MAX_SLOTS
         self.token = f"{os.getpid()}-{secrets.token_hex(8)}"
         self._slots = []  # uint8 tensors over whole shared storages
         self._by_address = {}  # data address -> (slot, its id in this ring)
@@ -555,7 +558,7 @@ class _SharedRing:
             slot = torch.zeros(_SLOT_HEADER + max(room, 1), dtype=torch.uint8)
             if self.shared:
                 slot.share_memory_()
-            if len(self._slots) >= self._MAX_SLOTS:
+            if len(self._slots) >= self._max_slots:
                 free = [s for s in self._slots if _header(s)[_STATE] == _SLOT_FREE]
                 self._forget(free[0] if free else self._slots[0])
             self._slots.append(slot)
