@@ -362,6 +362,11 @@ def test_batches_built_in_this_process_reuse_a_slot_once_dropped():
         del b
         gc.collect()
     assert len(ring._slots) == 1, "a dropped batch's slot is reused"
+    # A batch larger than the free slot takes a new one beside it.
+    big = at._tensors(_record_batch(0, n=128)[0])
+    np.testing.assert_array_equal(big["X"].numpy(), _record_batch(0, n=128)[1])
+    assert len(ring._slots) == 2
+    del big
     row = at._tensors(_record_batch(0)[0])["_row"]  # a kept small tensor holds no slot
     kept = [at._tensors(_record_batch(i)[0]) for i in range(ring._max_slots + 3)]
     assert len(ring._slots) == ring._max_slots

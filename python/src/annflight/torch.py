@@ -576,7 +576,8 @@ class _SharedRing:
         return whole
 
     def _forget(self, slot: torch.Tensor):
-        self._slots.remove(slot)
+        # By identity: list.remove would compare tensors element-wise.
+        self._slots = [s for s in self._slots if s is not slot]
         _, slot_id = self._by_address.pop(slot.data_ptr())
         if self.shared:  # the main process drops it too
             with self._lock:
