@@ -49,9 +49,9 @@ _WORKER_SWITCH_INTERVAL_S = 0.0002
 # the Flight header ends) would copy every message once more.
 _READ_OPTIONS = pa.ipc.IpcReadOptions()
 # Messages of CSR rows (matrix_format "csr", or dense tensors sent as CSR rows): their entries'
-# index and value buffers stay within 4 MiB each, the size the server's pooled allocator
-# recycles (larger ones are fresh, zeroed memory each time), and the message within the size
-# glibc reuses on this side rather than mapping fresh pages for each.
+# index and value buffers stay within 4 MiB each, a share of one of the server's 16 MiB pooled
+# chunks (a buffer the size of a chunk is fresh, zeroed memory every time), and the message
+# within the size glibc reuses on this side rather than mapping fresh pages for each.
 CSR_MESSAGE_BYTES = 8 << 20
 
 
