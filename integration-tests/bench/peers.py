@@ -69,9 +69,10 @@ def peer_loader(paths, obs_key: str, workers: int, seconds: float, warm_seconds:
         return loader_rate(loader, seconds, warm_seconds)
 
 
-def loader_rate(loader, seconds: float, warm_seconds: float = 3.0) -> float:
+def loader_rate(loader, seconds: float, warm_seconds: float = 3.0, on_timed=None) -> float:
     """Samples/s of ``loader`` epoch after epoch (``set_epoch`` between epochs when its
-    dataset has it), timed after ``warm_seconds`` of batches."""
+    dataset has it), timed after ``warm_seconds`` of batches; ``on_timed()``, if given, is
+    called as the timing starts."""
     def endless():
         epoch = 0
         while True:
@@ -85,6 +86,8 @@ def loader_rate(loader, seconds: float, warm_seconds: float = 3.0) -> float:
     for _ in it:
         if time.perf_counter() > t_warm:
             break
+    if on_timed is not None:
+        on_timed()
     t0, n = time.perf_counter(), 0
     for batch in it:
         n += len(batch["_store_idx"] if "_store_idx" in batch else batch["X"])

@@ -7,7 +7,8 @@ Writes (once, under --dir; never in the repository) 2 x 40,000 cells x 62,710 ge
 levels), with h5py in anndata's encoding. Starts the server jar with --data-root alone (the
 stores are requested by `paths`, as MappedCollection(path_list) users do) and measures
 samples/s in the steady state (persistent workers, after --warm seconds of batches, across
-epochs), batches of 256 with X + cell_type, 0 and 2 DataLoader workers:
+epochs), batches of 256 with X + cell_type, 0 and 2 DataLoader workers, and annflight's CPU
+time per 1,000 samples (server JVM; client process and workers), which load disturbs least:
 
   annflight CSR        AnnflightDataset, matrix_format "csr": torch sparse CSR tensors
   annflight dense      AnnflightDataset, dense tensors (CSR rows on the wire, scattered here)
@@ -22,6 +23,7 @@ writes <out>/wide.md and wide.png.
     integration-tests/target/venv/bin/python integration-tests/bench/wide_bench.py
 """
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,6 +41,49 @@ from annflight.torch import AnnflightDataset  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 GENES = synthetic.WIDE_GENES
 OBS_KEY = "cell_type"
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[1] == str(pid):
+                    out.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                pass
+    return out
+
+
+def measured_rate(loader, seconds: float, warm_seconds: float, server_pid: int) -> tuple:
+    """(samples/s, server CPU ms per 1,000 samples, client CPU ms per 1,000 samples) of
+    ``loader`` in the steady state (``peers.loader_rate``). CPU time (the server JVM; this
+    process and its DataLoader workers, alive once the timing starts) is what a shared
+    machine disturbs least: wall rates move with the other processes' load."""
+    start = {}
+
+    def on_timed():
+        clients = [os.getpid()] + [p for p in _children(os.getpid()) if p != server_pid]
+        start.update(clients=clients, t=time.perf_counter(), cpu=(
+            _cpu_seconds(server_pid), sum(_cpu_seconds(p) for p in clients)))
+
+    rate = peers.loader_rate(loader, seconds, warm_seconds, on_timed)
+    samples = rate * (time.perf_counter() - start["t"])
+    cpu = (_cpu_seconds(server_pid), sum(_cpu_seconds(p) for p in start["clients"]))
+    server_ms, client_ms = (1e6 * (b - a) / samples for a, b in zip(start["cpu"], cpu))
+    return rate, server_ms, client_ms
 
 
 def main():
@@ -71,7 +116,7 @@ def main():
     }
     workers = [int(w) for w in args.workers.split(",")]
     server = Server(args.jar, {}, "", [], ["--data-root", str(args.dir)])
-    results = {}
+    results, cpu = {}, {}
     try:
         t_end = time.perf_counter() + args.server_warmup
         while time.perf_counter() < t_end:  # untimed: the server's JIT and page cache
@@ -84,20 +129,23 @@ def main():
             extra = {"multiprocessing_context": "spawn", "persistent_workers": True} if w else {}
             for name, r in requests.items():
                 ds = AnnflightDataset(r, uri=server.location, sampler={"kind": "block_shuffle"})
-                rate = peers.loader_rate(DataLoader(ds, batch_size=None, num_workers=w, **extra),
-                                         args.seconds, args.warm)
+                rate, server_ms, client_ms = measured_rate(
+                    DataLoader(ds, batch_size=None, num_workers=w, **extra), args.seconds,
+                    args.warm, server.proc.pid)
                 results[name, w] = rate
-                print(f"{name}, {w} workers: {rate:,.0f} samples/s", flush=True)
+                cpu[name, w] = (server_ms, client_ms)
+                print(f"{name}, {w} workers: {rate:,.0f} samples/s; CPU ms per 1,000 samples:"
+                      f" server {server_ms:.1f}, client {client_ms:.1f}", flush=True)
             results["lamindb MappedCollection, DataLoader(shuffle=True)", w] = peers.peer_loader(
                 paths, OBS_KEY, w, args.seconds, args.warm)
             print(f"peer, {w} workers: {results['lamindb MappedCollection, DataLoader(shuffle=True)', w]}",
                   flush=True)
     finally:
         server.stop()
-    report(results, workers, args)
+    report(results, cpu, workers, args)
 
 
-def report(results, workers, args):
+def report(results, cpu, workers, args):
     peer = "lamindb MappedCollection, DataLoader(shuffle=True)"
     title = (f"{args.files} x {args.cells:,} cells x {GENES:,} genes, CSR float32 with "
              f"{args.min_nnz:,}-{args.max_nnz:,} non-zeros per cell; batches of 256, X + "
@@ -110,6 +158,15 @@ def report(results, workers, args):
             v = results.get((name, w))
             cells += ["-" if v is None else f"{v:,.0f}",
                       "" if name == peer else peers.ratio(v, results.get((peer, w)))]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "CPU time per 1,000 samples (ms; server JVM + client process and its workers):",
+              "", "| dataset | " + " | ".join(f"{w} workers: server | client" for w in workers)
+              + " |", "|---|" + "--:|--:|" * len(workers)]
+    for name in dict.fromkeys(n for n, _ in cpu):
+        cells = []
+        for w in workers:
+            c = cpu.get((name, w))
+            cells += ["-", "-"] if c is None else [f"{c[0]:.1f}", f"{c[1]:.1f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(f"\n{title}\n{table}\nMeasured with {peers.load_note()}.")

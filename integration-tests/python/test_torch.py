@@ -345,3 +345,34 @@ def _fresh_ring():
 def _tensors_shared(batch):
     from annflight.torch import _tensors
     return _tensors(batch, shared=True)
+
+
+def test_batches_built_in_this_process_reuse_a_slot_once_dropped():
+    # No workers: a minibatch's large tensors share a slot of this process's own ring, free
+    # again when the consumer has dropped every tensor of that batch; small ones (_row) have
+    # memory of their own. Kept batches are never overwritten, whatever their number.
+    import gc
+    import annflight.torch as at
+    at._SharedRing._local = None
+    ring = at._SharedRing.local()
+    for i in range(5):  # one batch at a time, as a training loop consumes them
+        b = at._tensors(_record_batch(i)[0])
+        np.testing.assert_array_equal(b["X"].numpy(), _record_batch(i)[1])
+        np.testing.assert_array_equal(b["_row"].numpy(), np.arange(i, i + 32))
+        del b
+        gc.collect()
+    assert len(ring._slots) == 1, "a dropped batch's slot is reused"
+    # A batch larger than the free slot takes a new one beside it.
+    big = at._tensors(_record_batch(0, n=128)[0])
+    np.testing.assert_array_equal(big["X"].numpy(), _record_batch(0, n=128)[1])
+    assert len(ring._slots) == 2
+    del big
+    row = at._tensors(_record_batch(0)[0])["_row"]  # a kept small tensor holds no slot
+    kept = [at._tensors(_record_batch(i)[0]) for i in range(ring._max_slots + 3)]
+    assert len(ring._slots) == ring._max_slots
+    for i, b in enumerate(kept):
+        np.testing.assert_array_equal(b["X"].numpy(), _record_batch(i)[1])
+    np.testing.assert_array_equal(row.numpy(), np.arange(32))
+    del kept, b
+    gc.collect()
+    assert all(at._header(s)[at._STATE] == at._SLOT_FREE for s in ring._slots)

@@ -38,12 +38,21 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
-from .client import (_READ_OPTIONS, _server_errors, auth_headers, connect_args,
-                     endpoint_batches, endpoint_locations, sized_by_bytes)
+from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
+                     endpoint_locations, sized_by_bytes)
 from .layout import EpochLayout
 from .target import request_and_uri, resolve
 
 _WORKER_SWITCH_INTERVAL_S = 0.0002
+# Every value of a minibatch is copied into tensors of its own (_tensors), which needs no
+# aligned source: asking pyarrow to realign buffers on arrival (the IPC body starts wherever
+# the Flight header ends) would copy every message once more.
+_READ_OPTIONS = pa.ipc.IpcReadOptions()
+# Messages of CSR rows (matrix_format "csr", or dense tensors sent as CSR rows): their entries'
+# index and value buffers stay within 4 MiB each, a share of one of the server's 16 MiB pooled
+# chunks (a buffer the size of a chunk is fresh, zeroed memory every time), and the message
+# within the size glibc reuses on this side rather than mapping fresh pages for each.
+CSR_MESSAGE_BYTES = 8 << 20
 
 
 class AnnflightDataset(IterableDataset):
@@ -59,9 +68,9 @@ class AnnflightDataset(IterableDataset):
     ``obsm_keys``, ``layers_keys``, ``obs_filter``, ``split``, ...); ``sampler`` overrides its
     sampler (``{"kind": "block_shuffle"}``, ``"shuffle"``, ``"weighted"``); its ``seed`` and
     ``epoch`` are filled in from ``seed`` and ``set_epoch`` unless given. Server messages
-    hold about ``client.MESSAGE_BYTES`` (the server fits as many rows as the stores' real row
-    sizes allow; a minibatch may span messages), unless the request sets ``rows_per_batch`` or
-    ``bytes_per_batch``. ``compression``: None (default) sends dense rows with ``"lz4"`` and
+    hold about ``client.MESSAGE_BYTES``, ``CSR_MESSAGE_BYTES`` when they carry CSR rows (the
+    server fits as many rows as the stores' real row sizes allow; a minibatch may span
+    messages), unless the request sets ``rows_per_batch`` or ``bytes_per_batch``. ``compression``: None (default) sends dense rows with ``"lz4"`` and
     CSR rows uncompressed (the non-zeros' values and indices compress too little to pay for
     the codec on both sides); or ``"none"``, ``"lz4"``, ``"zstd"``. ``transport``: how dense
     matrices travel: ``"auto"`` (CSR rows when every store holds the matrix sparse, else
@@ -120,6 +129,7 @@ class AnnflightDataset(IterableDataset):
         self.transport = transport
         self._densify = None  # decided on the first pass (_wire_csr)
         self.compression = compression
+        self._sized_by_request = "rows_per_batch" in base or "bytes_per_batch" in base
         self.request = sized_by_bytes({**base, "return_index": True})
 
     def __getstate__(self):
@@ -257,6 +267,8 @@ class AnnflightDataset(IterableDataset):
                 self._densify = self._wire_csr(client, options)
             if self._densify:
                 request["matrix_format"] = whole["matrix_format"] = "csr"
+            if request.get("matrix_format", "dense") == "csr" and not self._sized_by_request:
+                request["bytes_per_batch"] = whole["bytes_per_batch"] = CSR_MESSAGE_BYTES
             # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
             request["compression"] = whole["compression"] = self.compression or (
                 "none" if request.get("matrix_format", "dense") == "csr" else "lz4")
@@ -413,17 +425,24 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
     n_rows = sum(b.num_rows for b in batches)
     layout = _layout(pieces, n_rows)
     views = {}
+    sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for _, dtype, shape in layout]
     if shared:
-        sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for _, dtype, shape in layout]
         offsets = list(itertools.accumulate((-(-n // 8) * 8 for n in sizes), initial=0))
         block = _SharedRing.of_this_process().block(offsets[-1])  # 8-byte aligned tensors
         for (key, dtype, shape), off, nbytes in zip(layout, offsets, sizes):
             views[key] = block[off:off + nbytes].view(_torch_dtype(dtype)).view(shape)
     else:
-        # In this process each tensor has memory of its own: a kept label tensor does not
-        # keep the batch's X.
-        for key, dtype, shape in layout:
-            views[key] = torch.empty(shape, dtype=_torch_dtype(dtype))
+        # In this process small tensors (labels, row numbers) have memory of their own, so
+        # that a kept one does not keep the batch's X; the large ones share a slot of this
+        # process's ring, free again once the consumer has dropped them: fresh memory of
+        # that size is new pages, zeroed by the kernel and faulted in, for every batch.
+        large = [n > _COPIED_UP_TO for n in sizes]
+        offsets = list(itertools.accumulate((-(-n // 8) * 8 if big else 0
+                                             for n, big in zip(sizes, large)), initial=0))
+        whole = _SharedRing.local().block_array(offsets[-1]) if any(large) else None
+        for (key, dtype, shape), off, nbytes, big in zip(layout, offsets, sizes, large):
+            views[key] = (torch.from_numpy(whole[off:off + nbytes]).view(_torch_dtype(dtype))
+                          .view(shape) if big else torch.empty(shape, dtype=_torch_dtype(dtype)))
     out = _SharedBatch() if shared else {}
     for c, (name, kind, _) in enumerate(pieces[0]):
         column = [piece[c][2] for piece in pieces]
@@ -465,8 +484,10 @@ def _torch_dtype(dtype) -> torch.dtype:
 
 def _scatter(out: np.ndarray, indptr, indices, values, null_rows):
     """CSR rows into the zeroed dense rows ``out`` in one bulk assignment; null rows NaN."""
-    rows = np.repeat(np.arange(out.shape[0], dtype=np.int64), np.diff(indptr))
-    out.reshape(-1)[rows * out.shape[1] + indices] = values
+    width = out.shape[1]
+    at = np.repeat(np.arange(0, out.shape[0] * width, width, dtype=np.int64), np.diff(indptr))
+    at += indices  # each entry's element of the rows, in place: no further temporary
+    np.put(out.reshape(-1), at, values)  # bounds checked
     if null_rows is not None:
         out[null_rows] = np.nan
 
@@ -481,16 +502,18 @@ _SLOT_ROUNDING = 1 << 20
 
 
 class _SharedRing:
-    """A DataLoader worker's reusable blocks of shared memory. A slot is in use from the
+    """A DataLoader worker's reusable blocks of shared memory (or, ``local()``, the training
+    process's own blocks when it builds the batches itself). A slot is in use from the
     moment a batch is built in it until the main process has dropped every tensor of that
     batch, which then marks it free in the slot's own header (``_rebuild_shared``); the
     worker builds the next batch in a free slot or makes a new one. At most ``_MAX_SLOTS``
-    are kept: beyond that the oldest slot in use is forgotten (never reused), so a consumer
+    (4 in the training process's own ring) are kept: beyond that the oldest slot in use is forgotten (never reused), so a consumer
     that keeps batches, or hands them on in a form that never releases them, costs memory as
     without the ring and never sees a batch overwritten."""
 
     _MAX_SLOTS = 16
     _this_process: Optional["_SharedRing"] = None
+    _local: Optional["_SharedRing"] = None
 
     @classmethod
     def of_this_process(cls) -> "_SharedRing":
@@ -498,7 +521,19 @@ class _SharedRing:
             cls._this_process = cls()
         return cls._this_process
 
-    def __init__(self):
+    @classmethod
+    def local(cls) -> "_SharedRing":
+        """The ring of batches built and consumed in this process (no DataLoader workers):
+        slots of private memory, each free again when its batch's tensors are gone."""
+        if cls._local is None:
+            # Few slots: a training loop holds one or two batches, and a consumer that keeps
+            # more (list(dataset)) should not leave this process holding all their memory.
+            cls._local = cls(shared=False, max_slots=4)
+        return cls._local
+
+    def __init__(self, shared: bool = True, max_slots: Optional[int] = None):
+        self.shared = shared
+        self._max_slots = max_slots or self._MAX_SLOTS
         self.token = f"{os.getpid()}-{secrets.token_hex(8)}"
         self._slots = []  # uint8 tensors over whole shared storages
         self._by_address = {}  # data address -> (slot, its id in this ring)
@@ -508,6 +543,10 @@ class _SharedRing:
 
     def block(self, nbytes: int) -> torch.Tensor:
         """A view of ``nbytes`` after a free slot's header, the slot now marked in use."""
+        return self._take(nbytes)[_SLOT_HEADER:_SLOT_HEADER + nbytes]
+
+    def _take(self, nbytes: int) -> torch.Tensor:
+        """A free slot of at least ``nbytes`` after its header, now marked in use."""
         slot = next((s for s in self._slots
                      if s.numel() >= _SLOT_HEADER + nbytes
                      and _header(s)[_STATE] == _SLOT_FREE),
@@ -517,21 +556,32 @@ class _SharedRing:
             # one larger than the free slots costs new shared memory and its hand-over.
             room = -(-nbytes * 5 // 4 // _SLOT_ROUNDING) * _SLOT_ROUNDING
             slot = torch.zeros(_SLOT_HEADER + max(room, 1), dtype=torch.uint8)
-            slot.share_memory_()
-            if len(self._slots) >= self._MAX_SLOTS:
+            if self.shared:
+                slot.share_memory_()
+            if len(self._slots) >= self._max_slots:
                 free = [s for s in self._slots if _header(s)[_STATE] == _SLOT_FREE]
                 self._forget(free[0] if free else self._slots[0])
             self._slots.append(slot)
             self._by_address[slot.data_ptr()] = (slot, self._next_id)
             self._next_id += 1
         _header(slot)[_STATE] = _SLOT_IN_USE
-        return slot[_SLOT_HEADER:_SLOT_HEADER + nbytes]
+        return slot
+
+    def block_array(self, nbytes: int) -> np.ndarray:
+        """``block(nbytes)`` as a numpy array whose end (with every view of it, such as the
+        tensors made from it) marks the slot free."""
+        slot = self._take(nbytes)
+        whole = slot[_SLOT_HEADER:_SLOT_HEADER + nbytes].numpy()
+        weakref.finalize(whole, _mark_free, slot)
+        return whole
 
     def _forget(self, slot: torch.Tensor):
-        self._slots.remove(slot)
+        # By identity: list.remove would compare tensors element-wise.
+        self._slots = [s for s in self._slots if s is not slot]
         _, slot_id = self._by_address.pop(slot.data_ptr())
-        with self._lock:
-            self._forgotten.append(slot_id)
+        if self.shared:  # the main process drops it too
+            with self._lock:
+                self._forgotten.append(slot_id)
 
     def slot_of(self, storage: torch.UntypedStorage) -> Optional[tuple]:
         """(slot, id) of the slot ``storage`` is, or None."""

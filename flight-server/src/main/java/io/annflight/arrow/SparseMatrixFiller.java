@@ -6,10 +6,13 @@ import io.annflight.schema.ElementType;
 import io.annflight.schema.OutputColumn;
 import io.annflight.store.MatrixReader;
 import io.annflight.store.RowBlock;
+import io.annflight.store.SparseRowReads;
 import io.annflight.store.TypedBuffer;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
@@ -17,6 +20,7 @@ import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.complex.NonNullableStructVector;
 import org.apache.arrow.vector.complex.StructVector;
+import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 
 /**
  * A matrix column in {@code matrix_format: "csr"}: each row is the list of its non-zero entries
@@ -56,11 +60,26 @@ final class SparseMatrixFiller implements ColumnFiller {
     int[][] maps = plan.scatterMaps().clone();
     int[] counts = new int[n];
     boolean[] present = new boolean[n];
+    // Per store, its rows when they are read as stored straight into the batch's buffers.
+    SparseRowReads[] stored = new SparseRowReads[blocks.length];
     for (int s = 0; s < blocks.length; s++) {
       long[] locals = rows.localRows[s];
       Optional<MatrixReader> reader = plan.readers().get(s);
       if (locals.length == 0 || reader.isEmpty()) {
         continue;
+      }
+      int[] positions = rows.positions[s];
+      if (maps[s] == null && plan.outType() != ElementType.BOOL
+          && reader.get().elementType() == plan.outType()) {
+        stored[s] = reader.get().sparseRows(locals).orElse(null);
+        if (stored[s] != null) {
+          int[] lengths = stored[s].lengths();
+          for (int k = 0; k < positions.length; k++) {
+            present[positions[k]] = true;
+            counts[positions[k]] = lengths[k];
+          }
+          continue;
+        }
       }
       RowBlock block = BatchRows.isRun(locals)
           ? reader.get().readRows(locals[0], locals[locals.length - 1] + 1)
@@ -70,7 +89,6 @@ final class SparseMatrixFiller implements ColumnFiller {
         maps[s] = null;
       }
       blocks[s] = block;
-      int[] positions = rows.positions[s];
       for (int k = 0; k < positions.length; k++) {
         present[positions[k]] = true;
         counts[positions[k]] = count(block, k, maps[s]);
@@ -83,6 +101,10 @@ final class SparseMatrixFiller implements ColumnFiller {
     int total = offsets[n];
     Vectors v = allocate(n, total, offsets, present);
     for (int s = 0; s < blocks.length; s++) {
+      if (stored[s] != null) {
+        readStored(stored[s], rows.positions[s], offsets, v, total);
+        continue;
+      }
       if (blocks[s] == null) {
         continue;
       }
@@ -103,6 +125,41 @@ final class SparseMatrixFiller implements ColumnFiller {
         write(blocks[s], k, maps[s], ordered[s], writers[s], v,
             offsets[positions[k]]);
       }
+    }
+  }
+
+  /**
+   * A store's rows read as stored into their places in the batch; the rows whose stored columns
+   * do not ascend are then sorted there.
+   */
+  private void readStored(SparseRowReads reads, int[] positions, int[] offsets, Vectors v,
+      int total) {
+    int[] at = new int[positions.length];
+    for (int k = 0; k < positions.length; k++) {
+      at[k] = offsets[positions[k]];
+    }
+    int width = plan.outType().byteWidth();
+    int[] unsorted = reads.readTo(at, v.index.nioBuffer(0, Math.multiplyExact(total, 4)),
+        v.values.nioBuffer(0, Math.multiplyExact(total, width)));
+    int[] lengths = reads.lengths();
+    for (int k : unsorted) {
+      sortInPlace(v, at[k], lengths[k], width);
+    }
+  }
+
+  /** Sorts the {@code n} entries from entry {@code from} by index, keeping each value with it. */
+  private static void sortInPlace(Vectors v, int from, int n, int width) {
+    long[] keyed = new long[n];
+    for (int i = 0; i < n; i++) {
+      keyed[i] = ((long) v.index.getInt((long) (from + i) * 4) << 32) | i;
+    }
+    Arrays.sort(keyed);
+    byte[] values = new byte[n * width];
+    v.values.getBytes((long) from * width, values, 0, values.length);
+    for (int i = 0; i < n; i++) {
+      int was = (int) keyed[i];
+      v.index.setInt((long) (from + i) * 4, (int) (keyed[i] >> 32));
+      v.values.setBytes((long) (from + i) * width, values, was * width, width);
     }
   }
 
@@ -287,17 +344,15 @@ final class SparseMatrixFiller implements ColumnFiller {
   /**
    * Fresh buffers for the batch (the previous batch's may still be on their way to the
    * client): list offsets and validity (null rows for stores without the element), the struct's
-   * children sized exactly.
+   * children sized exactly and not zeroed, since every entry is written.
    */
   private Vectors allocate(int n, int total, int[] offsets, boolean[] present) {
     list.clear();
-    list.setInitialCapacity(n);
+    list.setInitialCapacity(n, 1);
     list.allocateNew();
     NonNullableStructVector struct = (NonNullableStructVector) list.getDataVector();
     IntVector index = (IntVector) struct.getChild(OutputColumn.Matrix.INDEX);
     BaseFixedWidthVector value = (BaseFixedWidthVector) struct.getChild(OutputColumn.Matrix.VALUE);
-    struct.setInitialCapacity(Math.max(total, 1));
-    struct.allocateNew();
     ArrowBuf listOffsets = list.getOffsetBuffer();
     for (int i = 0; i <= n; i++) {
       listOffsets.setInt((long) i * ListVector.OFFSET_WIDTH, offsets[i]);
@@ -306,18 +361,24 @@ final class SparseMatrixFiller implements ColumnFiller {
       BitVectorHelper.setValidityBit(list.getValidityBuffer(), i, present[i] ? 1 : 0);
     }
     list.setLastSet(n - 1);
-    if (struct instanceof StructVector nullable) {
-      nullable.getValidityBuffer().setOne(0, (total + 7) / 8);
+    BufferAllocator allocator = list.getAllocator();
+    long valueBytes = plan.outType() == ElementType.BOOL ? (total + 7) / 8
+        : (long) total * plan.outType().byteWidth();
+    try (ArrowBuf indexData = allocator.buffer(Math.max(1, (long) total * 4));
+        ArrowBuf valueData = allocator.buffer(Math.max(1, valueBytes))) {
+      if (plan.outType() == ElementType.BOOL) {
+        valueData.setZero(0, valueData.capacity());
+      }
+      // Entries are never null: a null count of 0 makes Arrow build all-set bitmaps.
+      ArrowFieldNode entries = new ArrowFieldNode(total, 0);
+      if (struct instanceof StructVector nullable) {
+        nullable.loadFieldBuffers(entries, List.of(allocator.getEmpty()));
+      }
+      index.loadFieldBuffers(entries, List.of(allocator.getEmpty(), indexData));
+      value.loadFieldBuffers(entries, List.of(allocator.getEmpty(), valueData));
     }
-    index.getValidityBuffer().setOne(0, (total + 7) / 8);
-    value.getValidityBuffer().setOne(0, (total + 7) / 8);
-    index.setValueCount(total);
-    value.setValueCount(total);
     struct.setValueCount(total);
     list.setValueCount(n);
-    if (plan.outType() == ElementType.BOOL) {
-      value.getDataBuffer().setZero(0, (total + 7) / 8);
-    }
     return new Vectors(index.getDataBuffer(), value.getDataBuffer());
   }
 }

@@ -18,6 +18,15 @@ public final class AnnflightCommand implements Runnable {
   }
 
   public static void main(String[] args) {
+    // Netty's pooled chunks of 16 MiB (its default before 4.1.76), not 4 MiB: a batch's buffers
+    // of a few MiB then share chunks, where each would otherwise take a chunk of its own and
+    // destroy it when freed (fresh memory, zeroed and faulted in, for every batch). Not in a
+    // small heap: direct memory is limited to the heap's size, and a few 16 MiB chunks would
+    // exhaust it before any request could be told so.
+    if (System.getProperty("io.netty.allocator.maxOrder") == null
+        && Runtime.getRuntime().maxMemory() >= (1L << 30)) {
+      System.setProperty("io.netty.allocator.maxOrder", "11");
+    }
     // No arguments at all means "serve the bundled demo".
     String[] effective = args.length == 0 ? new String[] {"serve"} : args;
     System.exit(commandLine().execute(effective));

@@ -46,4 +46,14 @@ public interface MatrixReader {
       java.nio.ByteBuffer dst) {
     return false;
   }
+
+  /**
+   * The given rows (ascending, duplicates allowed) of a sparse matrix whose stored entries can
+   * be read as they are into a caller's buffers (CSR with 32-bit indices, little-endian
+   * values and indices); empty when this reader cannot (the caller then uses
+   * {@link #readRows(long[])}).
+   */
+  default java.util.Optional<SparseRowReads> sparseRows(long[] sortedRows) {
+    return java.util.Optional.empty();
+  }
 }

@@ -1,11 +1,16 @@
 package io.annflight.store.anndata;
 
+import io.annflight.schema.ElementType;
 import io.annflight.store.MatrixLayout;
 import io.annflight.store.RowBlock;
+import io.annflight.store.SparseRowReads;
 import io.annflight.store.TypedBuffer;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A {@code csr_matrix} group. A row range costs one indptr read and one contiguous read each of
@@ -50,18 +55,9 @@ final class CsrMatrix extends SparseMatrix {
   public RowBlock readRows(long[] sortedRows) {
     Rows.checkSorted(g.file, elementPath(), sortedRows, nRows());
     long[] rows = Rows.distinct(sortedRows);
-    // indptr entries r and r + 1 of every distinct row, in one pass over indptr.
-    long[] positions = pointerPositions(rows);
-    long[] p = g.pointersAt(positions);
     long[] rowLo = new long[rows.length];
     long[] rowHi = new long[rows.length];
-    for (int i = 0, k = 0; i < rows.length; i++) {
-      while (positions[k] != rows[i]) {
-        k++;
-      }
-      rowLo[i] = p[k];
-      rowHi[i] = p[k + 1];
-    }
+    readBounds(rows, rowLo, rowHi);
     List<Span> spans = spans(rowLo, rowHi);
 
     long totalValues = 0;
@@ -102,6 +98,96 @@ final class CsrMatrix extends SparseMatrix {
     TypedBuffer ordered = new TypedBuffer(elementType(),
         out.order(g.valueOrder()), total);
     return new RowBlock.Sparse(sortedRows.length, (int) nCols(), offsets, columns, ordered);
+  }
+
+  /** Stored entries {@code [rowLo[i], rowHi[i])} of each of the distinct sorted rows. */
+  private void readBounds(long[] rows, long[] rowLo, long[] rowHi) {
+    // indptr entries r and r + 1 of every distinct row, in one pass over indptr.
+    long[] positions = pointerPositions(rows);
+    long[] p = g.pointersAt(positions);
+    for (int i = 0, k = 0; i < rows.length; i++) {
+      while (positions[k] != rows[i]) {
+        k++;
+      }
+      rowLo[i] = p[k];
+      rowHi[i] = p[k + 1];
+    }
+  }
+
+  @Override
+  public Optional<SparseRowReads> sparseRows(long[] sortedRows) {
+    if (!g.readsAsStored()) {
+      return Optional.empty();
+    }
+    Rows.checkSorted(g.file, elementPath(), sortedRows, nRows());
+    long[] rows = Rows.distinct(sortedRows);
+    long[] distinctLo = new long[rows.length];
+    long[] distinctHi = new long[rows.length];
+    readBounds(rows, distinctLo, distinctHi);
+    long[] lo = new long[sortedRows.length];
+    int[] lengths = new int[sortedRows.length];
+    long total = 0;
+    for (int i = 0, d = -1; i < sortedRows.length; i++) {
+      if (i == 0 || sortedRows[i] != sortedRows[i - 1]) {
+        d++;
+      }
+      lo[i] = distinctLo[d];
+      lengths[i] = Math.toIntExact(distinctHi[d] - distinctLo[d]);
+      total += lengths[i];
+    }
+    g.checkBlock(total, sortedRows.length == 0 ? 0 : sortedRows[0], sortedRows.length);
+    return Optional.of(new StoredRows(sortedRows, lo, lengths));
+  }
+
+  /** Rows read as stored: a run of rows consecutive in the file and the output is one read. */
+  private final class StoredRows implements SparseRowReads {
+    private final long[] rows;
+    private final long[] lo;
+    private final int[] lengths;
+
+    StoredRows(long[] rows, long[] lo, int[] lengths) {
+      this.rows = rows;
+      this.lo = lo;
+      this.lengths = lengths;
+    }
+
+    @Override
+    public int[] lengths() {
+      return lengths;
+    }
+
+    @Override
+    public ElementType valueType() {
+      return g.elementType();
+    }
+
+    @Override
+    public int[] readTo(int[] at, ByteBuffer indices, ByteBuffer values) {
+      ByteBuffer checked = indices.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+      int[] unsorted = null;
+      int nUnsorted = 0;
+      int n = rows.length;
+      for (int i = 0; i < n; ) {
+        int j = i + 1;
+        while (j < n && rows[j] == rows[j - 1] + 1 && at[j] == at[j - 1] + lengths[j - 1]) {
+          j++;
+        }
+        long hi = lo[j - 1] + lengths[j - 1];
+        if (hi > lo[i]) {
+          g.readEntriesTo(lo[i], hi, indices, values, at[i]);
+        }
+        for (int k = i; k < j; k++) {
+          if (!g.checkIndices(checked, at[k], lengths[k])) {
+            if (unsorted == null) {
+              unsorted = new int[n];
+            }
+            unsorted[nUnsorted++] = k;
+          }
+        }
+        i = j;
+      }
+      return unsorted == null ? new int[0] : Arrays.copyOf(unsorted, nUnsorted);
+    }
   }
 
   private static long[] pointerPositions(long[] rows) {

@@ -54,7 +54,7 @@ final class IntegerColumns {
     return out;
   }
 
-  private static MalformedStoreException outOfBounds(Path file, String element, long v, long bound) {
+  static MalformedStoreException outOfBounds(Path file, String element, long v, long bound) {
     return new MalformedStoreException(
         file, element, "holds index " + v + ", expected indices in [0, " + bound + ")");
   }

@@ -9,6 +9,7 @@ import io.annflight.store.container.Container;
 import io.annflight.store.container.ContainerArray;
 import io.annflight.store.container.ContainerGroup;
 import io.annflight.store.container.ContainerNode;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -33,6 +34,8 @@ final class SparseArrays {
   final long nnz;
   /** Byte order of what {@link #values} returns (the container's, for this array). */
   private final ByteOrder valueOrder;
+  /** Byte order of the stored indices. */
+  private final ByteOrder indexOrder;
 
   SparseArrays(Container container, String elementPath, ContainerGroup group, boolean rowMajor) {
     this.file = container.path();
@@ -64,6 +67,7 @@ final class SparseArrays {
     }
     this.nnz = data.nRows();
     this.valueOrder = data.readRange(0, 0).bytes().order();
+    this.indexOrder = indices.readRange(0, 0).bytes().order();
     if (nMinor > Integer.MAX_VALUE) {
       throw new UnsupportedLayoutException(file, elementPath, "has " + nMinor
           + " entries along its minor axis, more than annflight reads");
@@ -139,6 +143,56 @@ final class SparseArrays {
 
   ByteOrder valueOrder() {
     return valueOrder;
+  }
+
+  /**
+   * Whether the stored entries can be read as they are into an outgoing batch: indices int32
+   * and both arrays little-endian (or of bytes), as anndata and scipy write them on x86.
+   */
+  boolean readsAsStored() {
+    return indices.elementType() == ElementType.INT32 && indexOrder == ByteOrder.LITTLE_ENDIAN
+        && (valueOrder == ByteOrder.LITTLE_ENDIAN || elementType().byteWidth() == 1)
+        && elementType() != ElementType.BOOL;
+  }
+
+  /**
+   * Reads the stored entries {@code [lo, hi)} into the destinations from entry {@code at} on
+   * (indices as int32, values in their stored width).
+   */
+  void readEntriesTo(long lo, long hi, ByteBuffer indicesDst, ByteBuffer valuesDst, int at) {
+    int width = elementType().byteWidth();
+    if (!indices.readLittleEndianRangeTo(lo, hi, indicesDst, Math.multiplyExact(at, 4))
+        || !data.readLittleEndianRangeTo(lo, hi, valuesDst, Math.multiplyExact(at, width))) {
+      throw new IllegalStateException(file + " at '" + elementPath
+          + "': stored entries changed byte order while served");
+    }
+  }
+
+  /**
+   * Checks the {@code n} int32 indices from entry {@code from} of {@code indices} to lie in
+   * {@code [0, nMinor)}; whether they strictly ascend.
+   */
+  boolean checkIndices(ByteBuffer indices, int from, int n) {
+    int limit = (int) (nMinor - 1);
+    int outside = nMinor <= 0 && n > 0 ? -1 : 0;
+    boolean ascending = true;
+    int prev = -1;
+    for (int e = from, end = from + n; e < end; e++) {
+      int v = indices.getInt(e << 2);
+      // The sign bit is set by any index outside [0, nMinor): one check per row, not per index.
+      outside |= v | (limit - v);
+      ascending &= v > prev;
+      prev = v;
+    }
+    if (outside < 0) {
+      for (int e = from; e < from + n; e++) {
+        int v = indices.getInt(e << 2);
+        if (v < 0 || v >= nMinor) {
+          throw IntegerColumns.outOfBounds(file, elementPath + "/indices", v, nMinor);
+        }
+      }
+    }
+    return ascending;
   }
 
   MalformedStoreException malformed(String problem) {

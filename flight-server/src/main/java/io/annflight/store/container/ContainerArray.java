@@ -59,6 +59,21 @@ public interface ContainerArray extends ContainerNode {
     return false;
   }
 
+  /**
+   * Reads rows {@code [start, stop)} of a numeric array as little-endian bytes straight into
+   * {@code dst} from byte {@code at}; false, with nothing written, when its stored bytes are
+   * big-endian (wider than a byte). Arrays that read from a file override this to read into
+   * {@code dst} itself; this default copies what {@link #readRange} returns.
+   */
+  default boolean readLittleEndianRangeTo(long start, long stop, ByteBuffer dst, int at) {
+    TypedBuffer t = readRange(start, stop);
+    if (t.type().byteWidth() > 1 && !t.isLittleEndian()) {
+      return false;
+    }
+    dst.put(at, t.bytes(), 0, Math.multiplyExact(t.length(), t.type().byteWidth()));
+    return true;
+  }
+
   /** Every element of a 1-D (or 0-D) string array; null marks an element with no value. */
   String[] readStrings();
 

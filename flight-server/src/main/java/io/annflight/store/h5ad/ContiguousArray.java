@@ -81,6 +81,19 @@ final class ContiguousArray extends H5Array {
     return true;
   }
 
+  /**
+   * Rows {@code [start, stop)} as stored into {@code dst} from byte {@code at}, in one
+   * positional read (into the destination's own memory when it is direct); false, with
+   * nothing read, when the stored bytes are not little-endian.
+   */
+  boolean readLittleEndianRangeTo(long start, long stop, ByteBuffer dst, int at) {
+    if (stored.order() != ByteOrder.LITTLE_ENDIAN && stored.type().byteWidth() > 1) {
+      return false;
+    }
+    readSpan(start, stop - start, dst, at);
+    return true;
+  }
+
   /** {@code count} rows from {@code firstRow} into {@code dst} at byte {@code at}. */
   private void readSpan(long firstRow, long count, ByteBuffer dst, long at) {
     long length = count * rowBytes;

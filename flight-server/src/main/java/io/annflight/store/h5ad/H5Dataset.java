@@ -100,6 +100,18 @@ final class H5Dataset extends H5Node implements ContainerArray {
   }
 
   @Override
+  public boolean readLittleEndianRangeTo(long start, long stop, ByteBuffer dst, int at) {
+    if (!(rows() instanceof ContiguousArray c)) {
+      return ContainerArray.super.readLittleEndianRangeTo(start, stop, dst, at);
+    }
+    if (start < 0 || stop < start || stop > c.nRows) {
+      throw new IndexOutOfBoundsException(file.path() + " at '" + path + "': rows [" + start
+          + ", " + stop + ") are not within [0, " + c.nRows + ")");
+    }
+    return c.readLittleEndianRangeTo(start, stop, dst, at);
+  }
+
+  @Override
   public String[] readStrings() {
     checkDecodedSize();
     return file.guard(path, "the strings", () -> {
