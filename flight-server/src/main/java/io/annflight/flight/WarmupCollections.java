@@ -1,6 +1,7 @@
 package io.annflight.flight;
 
-import io.annflight.schema.CollectionRequest;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.annflight.schema.RequestJson;
 import io.annflight.synthetic.H5adWriter;
 import io.annflight.synthetic.SyntheticAnnData;
 import io.annflight.synthetic.ZarrWriter;
@@ -10,27 +11,35 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * Small stores the server writes for its own warm-up, so that it warms the hot paths (dense and
- * CSR, h5ad and Zarr) whatever it serves, collections or only a data root: two collections,
- * {@code dense} (a dense h5ad and a dense Zarr store) and {@code csr} (the same as CSR), in a
- * temporary directory deleted on {@link #close()}.
+ * Small stores the server writes for its own warm-up, so that it warms the hot paths whatever
+ * it serves, collections or only a data root. They look like what anndata writes (X, obs
+ * {@code cell_type}, obsm {@code X_pca}; h5ad CSR arrays chunked, int32 {@code indptr}), and
+ * are read as clients read a data root: by {@code paths} requests, with obs and obsm keys, so
+ * request resolution, store opening and every column filler are warm too. Two sets, {@code
+ * dense} and {@code csr}, each an h5ad file and a Zarr store, in a temporary directory (the
+ * warm-up's data root) deleted on {@link #close()}.
  */
 final class WarmupCollections implements AutoCloseable {
   // Small, so they are written in well under a second even before the JIT has compiled the
-  // writers: the warm-up's budget goes to streams, each of which runs every hot path.
-  static final int ROWS = 1_024;
+  // writers: the warm-up's budget goes to streams, each of which runs every hot path. The CSR
+  // stores hold more rows (they are about 20x smaller a row), so that a stream spans batches.
+  static final int DENSE_ROWS = 1_024;
+  static final int CSR_ROWS = 4_096;
   static final int GENES = 1_000;
   static final int NON_ZEROS_PER_ROW = 50;
+  static final int OBSM_COLUMNS = 50;
+  static final String OBS_KEY = "cell_type";
 
   private final Path dir;
-  private final CollectionRegistry registry;
+  private final List<ObjectNode> requests;
 
-  private WarmupCollections(Path dir, CollectionRegistry registry) {
+  private WarmupCollections(Path dir, List<ObjectNode> requests) {
     this.dir = dir;
-    this.registry = registry;
+    this.requests = requests;
   }
 
   /** Writes the stores under a new temporary directory. */
@@ -42,39 +51,40 @@ final class WarmupCollections implements AutoCloseable {
       throw new UncheckedIOException("cannot make the warm-up's directory", e);
     }
     try {
-      return new WarmupCollections(dir, new CollectionRegistry(List.of(
-          collection(dir, "dense", false), collection(dir, "csr", true))));
+      return new WarmupCollections(dir, List.of(write(dir, "dense", DENSE_ROWS, false),
+          write(dir, "csr", CSR_ROWS, true)));
     } catch (RuntimeException e) {
       delete(dir);
       throw e;
     }
   }
 
-  private static ConfiguredCollection collection(Path dir, String name, boolean csr) {
-    SyntheticAnnData a = new SyntheticAnnData(ROWS, GENES, NON_ZEROS_PER_ROW, csr);
-    Path h5ad = dir.resolve(name + ".h5ad");
-    Path zarr = dir.resolve(name + ".zarr");
-    H5adWriter.write(a, h5ad);
-    ZarrWriter.write(a, zarr);
-    List<String> paths = List.of(h5ad.toString(), zarr.toString());
-    CollectionRequest r = CollectionRequest.ofPaths(paths);
-    r = new CollectionRequest(name, paths, r.layersKeys(), List.of("cell_type"), r.obsmKeys(),
-        r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(), r.dtype(),
-        r.rowsPerEndpoint(), r.rowsPerBatch(), r.bytesPerBatch(), r.compression(), r.epoch(),
-        r.returnIndex(), r.matrix());
-    return new ConfiguredCollection(name, r, List.of(h5ad, zarr));
+  /** Writes one set of stores; returns the request that reads all of them. */
+  private static ObjectNode write(Path dir, String name, int rows, boolean csr) {
+    SyntheticAnnData a = new SyntheticAnnData(rows, GENES, NON_ZEROS_PER_ROW, csr, OBSM_COLUMNS);
+    String h5ad = name + ".h5ad";
+    String zarr = name + ".zarr";
+    H5adWriter.write(a, dir.resolve(h5ad));
+    ZarrWriter.write(a, dir.resolve(zarr));
+    ObjectNode r = RequestJson.MAPPER.createObjectNode();
+    r.putArray("paths").add(h5ad).add(zarr);
+    r.putArray("obs_keys").add(OBS_KEY);
+    r.putArray("obsm_keys").add(SyntheticAnnData.OBSM_KEY);
+    return r;
   }
 
-  CollectionRegistry registry() {
-    return registry;
+  /** Requests by {@code paths} (relative to {@link #directory()}), one a set of stores. */
+  List<ObjectNode> requests() {
+    return requests.stream().map(ObjectNode::deepCopy).toList();
   }
 
   /** Gene names a request can project onto: every fourth gene of the stores. */
   static List<String> someGenes() {
     String[] all = new SyntheticAnnData(1, GENES, 0, false).varNames();
-    return java.util.stream.IntStream.range(0, GENES / 4).mapToObj(j -> all[4 * j]).toList();
+    return IntStream.range(0, GENES / 4).mapToObj(j -> all[4 * j]).toList();
   }
 
+  /** Where the stores are: the data root of the warm-up's requests. */
   Path directory() {
     return dir;
   }

@@ -36,7 +36,12 @@ class WarmupTest {
       dir = written.directory();
       assertThat(dir.resolve("dense.h5ad")).isRegularFile();
       assertThat(dir.resolve("csr.zarr")).isDirectory();
-      assertThat(written.registry().all()).hasSize(2);
+      // Read as clients read a data root: by paths, with obs and obsm columns.
+      assertThat(written.requests()).hasSize(2).allSatisfy(r -> {
+        assertThat(r.get("paths")).hasSize(2);
+        assertThat(r.get("obs_keys")).hasSize(1);
+        assertThat(r.get("obsm_keys")).hasSize(1);
+      });
     }
     assertThat(Files.exists(dir)).isFalse();
   }
