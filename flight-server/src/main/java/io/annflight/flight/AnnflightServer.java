@@ -265,7 +265,8 @@ public final class AnnflightServer implements AutoCloseable {
           new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator,
           runtime, peer -> Grants.ALL);
       streams = LoopbackWarmup.run(warmup, allocator, configured ? budget.dividedBy(2) : budget,
-          rowsPerStream, maxPasses, written.requests(), WarmupCollections.someGenes());
+          Math.min(rowsPerStream, WarmupCollections.ROWS_PER_STREAM), maxPasses,
+          written.requests(), WarmupCollections.someGenes());
     }
     if (configured) {
       java.time.Duration left = budget.minusNanos(System.nanoTime() - t0);

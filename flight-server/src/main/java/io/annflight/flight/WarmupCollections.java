@@ -32,6 +32,11 @@ final class WarmupCollections implements AutoCloseable {
   static final int GENES = 1_000;
   static final int NON_ZEROS_PER_ROW = 50;
   static final int OBSM_COLUMNS = 50;
+  /**
+   * Rows of one warm-up stream of these stores: a few dozen batches, so that a loaded machine
+   * still streams every variant in the budget.
+   */
+  static final long ROWS_PER_STREAM = 4_096;
   static final String OBS_KEY = "cell_type";
 
   private final Path dir;

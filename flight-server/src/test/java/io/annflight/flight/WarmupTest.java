@@ -30,6 +30,26 @@ class WarmupTest {
   }
 
   @Test
+  void everyVariantIsAskedForInSmallBatchesButTheProjectionsSizedByTheServer() throws Exception {
+    List<com.fasterxml.jackson.databind.node.ObjectNode> bases = List.of(
+        io.annflight.schema.RequestJson.MAPPER.createObjectNode().put("collection", "a"),
+        io.annflight.schema.RequestJson.MAPPER.createObjectNode().put("collection", "b"));
+    List<String> requests = LoopbackWarmup.requests(bases, 100, List.of("g0"));
+    assertThat(requests).hasSize(20).doesNotHaveDuplicates();
+    List<com.fasterxml.jackson.databind.JsonNode> parsed = new java.util.ArrayList<>();
+    for (String r : requests) {
+      parsed.add(io.annflight.schema.RequestJson.MAPPER.readTree(r));
+    }
+    assertThat(parsed).allSatisfy(r -> assertThat(r.get("rows_per_endpoint").asLong())
+        .isEqualTo(100));
+    assertThat(parsed.stream().filter(r -> r.has("var_names"))).hasSize(4)
+        .allSatisfy(r -> assertThat(r.has("rows_per_batch")).isFalse());
+    assertThat(parsed.stream().filter(r -> !r.has("var_names"))).hasSize(16)
+        .allSatisfy(r -> assertThat(r.get("rows_per_batch").asInt())
+            .isEqualTo(LoopbackWarmup.ROWS_PER_BATCH));
+  }
+
+  @Test
   void theWrittenStoresAreDeletedOnClose() {
     Path dir;
     try (WarmupCollections written = WarmupCollections.create()) {
