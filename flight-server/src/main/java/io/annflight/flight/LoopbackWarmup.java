@@ -34,10 +34,12 @@ import org.slf4j.LoggerFactory;
  * Warms the server up through the path a client's stream takes, network included: a second
  * Flight server over the same producer on a loopback port that only this process can call (a
  * random bearer secret), and a gRPC client in this JVM that asks each collection (configured,
- * or the stores of {@link WarmupCollections}) for short streams (dense and CSR rows, in order and block-shuffled, plain and LZ4) and
- * drops what arrives. The JIT then compiles the fill, codec, IPC, gRPC and netty code before
- * the first client instead of during its first epoch (first_epoch_bench.py measures both). The
- * streams are not counted in the metrics; the server's own port stays NOT_SERVING meanwhile.
+ * or the stores of {@link WarmupCollections}) for short streams (dense and CSR rows, in order
+ * and block-shuffled, plain and LZ4, in small batches) and drops what arrives. The JIT then
+ * compiles the fill, codec, IPC, gRPC and netty code before the first client instead of during
+ * its first epoch (first_epoch_bench.py measures both); the last part of the budget streams
+ * nothing, so that it finishes what the streams queued ({@link JitSettling}). The streams are
+ * not counted in the metrics; the server's own port stays NOT_SERVING meanwhile.
  */
 final class LoopbackWarmup {
   private static final Logger LOG = LoggerFactory.getLogger(LoopbackWarmup.class);
