@@ -266,7 +266,7 @@ public final class AnnflightServer implements AutoCloseable {
           runtime, peer -> Grants.ALL);
       streams = LoopbackWarmup.run(warmup, allocator, configured ? budget.dividedBy(2) : budget,
           Math.min(rowsPerStream, WarmupCollections.ROWS_PER_STREAM), maxPasses,
-          written.requests(), WarmupCollections.someGenes());
+          written::requests, WarmupCollections.someGenes());
     }
     if (configured) {
       java.time.Duration left = budget.minusNanos(System.nanoTime() - t0);

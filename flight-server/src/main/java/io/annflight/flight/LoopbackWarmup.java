@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.arrow.flight.CallHeaders;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightServer;
@@ -70,16 +71,17 @@ final class LoopbackWarmup {
       long rowsPerStream, int maxPasses) throws IOException, InterruptedException {
     List<ObjectNode> collections = producer.collectionNames().stream()
         .map(name -> RequestJson.MAPPER.createObjectNode().put("collection", name)).toList();
-    return run(producer, allocator, budget, rowsPerStream, maxPasses, collections, null);
+    return run(producer, allocator, budget, rowsPerStream, maxPasses, pass -> collections, null);
   }
 
   /**
-   * {@link #run}, over {@code bases}: requests that name what to read (a collection, or paths
-   * and keys), each streamed in every variant; with {@code varNames} (null: none), also
-   * projected onto them.
+   * {@link #run}, over {@code basesOfPass} (given the pass, from 0): requests that name what to
+   * read (a collection, or paths and keys), each streamed in every variant; with
+   * {@code varNames} (null: none), also projected onto them.
    */
   static int run(AnnflightProducer producer, BufferAllocator allocator, Duration budget,
-      long rowsPerStream, int maxPasses, List<ObjectNode> bases, List<String> varNames)
+      long rowsPerStream, int maxPasses, IntFunction<List<ObjectNode>> basesOfPass,
+      List<String> varNames)
       throws IOException, InterruptedException {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
@@ -100,13 +102,12 @@ final class LoopbackWarmup {
       try {
         FlightServiceGrpc.FlightServiceBlockingStub stub = FlightServiceGrpc
             .newBlockingStub(channel);
-        List<String> requests = requests(bases, rowsPerStream, varNames);
         int streams = 0;
         boolean streamed = true;
         for (int pass = 0; pass < maxPasses && streamed && System.nanoTime() < deadline;
             pass++) {
           streamed = false; // a pass where nothing could stream ends the warm-up
-          for (String request : requests) {
+          for (String request : requests(basesOfPass.apply(pass), rowsPerStream, varNames)) {
             if (System.nanoTime() >= deadline || Thread.currentThread().isInterrupted()) {
               break;
             }

@@ -1,5 +1,6 @@
 package io.annflight.flight;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.annflight.schema.RequestJson;
 import io.annflight.synthetic.H5adWriter;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -38,6 +40,8 @@ final class WarmupCollections implements AutoCloseable {
    */
   static final long ROWS_PER_STREAM = 4_096;
   static final String OBS_KEY = "cell_type";
+  /** Names each h5ad file is read under in turn (see {@link #requests(int)}). */
+  static final int OPENINGS = 8;
 
   private final Path dir;
   private final List<ObjectNode> requests;
@@ -80,7 +84,45 @@ final class WarmupCollections implements AutoCloseable {
 
   /** Requests by {@code paths} (relative to {@link #directory()}), one a set of stores. */
   List<ObjectNode> requests() {
-    return requests.stream().map(ObjectNode::deepCopy).toList();
+    return requests(0);
+  }
+
+  /**
+   * The requests of warm-up pass {@code pass}: from pass 1 on (up to {@value #OPENINGS}
+   * passes), their {@code .h5ad} files under other names (hard links), so that the server opens
+   * them again, plans the request again and reads their chunks anew, as the first epoch of a
+   * client's {@code paths} request does; where the file system has no hard links, the same
+   * names.
+   */
+  List<ObjectNode> requests(int pass) {
+    int opening = pass % OPENINGS;
+    List<ObjectNode> out = new ArrayList<>();
+    for (ObjectNode r : requests) {
+      ObjectNode copy = r.deepCopy();
+      if (opening > 0) {
+        ArrayNode paths = copy.putArray("paths");
+        r.get("paths").forEach(p -> paths.add(linked(p.asText(), opening)));
+      }
+      out.add(copy);
+    }
+    return out;
+  }
+
+  /** {@code name} for opening {@code opening}: a hard link to an h5ad file, made once. */
+  private String linked(String name, int opening) {
+    if (!name.endsWith(".h5ad")) {
+      return name; // a Zarr store is a directory: no hard link
+    }
+    String other = "opening" + opening + "-" + name;
+    Path link = dir.resolve(other);
+    try {
+      if (!Files.exists(link)) {
+        Files.createLink(link, dir.resolve(name));
+      }
+      return other;
+    } catch (IOException | UnsupportedOperationException e) {
+      return name;
+    }
   }
 
   /** Gene names a request can project onto: every fourth gene of the stores. */

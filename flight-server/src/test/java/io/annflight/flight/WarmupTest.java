@@ -30,6 +30,33 @@ class WarmupTest {
   }
 
   @Test
+  void aSecondPassReadsTheH5adFilesUnderOtherNamesSoTheyAreOpenedAgain() throws Exception {
+    try (AnnflightServer server = AnnflightServer.start(
+        new RequestResolver(new CollectionRegistry(List.of()), DataRoot.of(root)),
+        AnnDataStores::open, AnnflightServer.Options.local(0))) {
+      assertThat(server.warmUp(java.time.Duration.ofMinutes(5), 500, 2)).isEqualTo(40);
+    }
+    try (WarmupCollections written = WarmupCollections.create()) {
+      for (int set = 0; set < 2; set++) {
+        List<String> first = paths(written.requests(0).get(set));
+        List<String> second = paths(written.requests(1).get(set));
+        assertThat(second.get(0)).isNotEqualTo(first.get(0)).endsWith(first.get(0));
+        assertThat(written.directory().resolve(second.get(0))).isRegularFile()
+            .hasSameBinaryContentAs(written.directory().resolve(first.get(0)));
+        assertThat(second.get(1)).isEqualTo(first.get(1)); // the Zarr store, a directory
+        assertThat(paths(written.requests(WarmupCollections.OPENINGS).get(set)))
+            .isEqualTo(first);
+      }
+    }
+  }
+
+  private static List<String> paths(com.fasterxml.jackson.databind.JsonNode request) {
+    List<String> out = new java.util.ArrayList<>();
+    request.get("paths").forEach(p -> out.add(p.asText()));
+    return out;
+  }
+
+  @Test
   void everyVariantIsAskedForInSmallBatchesButTheProjectionsSizedByTheServer() throws Exception {
     List<com.fasterxml.jackson.databind.node.ObjectNode> bases = List.of(
         io.annflight.schema.RequestJson.MAPPER.createObjectNode().put("collection", "a"),
