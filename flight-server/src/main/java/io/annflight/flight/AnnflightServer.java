@@ -255,15 +255,18 @@ public final class AnnflightServer implements AutoCloseable {
     int streams;
     try (WarmupCollections written = WarmupCollections.create();
         StoreCatalog stores = new StoreCatalog(p -> opener.apply(p, runtime.storeResources()))) {
-      // Its own resolver, engine and catalog: nothing of these stores outlives the warm-up.
+      // Its own resolver (the written stores' directory as data root), engine and catalog:
+      // nothing of these stores outlives the warm-up.
       AnnflightProducer warmup = new AnnflightProducer(
-          new RequestResolver(written.registry(), null),
+          new RequestResolver(new CollectionRegistry(List.of()),
+              DataRoot.of(written.directory())),
           new CollectionEngine(stores, options.projectionCacheBytes(),
               runtime.storeResources().parallel()),
           new EndpointPlanner(options.maxRowsPerEndpoint()), () -> advertised, allocator,
           runtime, peer -> Grants.ALL);
       streams = LoopbackWarmup.run(warmup, allocator, configured ? budget.dividedBy(2) : budget,
-          rowsPerStream, maxPasses, WarmupCollections.someGenes());
+          Math.min(rowsPerStream, WarmupCollections.ROWS_PER_STREAM), maxPasses,
+          written::requests, WarmupCollections.someGenes());
     }
     if (configured) {
       java.time.Duration left = budget.minusNanos(System.nanoTime() - t0);

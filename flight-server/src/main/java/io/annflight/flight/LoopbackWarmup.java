@@ -19,6 +19,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.arrow.flight.CallHeaders;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightServer;
@@ -33,41 +34,62 @@ import org.slf4j.LoggerFactory;
 /**
  * Warms the server up through the path a client's stream takes, network included: a second
  * Flight server over the same producer on a loopback port that only this process can call (a
- * random bearer secret), and a gRPC client in this JVM that asks each configured collection
- * for short streams (dense and CSR rows, in order and block-shuffled, plain and LZ4) and
- * drops what arrives. The JIT then compiles the fill, codec, IPC, gRPC and netty code before
- * the first client instead of during its first epoch (first_epoch_bench.py measures both). The
- * streams are not counted in the metrics; the server's own port stays NOT_SERVING meanwhile.
+ * random bearer secret), and a gRPC client in this JVM that asks each collection (configured,
+ * or the stores of {@link WarmupCollections}) for short streams (dense and CSR rows, in order
+ * and block-shuffled, plain and LZ4, in small batches) and drops what arrives. The JIT then
+ * compiles the fill, codec, IPC, gRPC and netty code before the first client instead of during
+ * its first epoch (first_epoch_bench.py measures both); the last part of the budget streams
+ * nothing, so that it finishes what the streams queued ({@link JitSettling}). The streams are
+ * not counted in the metrics; the server's own port stays NOT_SERVING meanwhile.
  */
 final class LoopbackWarmup {
   private static final Logger LOG = LoggerFactory.getLogger(LoopbackWarmup.class);
   private static final String AUTHORIZATION = "authorization";
+  /** The most of the budget left to the JIT at the end (a fifth of it at most). */
+  static final Duration MAX_SETTLING = Duration.ofSeconds(1);
+  /**
+   * Rows of a warm-up batch: small, so that the code that runs once a batch (fill calls, Arrow
+   * IPC, gRPC and netty writes) runs the thousands of times the JIT wants before it compiles it
+   * fully; a client's epoch, at about 1,000 rows a batch, would otherwise pay for that during
+   * its first epochs. Projected streams keep the server's own batch sizing, warming it too.
+   */
+  static final int ROWS_PER_BATCH = 128;
+  /** How long the JIT must have compiled nothing to count as done. */
+  static final Duration JIT_QUIET = Duration.ofMillis(150);
 
   private LoopbackWarmup() {}
 
   /**
-   * Streams until {@code budget} has passed, {@code maxPasses} passes over the collections are
-   * done, or a whole pass could stream nothing; each stream holds at most
-   * {@code rowsPerStream} rows.
+   * Streams every configured collection of {@code producer} until {@code budget} has passed
+   * (less a fifth of it, at most {@link #MAX_SETTLING}, in which the JIT finishes compiling),
+   * {@code maxPasses} passes are done, or a whole pass could stream nothing; each stream holds
+   * at most {@code rowsPerStream} rows.
    *
    * @return the streams read
    */
   static int run(AnnflightProducer producer, BufferAllocator allocator, Duration budget,
       long rowsPerStream, int maxPasses) throws IOException, InterruptedException {
-    return run(producer, allocator, budget, rowsPerStream, maxPasses, null);
+    List<ObjectNode> collections = producer.collectionNames().stream()
+        .map(name -> RequestJson.MAPPER.createObjectNode().put("collection", name)).toList();
+    return run(producer, allocator, budget, rowsPerStream, maxPasses, pass -> collections, null);
   }
 
   /**
-   * {@link #run}, with requests that also project the collections onto {@code varNames} (null:
-   * none).
+   * {@link #run}, over {@code basesOfPass} (given the pass, from 0): requests that name what to
+   * read (a collection, or paths and keys), each streamed in every variant; with
+   * {@code varNames} (null: none), also projected onto them.
    */
   static int run(AnnflightProducer producer, BufferAllocator allocator, Duration budget,
-      long rowsPerStream, int maxPasses, List<String> varNames)
+      long rowsPerStream, int maxPasses, IntFunction<List<ObjectNode>> basesOfPass,
+      List<String> varNames)
       throws IOException, InterruptedException {
     byte[] secret = new byte[32];
     new SecureRandom().nextBytes(secret);
     String bearer = "Bearer " + HexFormat.of().formatHex(secret);
-    long deadline = System.nanoTime() + budget.toNanos();
+    long end = System.nanoTime() + budget.toNanos();
+    // The last part of the budget is left to the JIT to finish compiling what the streams
+    // asked for (JitSettling), so that it does not compile during the first client's epoch.
+    long deadline = end - Math.min(budget.toNanos() / 5, MAX_SETTLING.toNanos());
     try (FlightServer server = FlightServer.builder(allocator,
             Location.forGrpcInsecure("127.0.0.1", 0), producer)
         .headerAuthenticator(onlyThisProcess(bearer, producer.warmupIdentity()))
@@ -80,13 +102,12 @@ final class LoopbackWarmup {
       try {
         FlightServiceGrpc.FlightServiceBlockingStub stub = FlightServiceGrpc
             .newBlockingStub(channel);
-        List<String> requests = requests(producer.collectionNames(), rowsPerStream, varNames);
         int streams = 0;
         boolean streamed = true;
         for (int pass = 0; pass < maxPasses && streamed && System.nanoTime() < deadline;
             pass++) {
           streamed = false; // a pass where nothing could stream ends the warm-up
-          for (String request : requests) {
+          for (String request : requests(basesOfPass.apply(pass), rowsPerStream, varNames)) {
             if (System.nanoTime() >= deadline || Thread.currentThread().isInterrupted()) {
               break;
             }
@@ -96,6 +117,7 @@ final class LoopbackWarmup {
             }
           }
         }
+        JitSettling.await(end, JIT_QUIET);
         return streams;
       } finally {
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
@@ -104,18 +126,20 @@ final class LoopbackWarmup {
   }
 
   /**
-   * The warm-up's requests: every collection, dense and CSR, in order and block-shuffled,
-   * plain and LZ4; with {@code varNames}, also projected onto them (dense and CSR).
+   * The warm-up's requests: every base, dense and CSR, in order and block-shuffled, plain and
+   * LZ4, in batches of {@link #ROWS_PER_BATCH} rows; with {@code varNames}, also projected onto
+   * them (dense and CSR, batches sized by the server).
    */
-  private static List<String> requests(List<String> collections, long rowsPerStream,
+  static List<String> requests(List<ObjectNode> bases, long rowsPerStream,
       List<String> varNames) {
     // Every path once before any twice: a loaded machine may leave time for a few streams.
     List<String> out = new ArrayList<>();
     for (boolean shuffled : new boolean[] {false, true}) {
       for (String compression : new String[] {"lz4", "none"}) {
         for (String format : new String[] {"csr", "dense"}) {
-          for (String name : collections) {
-            ObjectNode r = request(name, format, rowsPerStream).put("compression", compression);
+          for (ObjectNode base : bases) {
+            ObjectNode r = request(base, format, rowsPerStream).put("compression", compression)
+                .put("rows_per_batch", ROWS_PER_BATCH);
             if (shuffled) {
               r.putObject("sampler").put("kind", "block_shuffle");
             }
@@ -126,8 +150,8 @@ final class LoopbackWarmup {
     }
     if (varNames != null) {
       for (String format : new String[] {"csr", "dense"}) {
-        for (String name : collections) {
-          ObjectNode r = request(name, format, rowsPerStream);
+        for (ObjectNode base : bases) {
+          ObjectNode r = request(base, format, rowsPerStream);
           varNames.forEach(r.putArray("var_names")::add);
           out.add(r.toString());
         }
@@ -136,9 +160,8 @@ final class LoopbackWarmup {
     return out;
   }
 
-  private static ObjectNode request(String collection, String format, long rowsPerStream) {
-    return RequestJson.MAPPER.createObjectNode().put("collection", collection)
-        .put("matrix_format", format).put("rows_per_endpoint", rowsPerStream);
+  private static ObjectNode request(ObjectNode base, String format, long rowsPerStream) {
+    return base.deepCopy().put("matrix_format", format).put("rows_per_endpoint", rowsPerStream);
   }
 
   /** The first endpoint of {@code request}, read and dropped; false when it was refused. */

@@ -1,6 +1,8 @@
 package io.annflight.flight;
 
-import io.annflight.schema.CollectionRequest;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.annflight.schema.RequestJson;
 import io.annflight.synthetic.H5adWriter;
 import io.annflight.synthetic.SyntheticAnnData;
 import io.annflight.synthetic.ZarrWriter;
@@ -8,29 +10,45 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * Small stores the server writes for its own warm-up, so that it warms the hot paths (dense and
- * CSR, h5ad and Zarr) whatever it serves, collections or only a data root: two collections,
- * {@code dense} (a dense h5ad and a dense Zarr store) and {@code csr} (the same as CSR), in a
- * temporary directory deleted on {@link #close()}.
+ * Small stores the server writes for its own warm-up, so that it warms the hot paths whatever
+ * it serves, collections or only a data root. They look like what anndata writes (X, obs
+ * {@code cell_type}, obsm {@code X_pca}; h5ad CSR arrays chunked, int32 {@code indptr}), and
+ * are read as clients read a data root: by {@code paths} requests, with obs and obsm keys, so
+ * request resolution, store opening and every column filler are warm too. Two sets, {@code
+ * dense} and {@code csr}, each an h5ad file and a Zarr store, in a temporary directory (the
+ * warm-up's data root) deleted on {@link #close()}.
  */
 final class WarmupCollections implements AutoCloseable {
   // Small, so they are written in well under a second even before the JIT has compiled the
-  // writers: the warm-up's budget goes to streams, each of which runs every hot path.
-  static final int ROWS = 1_024;
+  // writers: the warm-up's budget goes to streams, each of which runs every hot path. The CSR
+  // stores hold more rows (they are about 20x smaller a row), so that a stream spans batches.
+  static final int DENSE_ROWS = 1_024;
+  static final int CSR_ROWS = 4_096;
   static final int GENES = 1_000;
   static final int NON_ZEROS_PER_ROW = 50;
+  static final int OBSM_COLUMNS = 50;
+  /**
+   * Rows of one warm-up stream of these stores: a few dozen batches, so that a loaded machine
+   * still streams every variant in the budget.
+   */
+  static final long ROWS_PER_STREAM = 4_096;
+  static final String OBS_KEY = "cell_type";
+  /** Names each h5ad file is read under in turn (see {@link #requests(int)}). */
+  static final int OPENINGS = 8;
 
   private final Path dir;
-  private final CollectionRegistry registry;
+  private final List<ObjectNode> requests;
 
-  private WarmupCollections(Path dir, CollectionRegistry registry) {
+  private WarmupCollections(Path dir, List<ObjectNode> requests) {
     this.dir = dir;
-    this.registry = registry;
+    this.requests = requests;
   }
 
   /** Writes the stores under a new temporary directory. */
@@ -42,39 +60,78 @@ final class WarmupCollections implements AutoCloseable {
       throw new UncheckedIOException("cannot make the warm-up's directory", e);
     }
     try {
-      return new WarmupCollections(dir, new CollectionRegistry(List.of(
-          collection(dir, "dense", false), collection(dir, "csr", true))));
+      return new WarmupCollections(dir, List.of(write(dir, "dense", DENSE_ROWS, false),
+          write(dir, "csr", CSR_ROWS, true)));
     } catch (RuntimeException e) {
       delete(dir);
       throw e;
     }
   }
 
-  private static ConfiguredCollection collection(Path dir, String name, boolean csr) {
-    SyntheticAnnData a = new SyntheticAnnData(ROWS, GENES, NON_ZEROS_PER_ROW, csr);
-    Path h5ad = dir.resolve(name + ".h5ad");
-    Path zarr = dir.resolve(name + ".zarr");
-    H5adWriter.write(a, h5ad);
-    ZarrWriter.write(a, zarr);
-    List<String> paths = List.of(h5ad.toString(), zarr.toString());
-    CollectionRequest r = CollectionRequest.ofPaths(paths);
-    r = new CollectionRequest(name, paths, r.layersKeys(), List.of("cell_type"), r.obsmKeys(),
-        r.obsFilter(), r.join(), r.encodeLabels(), r.unknownLabel(), r.dtype(),
-        r.rowsPerEndpoint(), r.rowsPerBatch(), r.bytesPerBatch(), r.compression(), r.epoch(),
-        r.returnIndex(), r.matrix());
-    return new ConfiguredCollection(name, r, List.of(h5ad, zarr));
+  /** Writes one set of stores; returns the request that reads all of them. */
+  private static ObjectNode write(Path dir, String name, int rows, boolean csr) {
+    SyntheticAnnData a = new SyntheticAnnData(rows, GENES, NON_ZEROS_PER_ROW, csr, OBSM_COLUMNS);
+    String h5ad = name + ".h5ad";
+    String zarr = name + ".zarr";
+    H5adWriter.write(a, dir.resolve(h5ad));
+    ZarrWriter.write(a, dir.resolve(zarr));
+    ObjectNode r = RequestJson.MAPPER.createObjectNode();
+    r.putArray("paths").add(h5ad).add(zarr);
+    r.putArray("obs_keys").add(OBS_KEY);
+    r.putArray("obsm_keys").add(SyntheticAnnData.OBSM_KEY);
+    return r;
   }
 
-  CollectionRegistry registry() {
-    return registry;
+  /** Requests by {@code paths} (relative to {@link #directory()}), one a set of stores. */
+  List<ObjectNode> requests() {
+    return requests(0);
+  }
+
+  /**
+   * The requests of warm-up pass {@code pass}: from pass 1 on (up to {@value #OPENINGS}
+   * passes), their {@code .h5ad} files under other names (hard links), so that the server opens
+   * them again, plans the request again and reads their chunks anew, as the first epoch of a
+   * client's {@code paths} request does; where the file system has no hard links, the same
+   * names.
+   */
+  List<ObjectNode> requests(int pass) {
+    int opening = pass % OPENINGS;
+    List<ObjectNode> out = new ArrayList<>();
+    for (ObjectNode r : requests) {
+      ObjectNode copy = r.deepCopy();
+      if (opening > 0) {
+        ArrayNode paths = copy.putArray("paths");
+        r.get("paths").forEach(p -> paths.add(linked(p.asText(), opening)));
+      }
+      out.add(copy);
+    }
+    return out;
+  }
+
+  /** {@code name} for opening {@code opening}: a hard link to an h5ad file, made once. */
+  private String linked(String name, int opening) {
+    if (!name.endsWith(".h5ad")) {
+      return name; // a Zarr store is a directory: no hard link
+    }
+    String other = "opening" + opening + "-" + name;
+    Path link = dir.resolve(other);
+    try {
+      if (!Files.exists(link)) {
+        Files.createLink(link, dir.resolve(name));
+      }
+      return other;
+    } catch (IOException | UnsupportedOperationException e) {
+      return name;
+    }
   }
 
   /** Gene names a request can project onto: every fourth gene of the stores. */
   static List<String> someGenes() {
     String[] all = new SyntheticAnnData(1, GENES, 0, false).varNames();
-    return java.util.stream.IntStream.range(0, GENES / 4).mapToObj(j -> all[4 * j]).toList();
+    return IntStream.range(0, GENES / 4).mapToObj(j -> all[4 * j]).toList();
   }
 
+  /** Where the stores are: the data root of the warm-up's requests. */
   Path directory() {
     return dir;
   }

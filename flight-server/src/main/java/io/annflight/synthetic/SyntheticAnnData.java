@@ -6,20 +6,42 @@ import java.util.Arrays;
  * A small AnnData the server makes up itself (for its warm-up, and for tests that need stores
  * of a given width or density): {@code nObs} cells ({@code c<i>}) x {@code nVars} genes
  * ({@code g<j>}), each row holding {@code nonZerosPerRow} non-zero counts (1..9) in columns
- * chosen from the row's number, and an {@code obs} categorical {@code cell_type} of
- * {@value #CELL_TYPES} types. Deterministic: the same arguments give the same values.
+ * chosen from the row's number, an {@code obs} categorical {@code cell_type} of
+ * {@value #CELL_TYPES} types and, with {@code obsmColumns} > 0, an {@code obsm}
+ * {@value #OBSM_KEY} of that many float32 columns. Deterministic: the same arguments give the
+ * same values.
  *
  * @param csr whether {@code X} is stored as {@code csr_matrix} (else a dense array)
+ * @param obsmColumns columns of {@code obsm/}{@value #OBSM_KEY}; 0 writes no {@code obsm}
  */
-public record SyntheticAnnData(int nObs, int nVars, int nonZerosPerRow, boolean csr) {
+public record SyntheticAnnData(int nObs, int nVars, int nonZerosPerRow, boolean csr,
+    int obsmColumns) {
   public static final int CELL_TYPES = 8;
+  /** The obsm key written when {@code obsmColumns} > 0 (as scanpy names its PCA). */
+  public static final String OBSM_KEY = "X_pca";
 
   public SyntheticAnnData {
-    if (nObs <= 0 || nVars <= 0 || nonZerosPerRow < 0 || nonZerosPerRow > nVars) {
-      throw new IllegalArgumentException("a synthetic AnnData needs rows, columns and at most"
-          + " one non-zero per column, got " + nObs + " x " + nVars + " with " + nonZerosPerRow
-          + " non-zeros per row");
+    if (nObs <= 0 || nVars <= 0 || nonZerosPerRow < 0 || nonZerosPerRow > nVars
+        || obsmColumns < 0) {
+      throw new IllegalArgumentException("a synthetic AnnData needs rows, columns, at most"
+          + " one non-zero per column and >= 0 obsm columns, got " + nObs + " x " + nVars
+          + " with " + nonZerosPerRow + " non-zeros per row and " + obsmColumns
+          + " obsm columns");
     }
+  }
+
+  /** Without {@code obsm}. */
+  public SyntheticAnnData(int nObs, int nVars, int nonZerosPerRow, boolean csr) {
+    this(nObs, nVars, nonZerosPerRow, csr, 0);
+  }
+
+  /** Row {@code i} of {@code obsm/}{@value #OBSM_KEY}. */
+  public float[] obsmRow(int i) {
+    float[] row = new float[obsmColumns];
+    for (int j = 0; j < obsmColumns; j++) {
+      row[j] = (i % 97) * 0.25f - j;
+    }
+    return row;
   }
 
   /** Row {@code i}'s non-zero columns, ascending. */

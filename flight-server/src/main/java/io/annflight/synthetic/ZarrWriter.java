@@ -10,11 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.IntFunction;
 
 /**
  * Writes a {@link SyntheticAnnData} as a Zarr v2 directory store in anndata's encoding (0.8+):
- * uncompressed chunks, strings as {@code vlen-utf8} objects, dense {@code X} in chunks of
- * {@value #DENSE_CHUNK_ROWS} rows.
+ * uncompressed chunks, strings as {@code vlen-utf8} objects, dense {@code X} and {@code obsm}
+ * in chunks of {@value #DENSE_CHUNK_ROWS} rows.
  */
 public final class ZarrWriter {
   static final int DENSE_CHUNK_ROWS = 64;
@@ -53,26 +54,32 @@ public final class ZarrWriter {
         array(x.resolve("indptr"), "<i8", new long[] {csr.indptr().length},
             csr.indptr().length, indptr, null);
       } else {
-        denseX(a, dir.resolve("X"));
+        denseMatrix(dir.resolve("X"), a.nObs(), a.nVars(), a::denseRow);
+      }
+      if (a.obsmColumns() > 0) {
+        Path obsm = group(dir.resolve("obsm"),
+            Map.of("encoding-type", "dict", "encoding-version", "0.1.0"));
+        denseMatrix(obsm.resolve(SyntheticAnnData.OBSM_KEY), a.nObs(), a.obsmColumns(),
+            a::obsmRow);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir, e);
     }
   }
 
-  private static void denseX(SyntheticAnnData a, Path x) throws IOException {
+  /** A dense float32 array of {@code rows} x {@code cols}, {@code row(i)} its rows. */
+  private static void denseMatrix(Path x, int rows, int cols, IntFunction<float[]> row)
+      throws IOException {
     Files.createDirectories(x);
-    ObjectNode meta = meta("<f4", new long[] {a.nObs(), a.nVars()},
-        new long[] {DENSE_CHUNK_ROWS, a.nVars()});
+    ObjectNode meta = meta("<f4", new long[] {rows, cols}, new long[] {DENSE_CHUNK_ROWS, cols});
     Files.writeString(x.resolve(".zarray"), meta.toString());
     Files.writeString(x.resolve(".zattrs"), JSON.writeValueAsString(attrs("array")));
-    for (int c = 0; c * DENSE_CHUNK_ROWS < a.nObs(); c++) {
+    for (int c = 0; c * DENSE_CHUNK_ROWS < rows; c++) {
       // Edge chunks are stored whole (padded), as zarr writes them.
-      ByteBuffer chunk = little(DENSE_CHUNK_ROWS * a.nVars() * 4);
-      for (int i = c * DENSE_CHUNK_ROWS; i < Math.min(a.nObs(), (c + 1) * DENSE_CHUNK_ROWS);
-          i++) {
-        chunk.position((i - c * DENSE_CHUNK_ROWS) * a.nVars() * 4);
-        chunk.asFloatBuffer().put(a.denseRow(i));
+      ByteBuffer chunk = little(DENSE_CHUNK_ROWS * cols * 4);
+      for (int i = c * DENSE_CHUNK_ROWS; i < Math.min(rows, (c + 1) * DENSE_CHUNK_ROWS); i++) {
+        chunk.position((i - c * DENSE_CHUNK_ROWS) * cols * 4);
+        chunk.asFloatBuffer().put(row.apply(i));
       }
       Files.write(x.resolve(c + ".0"), chunk.array());
     }
