@@ -18,7 +18,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Optional
 
 import pyarrow as pa
 import pyarrow.flight as fl
@@ -64,9 +64,10 @@ def _copy_data(root: Path):
     (root / "annflight.json").write_text(json.dumps(config, indent=1))
 
 
-def start_jar(args: List[str], jvm_args: List[str] = ()):
+def start_jar(args: List[str], jvm_args: List[str] = (), env: Optional[Dict[str, str]] = None):
     """Starts the server jar with `args` after `serve` (and `jvm_args` before `-jar`, e.g. a
-    heap size) and waits for its "listening on" line.
+    heap size; `env`: the process's environment, default this one's) and waits for its
+    "listening on" line.
     Returns (process, uri, log lines); the log keeps filling while the process runs. Fails the
     test when the server does not start within STARTUP_TIMEOUT_S."""
     if not JAR.is_file():
@@ -75,7 +76,8 @@ def start_jar(args: List[str], jvm_args: List[str] = ()):
     # No warm-up unless a test asks for it: it only delays the start of the test's server.
     warmup = [] if "--warmup-seconds" in args else ["--warmup-seconds", "0"]
     cmd = [JAVA, *jvm_args, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + warmup + list(args)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env)
     log: List[str] = []
     found = {}
     ready = threading.Event()

@@ -18,15 +18,18 @@ store and a total; exits 1 if any store fails.
 
 With --s3 the corpus is uploaded to a bucket of an S3Proxy the script starts (127.0.0.1,
 made-up credentials, from the classpath test-s3proxy/target/lib holds) and the server reads it
-from there (--data-root s3://wild); the references are still read from the local files. Needs
-boto3 then.
+from there (--data-root s3://wild, credentials in the environment); the references are still
+read from the local files. S3Proxy and its work directory are gone when the check ends, and
+nothing listens on its port any more (checked). Needs boto3 then.
 
 Needs pyarrow and the annflight package (the test venv has both) and Debian's anndata 0.8.
 """
 import argparse
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
@@ -171,7 +174,6 @@ def start_server(jar: Path, root, s3=None):
     env = None
     if s3 is not None:
         endpoint, keys = s3
-        import os
         cmd += ["--s3-endpoint", endpoint, "--s3-path-style"]
         env = dict(os.environ, AWS_ACCESS_KEY_ID=keys[0], AWS_SECRET_ACCESS_KEY=keys[1])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -203,20 +205,25 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     wild = args.wild.resolve()
     folders = [p for p in sorted(wild.iterdir()) if p.is_dir()]
-    s3proxy = None
-    if args.s3:
-        import tempfile
-        workdir = Path(tempfile.mkdtemp(prefix="check-wild-s3-"))
-        s3proxy, endpoint, keys = s3proxy_runner.start(workdir)
+    if not args.s3:
+        return check(wild, folders, args.jar, wild)
+    # The bucket: an S3Proxy of its own over a work directory, both gone when the check ends
+    # (its port too, checked: CI must leave nothing listening).
+    with tempfile.TemporaryDirectory(prefix="check-wild-s3-") as workdir:
+        s3proxy, endpoint, keys = s3proxy_runner.start(Path(workdir))
         try:
+            t0 = time.time()
             n = s3proxy_runner.upload(wild, endpoint, keys, "wild")
-        except BaseException:
-            s3proxy.kill()
-            raise
-        print(f"uploaded {n} files of {wild} to s3://wild at {endpoint}")
-        proc, uri, log = start_server(args.jar, "s3://wild", (endpoint, keys))
-    else:
-        proc, uri, log = start_server(args.jar, wild)
+            print(f"uploaded {n} files of {wild} to s3://wild at {endpoint}"
+                  f" ({time.time() - t0:.1f} s)")
+            return check(wild, folders, args.jar, "s3://wild", (endpoint, keys))
+        finally:
+            s3proxy_runner.stop(s3proxy, endpoint)
+
+
+def check(wild: Path, folders, jar: Path, root, s3=None) -> int:
+    """Serves `root` (the corpus, or its bucket) and checks every store against `wild`."""
+    proc, uri, log = start_server(jar, root, s3)
     passed = failed = 0
     start = time.time()
     try:
@@ -260,12 +267,7 @@ def main(argv=None) -> int:
                               f"{len(ref.obs.columns)} obs columns, {len(ref.obsm)} obsm "
                               f"(= {how}, {ms:.0f} ms)")
     finally:
-        for p in [proc] + ([s3proxy] if s3proxy is not None else []):
-            p.terminate()
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        s3proxy_runner.stop_process(proc)
     total = passed + failed
     print(f"compatibility: {passed} of {total} stores and modalities served whole and equal"
           f" ({time.time() - start:.1f} s)")

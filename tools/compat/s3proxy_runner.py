@@ -17,12 +17,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(workdir: Path, startup_s: float = 60):
-    """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys)."""
+def start(workdir: Path, startup_s: float = 60, port: int = None, keys=None):
+    """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys).
+    `port` and `keys` (access key, secret) are made up unless given: a restart on the same
+    port and backend with other keys is a store whose credentials were rotated."""
     lib = REPO / "test-s3proxy/target/lib"
     if not lib.is_dir():
         raise SystemExit(f"{lib} is missing: mvn install -pl test-s3proxy")
-    port, key, secret = free_port(), "wild-" + secrets.token_hex(4), secrets.token_hex(16)
+    port = port or free_port()
+    key, secret = keys or ("wild-" + secrets.token_hex(4), secrets.token_hex(16))
     (workdir / "data").mkdir(parents=True, exist_ok=True)
     props = workdir / "s3proxy.properties"
     props.write_text(f"s3proxy.endpoint=http://127.0.0.1:{port}\n"
@@ -48,10 +51,33 @@ def start(workdir: Path, startup_s: float = 60):
                 break
             time.sleep(0.2)
     proc.kill()
+    proc.wait()
     raise SystemExit("S3Proxy did not start")
 
 
-def upload(root: Path, endpoint: str, keys, bucket: str):
+def stop_process(proc, timeout_s: float = 15):
+    """Terminates a process (a server jar, S3Proxy), killing it if it outlives timeout_s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def stop(proc, endpoint: str):
+    """Stops S3Proxy and waits until nothing listens on its port (SystemExit if still)."""
+    stop_process(proc)
+    port = int(endpoint.rsplit(":", 1)[1])
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+    except OSError:
+        return
+    raise SystemExit(f"something still listens on {endpoint} after S3Proxy stopped")
+
+
+def upload(root: Path, endpoint: str, keys, bucket: str, prefix: str = ""):
+    """Every file under root, as bucket/prefix/<path under root>; the bucket is created."""
     import boto3
     from botocore.config import Config
     s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=keys[0],
@@ -61,6 +87,6 @@ def upload(root: Path, endpoint: str, keys, bucket: str):
     n = 0
     for f in sorted(root.rglob("*")):
         if f.is_file() and not f.is_symlink():
-            s3.upload_file(str(f), bucket, str(f.relative_to(root)))
+            s3.upload_file(str(f), bucket, prefix + f.relative_to(root).as_posix())
             n += 1
     return n

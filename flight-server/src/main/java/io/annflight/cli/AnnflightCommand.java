@@ -33,8 +33,11 @@ public final class AnnflightCommand implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new AnnflightCommand());
     cl.setExecutionExceptionHandler((e, line, parsed) -> {
+      // A data root in a bucket that cannot be read (refused credentials, no such bucket, an
+      // endpoint down) is a configuration mistake too: its message names the root.
       if (e instanceof ConfigException || e instanceof IllegalArgumentException
-          || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException) {
+          || e instanceof java.io.IOException || e instanceof java.io.UncheckedIOException
+          || e instanceof io.annflight.store.source.ObjectStoreException) {
         line.getErr().println("annflight: " + e.getMessage());
         return 2;
       }

@@ -52,6 +52,14 @@ public final class ObjectStorageOptions {
           + " block-shuffled epochs); 0: none (default: ${DEFAULT-VALUE}).")
   int readAhead;
 
+  @Option(names = "--s3-revalidate-ms", paramLabel = "MS",
+      defaultValue = "1000",
+      description = "How long what the server saw of an object (its ETag) answers later"
+          + " lookups: a change in the bucket is seen by requests starting this long after it;"
+          + " streams always read the version they opened. 0: ask at every lookup (default:"
+          + " ${DEFAULT-VALUE}).")
+  long revalidateMillis;
+
   @Option(names = "--s3-max-requests", paramLabel = "N",
       defaultValue = "" + ObjectStoreSettings.DEFAULT_MAX_IN_FLIGHT,
       description = "Requests to the object store in flight at once, for the whole server"
@@ -90,6 +98,10 @@ public final class ObjectStorageOptions {
       throw new ConfigException("--s3-read-ahead must be from 0 to 1024 blocks, got "
           + readAhead);
     }
+    if (revalidateMillis < 0 || revalidateMillis > 3_600_000) {
+      throw new ConfigException("--s3-revalidate-ms must be from 0 to 3600000, got "
+          + revalidateMillis);
+    }
     if (maxRequests < 1 || attempts < 1 || timeoutSeconds < 1) {
       throw new ConfigException("--s3-max-requests, --s3-attempts and --s3-timeout-seconds"
           + " must be >= 1");
@@ -100,7 +112,8 @@ public final class ObjectStorageOptions {
             size("--cache-size", cacheSize))
         .withRequests(maxRequests, attempts, java.time.Duration.ofSeconds(timeoutSeconds),
             d.connectTimeout())
-        .withReadAhead(readAhead);
+        .withReadAhead(readAhead)
+        .withRevalidate(java.time.Duration.ofMillis(revalidateMillis));
   }
 
   /** {@code 123}, {@code 64k}, {@code 500m}, {@code 20g}: bytes. */

@@ -8,6 +8,10 @@ import io.annflight.flight.ConfiguredCollection;
 import io.annflight.schema.CollectionRequest;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RequestJson;
+import io.annflight.store.source.ObjectPath;
+import io.annflight.store.source.ObjectStore;
+import io.annflight.store.source.ObjectStoreException;
+import io.annflight.store.source.ObjectStores;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +25,8 @@ import java.util.Set;
  * The server's configuration file (YAML or JSON):
  *
  * <pre>
- * data_root: /data/atlas          # optional; relative to the file's directory
+ * data_root: /data/atlas          # optional; relative to the file's directory, or s3://b/prefix
+ * object_roots: [s3://b/extra]    # optional; bucket prefixes s3:// store paths may lie under
  * collections:
  *   pbmc:                         # the name clients use
  *     paths: [a.h5ad, b.zarr]     # relative to data_root (else the file's directory) or absolute
@@ -32,11 +37,17 @@ import java.util.Set;
  * A file with a top-level {@code name} instead of {@code collections} describes one collection
  * (the form of the demo's {@code collection.json}).
  *
+ * <p>A configured {@code s3://} store must lie under an {@code s3://} data root or one of the
+ * {@code object_roots}: the server's credentials may reach far more of a bucket than it should
+ * serve, so the file says which prefixes it serves, as a data root does for request paths.
+ * Local store paths are not restricted (the file's author names files the server can read).
+ *
  * @param dataRoot null when the file sets none
  */
 public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections,
     List<String> locations) {
-  private static final Set<String> TOP_KEYS = Set.of("data_root", "collections", "locations");
+  private static final Set<String> TOP_KEYS =
+      Set.of("data_root", "object_roots", "collections", "locations");
 
   /** @param locations the replicas' URIs ({@code locations:}), empty when not given */
   public ServerConfig {
@@ -59,25 +70,25 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
       Path base = dataRootOverride != null ? dataRootOverride : dir;
       ObjectNode options = ((ObjectNode) root).deepCopy();
       String name = options.remove("name").asText();
-      return new ServerConfig(dataRootOverride,
-          List.of(collection(file, name, options, base)), List.of());
+      return new ServerConfig(dataRootOverride, List.of(collection(file, name, options, base,
+          objectRoots(file, dataRootOverride, null))), List.of());
     }
     for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
       String key = it.next();
       if (!TOP_KEYS.contains(key)) {
         throw new ConfigException(file + ": unknown key \"" + key + "\"; expected "
-            + "\"data_root\", \"collections\" and \"locations\" (or \"name\" and request keys"
-            + " for one collection)");
+            + "\"data_root\", \"object_roots\", \"collections\" and \"locations\" (or \"name\""
+            + " and request keys for one collection)");
       }
     }
     Path dataRoot = dataRootOverride;
     if (dataRoot == null && root.hasNonNull("data_root")) {
       String text = root.get("data_root").asText();
-      dataRoot = io.annflight.store.source.ObjectStore.isObjectUri(text)
-          ? io.annflight.store.source.ObjectStores.path(text)
+      dataRoot = ObjectStore.isObjectUri(text) ? objectPath(file + ": data_root", text)
           : dir.resolve(text).normalize();
     }
     Path base = dataRoot != null ? dataRoot : dir;
+    List<Path> objectRoots = objectRoots(file, dataRoot, root.get("object_roots"));
     List<ConfiguredCollection> out = new ArrayList<>();
     JsonNode cols = root.get("collections");
     if (cols != null && !cols.isNull()) {
@@ -86,7 +97,7 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = cols.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        out.add(collection(file, e.getKey(), e.getValue(), base));
+        out.add(collection(file, e.getKey(), e.getValue(), base, objectRoots));
       }
     }
     List<String> locations = new ArrayList<>();
@@ -102,11 +113,55 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
   }
 
   /**
+   * The prefixes a configuration's {@code s3://} store paths must lie under: an {@code s3://}
+   * data root and the file's {@code object_roots} ({@code listed}; null when it has none).
+   */
+  private static List<Path> objectRoots(Path file, Path dataRoot, JsonNode listed) {
+    List<Path> roots = new ArrayList<>();
+    if (dataRoot instanceof ObjectPath) {
+      roots.add(dataRoot.normalize());
+    }
+    if (listed == null || listed.isNull()) {
+      return roots;
+    }
+    String how = file + ": \"object_roots\" must be a list of bucket prefixes"
+        + " (s3://bucket/prefix)";
+    if (!listed.isArray()) {
+      throw new ConfigException(how);
+    }
+    for (JsonNode entry : listed) {
+      if (!entry.isTextual() || !ObjectStore.isObjectUri(entry.asText())) {
+        throw new ConfigException(how + ", got " + entry);
+      }
+      roots.add(objectPath(file + ": object_roots", entry.asText()).normalize());
+    }
+    return roots;
+  }
+
+  private static ObjectPath objectPath(String where, String uri) {
+    try {
+      return ObjectStores.path(uri);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * A collection from its options; relative store paths resolve against {@code base}, and every
-   * store must exist so a typo fails at startup, not at the first request.
+   * store must exist so a typo fails at startup, not at the first request. For store paths the
+   * operator names one by one (the command line, tests): any {@code s3://} path is allowed.
    */
   public static ConfiguredCollection collection(
       Path file, String name, JsonNode options, Path base) {
+    return collection(file, name, options, base, null);
+  }
+
+  /**
+   * A collection from its options, as {@link #collection(Path, String, JsonNode, Path)}, whose
+   * {@code s3://} stores must each lie under one of {@code objectRoots} (null: anywhere).
+   */
+  static ConfiguredCollection collection(
+      Path file, String name, JsonNode options, Path base, List<Path> objectRoots) {
     String where = file + ": collection \"" + name + "\"";
     if (name.isBlank()) {
       throw new ConfigException(file + ": a collection name must not be empty");
@@ -130,13 +185,22 @@ public record ServerConfig(Path dataRoot, List<ConfiguredCollection> collections
     }
     List<Path> stores = new ArrayList<>();
     for (String p : parsed.paths()) {
-      Path store = io.annflight.store.source.ObjectStore.isObjectUri(p)
-          ? io.annflight.store.source.ObjectStores.path(p).normalize()
+      Path store = ObjectStore.isObjectUri(p) ? objectPath(where, p).normalize()
           : base.resolve(p).toAbsolutePath().normalize();
+      if (objectRoots != null && store instanceof ObjectPath
+          && objectRoots.stream().noneMatch(store::startsWith)) {
+        throw new ConfigException(where + ": store " + store + " lies outside "
+            + (objectRoots.isEmpty() ? "every object root (this configuration has none)"
+                : "the object roots " + objectRoots.stream().map(Path::toString).toList())
+            + "; list its bucket prefix under \"object_roots\", or serve it under an s3://"
+            + " data_root");
+      }
       try {
         stores.add(store.toRealPath());
       } catch (IOException e) {
         throw new ConfigException(where + ": store " + store + " does not exist", e);
+      } catch (ObjectStoreException e) {
+        throw new ConfigException(where + ": " + e.getMessage(), e); // names the store
       }
     }
     CollectionRequest request =

@@ -12,9 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The directory that {@code paths} in client requests are relative to. A request path must be
- * relative, must not contain {@code ..}, and must stay inside the root once symbolic links are
- * followed; anything else is refused before a file is opened.
+ * The directory, or bucket prefix ({@code s3://bucket/prefix}), that {@code paths} in client
+ * requests are relative to. A request path must be relative (not absolute, not a URI), must not
+ * contain {@code ..}, and must stay inside the root once symbolic links are followed; anything
+ * else is refused before a file or object is opened. Under a bucket prefix a request path is a
+ * key below the prefix, checked by the same rules.
  */
 public final class DataRoot {
   private final Path realRoot;
@@ -70,6 +72,11 @@ public final class DataRoot {
         || requestPath.startsWith("\\")) {
       throw new RequestException("request path \"" + requestPath
           + "\" is absolute; paths are relative to the server's data root");
+    }
+    if (requestPath.contains("://")) {
+      // s3://other-bucket/key or file:///etc would otherwise be a (missing) name under the root.
+      throw new RequestException("request path \"" + requestPath
+          + "\" is a URI; paths are relative to the server's data root");
     }
     for (Path part : rel) {
       if (part.toString().equals("..")) {

@@ -35,10 +35,10 @@ public final class AnnDataStores {
 
   private static Container container(Path path, StoreResources resources) {
     if (Files.isDirectory(path)) {
-      return ZarrContainer.open(path, resources, StoreGeneration.ofLocal(path));
+      return ZarrContainer.open(path, resources, StoreGeneration.of(path));
     }
     if (Files.isRegularFile(path)) {
-      return H5Container.open(path, resources, StoreGeneration.ofLocal(path));
+      return H5Container.open(path, resources, StoreGeneration.of(path));
     }
     if (Files.exists(path)) {
       // A FIFO would block the opening thread until somebody writes to it: never open one.

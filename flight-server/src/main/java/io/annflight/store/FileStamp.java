@@ -33,6 +33,11 @@ public record FileStamp(Object fileKey, long size, long modifiedNanos, long chan
   public static FileStamp of(Path path) {
     try {
       FileStamp stamp = read(path);
+      if (path instanceof io.annflight.store.source.ObjectPath) {
+        // An object's file key is its version; a prefix's, its root metadata object's: one to
+        // three requests, where looking at each root metadata file below would send nine.
+        return stamp;
+      }
       if (stamp.size != DIRECTORY) {
         return stamp;
       }

@@ -19,11 +19,13 @@ final class ObjectStoreFiles {
   private final ObjectPath store;
   private final String prefix;
   private final Map<String, ObjectVersion> listed;
+  private final ObjectChunkReadAhead readAhead;
 
   private ObjectStoreFiles(ObjectPath store, Map<String, ObjectVersion> listed) {
     this.store = store;
     this.prefix = store.toString() + "/";
     this.listed = listed;
+    this.readAhead = new ObjectChunkReadAhead(store.objectStore(), listed);
   }
 
   static ObjectStoreFiles of(ObjectPath store) {
@@ -36,26 +38,52 @@ final class ObjectStoreFiles {
     }
   }
 
-  /** The version listed for {@code file}, or null when the store has no such object. */
-  private ObjectVersion version(Path file) {
+  /** {@code file}'s key under the store, or null when it lies outside the store. */
+  private String key(Path file) {
     String text = file.normalize().toString();
-    if (!text.startsWith(prefix)) {
-      return null; // outside the store: as absent as a file that is not there
+    return text.startsWith(prefix) ? text.substring(prefix.length()) : null;
+  }
+
+  /**
+   * The names of the "directories" directly under {@code dir} (inside the store) whose key
+   * plus {@code "/"} plus one of {@code markers} was listed: a Zarr group's child groups and
+   * arrays, as listed when the store was opened, without asking the bucket.
+   */
+  java.util.List<String> childDirectories(Path dir, java.util.List<String> markers) {
+    String text = dir.normalize().toString();
+    String key = key(dir);
+    if (key == null && !text.equals(store.toString())) {
+      return java.util.List.of(); // outside the store
     }
-    return listed.get(text.substring(prefix.length()));
+    String under = key == null ? "" : key + "/";
+    java.util.TreeSet<String> names = new java.util.TreeSet<>();
+    for (String k : listed.keySet()) {
+      if (!k.startsWith(under)) {
+        continue;
+      }
+      int slash = k.indexOf('/', under.length());
+      if (slash > under.length() && markers.contains(k.substring(slash + 1))) {
+        names.add(k.substring(under.length(), slash));
+      }
+    }
+    return java.util.List.copyOf(names);
   }
 
   long sizeIfExists(Path file) {
-    ObjectVersion v = version(file);
+    String key = key(file);
+    ObjectVersion v = key == null ? null : listed.get(key);
     return v == null ? -1 : v.size();
   }
 
   byte[] readIfExists(Path file, String element, String what, long offset, long length,
       long maxBytes) {
-    ObjectVersion v = version(file);
+    String key = key(file);
+    // Outside the store: as absent as a file that is not there.
+    ObjectVersion v = key == null ? null : listed.get(key);
     if (v == null) {
       return null;
     }
+    readAhead.reading(key);
     long want = length < 0 ? v.size() - offset : length;
     if (offset < 0 || want < 0 || offset + want > v.size()) {
       throw new MalformedStoreException(store, element, what + ": bytes [" + offset + ", "

@@ -117,6 +117,15 @@ public final class StoreFiles {
     }
   }
 
+  /**
+   * For a store in a bucket, the names (sorted) of the directories directly under {@code dir}
+   * holding one of {@code markers} (metadata files such as {@code .zgroup}), as listed when
+   * the store was opened; null for a store on disk, whose directories are listed as they are.
+   */
+  public java.util.List<String> listedChildDirectories(Path dir, java.util.List<String> markers) {
+    return objects == null ? null : objects.childDirectories(dir, markers);
+  }
+
   /** The size of {@code file} in bytes (inside the store), or -1 when there is none. */
   public long sizeIfExists(Path file, String element, String what) {
     if (objects != null) {

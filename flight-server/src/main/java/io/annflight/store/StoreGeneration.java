@@ -42,6 +42,19 @@ public final class StoreGeneration {
     return new StoreGeneration(container, () -> opened.changeSince(container));
   }
 
+  /**
+   * The generation of a store opened now, local ({@link #ofLocal}) or in a bucket. Objects are
+   * read at the versions seen when the store was opened (each GET asks for that ETag), so the
+   * bytes a generation reads cannot change under it: a replaced object fails the read that
+   * needs it, and there is nothing to ask the bucket per batch.
+   */
+  public static StoreGeneration of(Path container) {
+    if (container instanceof io.annflight.store.source.ObjectPath) {
+      return new StoreGeneration(container, () -> null);
+    }
+    return ofLocal(container);
+  }
+
   /** Unique among the generations of this JVM. */
   public long id() {
     return id;

@@ -22,7 +22,8 @@ class ObjectStorageOptionsTest {
     ObjectStoreSettings s = parse("--data-root", "s3://cells/atlas", "--s3-endpoint",
         "http://127.0.0.1:9000", "--s3-region", "eu-west-1", "--s3-path-style", "--cache-dir",
         "/tmp/c", "--cache-size", "20g", "--s3-memory-cache", "512m", "--s3-block-size", "64k",
-        "--s3-read-ahead", "3", "--s3-max-requests", "7", "--s3-attempts", "2");
+        "--s3-read-ahead", "3", "--s3-max-requests", "7", "--s3-attempts", "2",
+        "--s3-revalidate-ms", "250");
     assertThat(s.endpoint().toString()).isEqualTo("http://127.0.0.1:9000");
     assertThat(s.region()).isEqualTo("eu-west-1");
     assertThat(s.pathStyle()).isTrue();
@@ -33,6 +34,7 @@ class ObjectStorageOptionsTest {
     assertThat(s.readAheadBlocks()).isEqualTo(3);
     assertThat(s.maxInFlight()).isEqualTo(7);
     assertThat(s.maxAttempts()).isEqualTo(2);
+    assertThat(s.revalidate()).isEqualTo(java.time.Duration.ofMillis(250));
     assertThat(s.credentials()).isNull(); // the SDK's default chain
   }
 
@@ -43,6 +45,8 @@ class ObjectStorageOptionsTest {
     assertThat(s.pathStyle()).isFalse();
     assertThat(s.cacheDir()).isNull();
     assertThat(s.blockBytes()).isEqualTo(1 << 20);
+    assertThat(s.revalidate()).isEqualTo(java.time.Duration.ofSeconds(1));
+    assertThat(parse("--s3-revalidate-ms", "0").revalidate()).isZero();
   }
 
   @Test
@@ -55,5 +59,7 @@ class ObjectStorageOptionsTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("--s3-endpoint");
     assertThatThrownBy(() -> parse("--s3-read-ahead", "-1"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("--s3-read-ahead");
+    assertThatThrownBy(() -> parse("--s3-revalidate-ms", "-5"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("--s3-revalidate-ms");
   }
 }

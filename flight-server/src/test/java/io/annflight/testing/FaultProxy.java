@@ -37,6 +37,9 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicInteger failNext = new AtomicInteger();
   private volatile long latencyMillis;
   private volatile boolean failAll;
+  /** While set, requests wait for it (each at most 30 s) before they are forwarded. */
+  private volatile java.util.concurrent.CountDownLatch hold;
+  private final AtomicInteger held = new AtomicInteger();
 
   public FaultProxy(int upstreamPort) throws IOException {
     this.upstreamPort = upstreamPort;
@@ -65,6 +68,29 @@ public final class FaultProxy implements AutoCloseable {
 
   public void latency(long millis) {
     latencyMillis = millis;
+  }
+
+  /**
+   * Holds every ranged GET (a read of an object's bytes; not HEADs or listings) from now on
+   * until {@link #release()}: a test makes a stream wait on the bucket at a known point, and
+   * changes the bucket meanwhile.
+   */
+  public void holdReads() {
+    hold = new java.util.concurrent.CountDownLatch(1);
+  }
+
+  /** Reads waiting in {@link #holdReads()} now. */
+  public int held() {
+    return held.get();
+  }
+
+  /** Lets the held requests, and the next ones, through. */
+  public void release() {
+    java.util.concurrent.CountDownLatch h = hold;
+    hold = null;
+    if (h != null) {
+      h.countDown();
+    }
   }
 
   /** Request lines seen, each as {@code METHOD path [range]}. */
@@ -113,6 +139,15 @@ public final class FaultProxy implements AutoCloseable {
       log.add(requestLine[0] + " " + requestLine[1] + range);
       if (latencyMillis > 0) {
         Thread.sleep(latencyMillis);
+      }
+      java.util.concurrent.CountDownLatch h = hold;
+      if (h != null && requestLine[0].equals("GET") && !range.isEmpty()) {
+        held.incrementAndGet();
+        try {
+          h.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+          held.decrementAndGet();
+        }
       }
       if (failAll || failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         answer(out, 500, "InternalError", requestLine[0]);
@@ -173,6 +208,7 @@ public final class FaultProxy implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    release();
     listener.close();
     pool.shutdownNow();
     try {

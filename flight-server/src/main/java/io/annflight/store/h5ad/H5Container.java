@@ -35,7 +35,7 @@ public final class H5Container implements Container {
 
   /** Opens the file, caching decompressed chunks in the given resources. */
   public static H5Container open(Path path, io.annflight.store.StoreResources resources) {
-    return open(path, resources, io.annflight.store.StoreGeneration.ofLocal(path));
+    return open(path, resources, io.annflight.store.StoreGeneration.of(path));
   }
 
   /** Opens the file as {@code generation}: its cached chunks are that generation's. */

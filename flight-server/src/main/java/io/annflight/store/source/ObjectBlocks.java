@@ -26,15 +26,20 @@ final class ObjectBlocks {
   private final int readAheadBlocks;
   /** Fetches ahead of readers; its requests count against the store's bound like any. */
   private final java.util.concurrent.ExecutorService readAhead;
+  /** Told of a version a GET found replaced or removed. */
+  private final java.util.function.Consumer<ObjectVersion> gone;
 
   /**
    * @param memory null for none
    * @param disk null for none
    * @param readAheadBlocks blocks {@link #prefetch} fetches; 0 (or no memory cache) for none
+   * @param gone told of a version a GET found replaced or removed
    */
   ObjectBlocks(ObjectClient client, int blockBytes, MemoryBlockCache memory, DiskBlockCache disk,
-      ObjectStoreMetrics metrics, int readAheadBlocks, int threads) {
+      ObjectStoreMetrics metrics, int readAheadBlocks, int threads,
+      java.util.function.Consumer<ObjectVersion> gone) {
     this.client = client;
+    this.gone = gone;
     this.blockBytes = blockBytes;
     this.memory = memory;
     this.disk = disk;
@@ -202,6 +207,10 @@ final class ObjectBlocks {
       for (int i = from; i < to; i++) {
         pending[i].completeExceptionally(e);
         fetching.remove(key(v, first + i), pending[i]);
+      }
+      if (e instanceof ObjectStoreException o && (o.kind() == ObjectStoreException.Kind.CHANGED
+          || o.kind() == ObjectStoreException.Kind.NOT_FOUND)) {
+        gone.accept(v);
       }
       throw e;
     }

@@ -41,6 +41,22 @@ public final class ObjectStore implements AutoCloseable {
         }
       });
 
+  /** An object's or prefix's attributes and when the look that found them began. */
+  private record Seen(ObjectAttributes attributes, long atNanos) {}
+
+  /**
+   * Attributes looked up within {@link ObjectStoreSettings#revalidate}, by {@code bucket/key}:
+   * the several lookups of one request (its path, whether the store changed) and of the
+   * streams that follow it send one HEAD, not one each. Bounded like {@link #knownObjects}.
+   */
+  private final Map<String, Seen> seen = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Seen> eldest) {
+          return size() > 10_000;
+        }
+      });
+
   public ObjectStore(ObjectStoreSettings settings) {
     this(settings, ObjectStoreMetrics.global());
   }
@@ -59,7 +75,7 @@ public final class ObjectStore implements AutoCloseable {
           + " cannot be used: " + e.getMessage(), e);
     }
     this.blocks = new ObjectBlocks(client, settings.blockBytes(), memory, disk, metrics,
-        settings.readAheadBlocks(), Math.max(1, settings.maxInFlight() / 2));
+        settings.readAheadBlocks(), Math.max(1, settings.maxInFlight() / 2), this::forget);
   }
 
   public ObjectStoreSettings settings() {
@@ -127,8 +143,49 @@ public final class ObjectStore implements AutoCloseable {
     return out;
   }
 
-  /** An object's attributes, or a prefix's when objects lie under it. */
+  /**
+   * Starts fetching the first bytes of {@code version} (up to {@link #readAheadBytes()}) in the
+   * background, unless cached or being fetched: what a reader will soon ask for. Failures are
+   * left to that reader. Nothing happens without a memory cache or with read-ahead off.
+   */
+  public void prefetch(ObjectVersion version) {
+    blocks.prefetch(version, 0);
+  }
+
+  /** What reading ahead may fetch ahead of a reader: read-ahead blocks of block size; 0: off. */
+  public long readAheadBytes() {
+    return memory == null ? 0 : (long) settings.readAheadBlocks() * settings.blockBytes();
+  }
+
+  /**
+   * An object's attributes, or a prefix's when objects lie under it: as looked up within the
+   * revalidation interval, else looked up now.
+   */
   ObjectAttributes attributes(ObjectPath path) throws IOException {
+    long interval = settings.revalidate().toNanos();
+    if (interval == 0) {
+      return lookUp(path);
+    }
+    String id = path.bucket() + "/" + path.key();
+    long now = System.nanoTime();
+    Seen s = seen.get(id);
+    if (s != null && now - s.atNanos() < interval) {
+      return s.attributes();
+    }
+    ObjectAttributes a = lookUp(path);
+    seen.put(id, new Seen(a, now));
+    return a;
+  }
+
+  /**
+   * Forgets what was seen of an object a read found replaced or removed: the next request
+   * looks again, without waiting for the revalidation interval.
+   */
+  private void forget(ObjectVersion v) {
+    seen.remove(v.bucket() + "/" + v.key());
+  }
+
+  private ObjectAttributes lookUp(ObjectPath path) throws IOException {
     String bucket = path.bucket();
     String key = path.key();
     if (path.belowListedObject() || belowKnownObject(bucket, key)) {

@@ -23,16 +23,23 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * @param connectTimeout a connection's limit
  * @param readAheadBlocks blocks fetched ahead of a source read in order (sequential and
  *     block-shuffled epochs); 0 for none
+ * @param revalidate how long what a HEAD saw of an object (or a prefix) answers the next
+ *     lookups of it: a request looks up each store several times (its path, whether it
+ *     changed) and a stream once more, and these reuse one look; zero asks every time. A
+ *     change in the bucket is seen by the requests that start this long after it, at once by
+ *     those after a read found the object replaced. Reads never depend on it: they ask for the
+ *     version opened ({@code If-Match}).
  */
 public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle,
     AwsCredentialsProvider credentials, int blockBytes, long memoryCacheBytes, Path cacheDir,
     long diskCacheBytes, int maxInFlight, int maxAttempts, Duration attemptTimeout,
-    Duration connectTimeout, int readAheadBlocks) {
+    Duration connectTimeout, int readAheadBlocks, Duration revalidate) {
 
   public static final int DEFAULT_BLOCK_BYTES = 1 << 20;
   public static final long DEFAULT_MEMORY_CACHE_BYTES = 256L << 20;
   public static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
   public static final int DEFAULT_MAX_IN_FLIGHT = 32;
+  public static final Duration DEFAULT_REVALIDATE = Duration.ofSeconds(1);
 
   public ObjectStoreSettings {
     if (blockBytes < 512 || Integer.bitCount(blockBytes) != 1) {
@@ -45,6 +52,9 @@ public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle
     if (readAheadBlocks < 0) {
       throw new IllegalArgumentException("read-ahead must be >= 0 blocks");
     }
+    if (revalidate.isNegative()) {
+      throw new IllegalArgumentException("the revalidation interval must be >= 0");
+    }
     if (maxInFlight < 1 || maxAttempts < 1) {
       throw new IllegalArgumentException("requests in flight and attempts must be >= 1");
     }
@@ -54,7 +64,7 @@ public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle
   public static ObjectStoreSettings defaults() {
     return new ObjectStoreSettings(null, defaultRegion(), false, null, DEFAULT_BLOCK_BYTES,
         DEFAULT_MEMORY_CACHE_BYTES, null, DEFAULT_DISK_CACHE_BYTES, DEFAULT_MAX_IN_FLIGHT, 5,
-        Duration.ofSeconds(30), Duration.ofSeconds(5), 8);
+        Duration.ofSeconds(30), Duration.ofSeconds(5), 8, DEFAULT_REVALIDATE);
   }
 
   /** The region the environment names, else us-east-1 (never a wait on instance metadata). */
@@ -71,33 +81,40 @@ public record ObjectStoreSettings(URI endpoint, String region, boolean pathStyle
   public ObjectStoreSettings withEndpoint(URI endpoint, String region, boolean pathStyle) {
     return new ObjectStoreSettings(endpoint, region == null ? this.region : region, pathStyle,
         credentials, blockBytes, memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight,
-        maxAttempts, attemptTimeout, connectTimeout, readAheadBlocks);
+        maxAttempts, attemptTimeout, connectTimeout, readAheadBlocks, revalidate);
   }
 
   public ObjectStoreSettings withCredentials(AwsCredentialsProvider credentials) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout, readAheadBlocks);
+        connectTimeout, readAheadBlocks, revalidate);
   }
 
   public ObjectStoreSettings withCaches(int blockBytes, long memoryCacheBytes, Path cacheDir,
       long diskCacheBytes) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout, readAheadBlocks);
+        connectTimeout, readAheadBlocks, revalidate);
   }
 
   /** Blocks fetched ahead of reads in order; 0 for none (tests counting requests). */
   public ObjectStoreSettings withReadAhead(int blocks) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout, blocks);
+        connectTimeout, blocks, revalidate);
+  }
+
+  /** How long a look at an object answers later lookups of it; zero for none. */
+  public ObjectStoreSettings withRevalidate(Duration interval) {
+    return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
+        memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
+        connectTimeout, readAheadBlocks, interval);
   }
 
   public ObjectStoreSettings withRequests(int maxInFlight, int maxAttempts,
       Duration attemptTimeout, Duration connectTimeout) {
     return new ObjectStoreSettings(endpoint, region, pathStyle, credentials, blockBytes,
         memoryCacheBytes, cacheDir, diskCacheBytes, maxInFlight, maxAttempts, attemptTimeout,
-        connectTimeout, readAheadBlocks);
+        connectTimeout, readAheadBlocks, revalidate);
   }
 }

@@ -45,7 +45,7 @@ public final class ZarrContainer implements Container {
 
   /** Opens the store, decoding chunks with the given resources' threads. */
   public static ZarrContainer open(Path path, io.annflight.store.StoreResources resources) {
-    return open(path, resources, io.annflight.store.StoreGeneration.ofLocal(path));
+    return open(path, resources, io.annflight.store.StoreGeneration.of(path));
   }
 
   /**

@@ -170,8 +170,14 @@ final class ZarrTree {
 
   /** Child element names (groups and arrays) of a group, sorted. */
   List<String> children(String element) {
-    List<String> names = new ArrayList<>();
     Path d = dir(element);
+    // A store in a bucket: from the listing it was opened on, without a request per node.
+    List<String> listed = files.listedChildDirectories(d, version == Version.V2
+        ? List.of(".zgroup", ".zarray") : List.of("zarr.json"));
+    if (listed != null) {
+      return listed;
+    }
+    List<String> names = new ArrayList<>();
     if (!Files.isDirectory(d)) {
       return names;
     }
