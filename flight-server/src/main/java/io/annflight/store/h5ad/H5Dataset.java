@@ -111,6 +111,19 @@ final class H5Dataset extends H5Node implements ContainerArray {
     return c.readLittleEndianRangeTo(start, stop, dst, at);
   }
 
+  /** Contiguous numeric datasets of a file in a bucket take hints; chunked ones not yet. */
+  @Override
+  public boolean readsAhead() {
+    return kind == Kind.NUMERIC && file.readsAhead() && rows() instanceof ContiguousArray;
+  }
+
+  @Override
+  public void prefetchRange(long start, long stop) {
+    if (kind == Kind.NUMERIC && rows() instanceof ContiguousArray c) {
+      c.prefetchRange(Math.max(0, start), Math.min(stop, c.nRows));
+    }
+  }
+
   @Override
   public String[] readStrings() {
     checkDecodedSize();
