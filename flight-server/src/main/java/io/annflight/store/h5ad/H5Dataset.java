@@ -111,16 +111,25 @@ final class H5Dataset extends H5Node implements ContainerArray {
     return c.readLittleEndianRangeTo(start, stop, dst, at);
   }
 
-  /** Contiguous numeric datasets of a file in a bucket take hints; chunked ones not yet. */
+  /** Numeric datasets of a file in a bucket take hints (contiguous and chunked). */
   @Override
   public boolean readsAhead() {
-    return kind == Kind.NUMERIC && file.readsAhead() && rows() instanceof ContiguousArray;
+    return kind == Kind.NUMERIC && file.readsAhead()
+        && (rows() instanceof ContiguousArray || rows() instanceof ChunkedArray);
   }
 
   @Override
   public void prefetchRange(long start, long stop) {
-    if (kind == Kind.NUMERIC && rows() instanceof ContiguousArray c) {
-      c.prefetchRange(Math.max(0, start), Math.min(stop, c.nRows));
+    if (kind != Kind.NUMERIC) {
+      return;
+    }
+    H5Array r = rows();
+    long from = Math.max(0, start);
+    long to = Math.min(stop, r.nRows);
+    if (r instanceof ContiguousArray c) {
+      c.prefetchRange(from, to);
+    } else if (r instanceof ChunkedArray c) {
+      c.prefetchRange(from, to);
     }
   }
 
