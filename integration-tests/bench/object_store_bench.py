@@ -7,7 +7,8 @@ is uploaded to a bucket of an S3Proxy the script starts (127.0.0.1, made-up cred
 served by the jar from local disk and from the bucket through a relay that delays each request
 by 0 and by --latency-ms. For each: the first epoch (every endpoint in order, X + cell_type +
 X_pca, lz4), warm epochs (caches warm; the fastest of three), a block-shuffled epoch, and for
-the bucket the first epoch after a restart with the disk cache (--cache-dir) kept. Prints rows/s
+the bucket the first epoch after a restart with the disk cache (--cache-dir) kept, and a
+block-shuffled epoch on a server just started without a disk cache (cold). Prints rows/s
 and the ratio to local disk measured in the same run (local is measured before and after the
 bucket, the faster kept), the requests each epoch sent to the bucket and the CPU seconds per
 million rows of the server and of the client (which the machine's load moves far less than
@@ -146,8 +147,11 @@ def epoch(server, name, sampler=None, metrics_port=None) -> dict:
                 "client cpu": (sum(os.times()[:2]) - cli0) / rows * 1e6}
 
 
+SHUFFLE = {"kind": "block_shuffle", "seed": 0, "epoch": 1}
+
+
 def measure(server, name, n_obs, metrics_port=None):
-    shuffle = {"kind": "block_shuffle", "seed": 0, "epoch": 1}
+    shuffle = SHUFFLE
     out = {}
     out["first epoch"] = epoch(server, name, metrics_port=metrics_port)
     # Warm epochs, the fastest of three, for local disk as for the bucket: one epoch's rate
@@ -164,7 +168,8 @@ def to_local(results, source, lay, phase) -> float:
     """`source`'s rows/s in `phase` over local disk's; after a restart, over local disk's first
     epoch (both start with the server's caches empty)."""
     local = results[("local", lay)]
-    base = local["first epoch"] if phase == "after restart (disk cache)" else local[phase]
+    base = local["first epoch"] if phase == "after restart (disk cache)" else \
+        local["block-shuffled epoch"] if phase == "block-shuffled, cold" else local[phase]
     return results[(source, lay)][phase]["rate"] / base["rate"]
 
 
@@ -226,7 +231,10 @@ def main():
             relays.append(relay)
             cache = work / f"cache-{ms:g}"
             metrics_port = tb.free_port()
-            s3_args = serve + ["--metrics-port", str(metrics_port), "--s3-endpoint", f"http://127.0.0.1:{relay.port}",
+            # The collections' s3:// stores lie under the data root (as every s3:// store must
+            # lie under an s3:// root).
+            s3_args = serve + ["--data-root", "s3://bench",
+                               "--metrics-port", str(metrics_port), "--s3-endpoint", f"http://127.0.0.1:{relay.port}",
                                "--s3-path-style", "--cache-dir", str(cache),
                                "--cache-size", "8g", "--s3-memory-cache", "1g"]
             server = tb.Server(args.jar, s3_colls, args.xmx, [], s3_args)
@@ -244,6 +252,16 @@ def main():
                         server, lay, metrics_port=metrics_port)
             finally:
                 server.stop()
+            # A block-shuffled epoch on a server just started without a disk cache: every
+            # batch's rows fetched from the bucket, ahead of the stream or as it asks.
+            cold_args = [a for a in s3_args if a not in ("--cache-dir", str(cache))]
+            server = tb.Server(args.jar, s3_colls, args.xmx, [], cold_args)
+            try:
+                for lay in layouts:
+                    results[(f"s3 {ms:g} ms", lay)]["block-shuffled, cold"] = epoch(
+                        server, lay, SHUFFLE, metrics_port)
+            finally:
+                server.stop()
         measure_local()
     finally:
         for r in relays:
@@ -253,8 +271,9 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     phases = ["first epoch", "warm epoch", "block-shuffled epoch",
-              "after restart (disk cache)"]
-    lines = ["| source | layout | " + " | ".join(phases) + " |", "|---|---|---|---|---|---|"]
+              "after restart (disk cache)", "block-shuffled, cold"]
+    rule = "|---|---|" + "---|" * len(phases)
+    lines = ["| source | layout | " + " | ".join(phases) + " |", rule]
     bars = {}  # rows/s grouped by phase, local disk first; the label carries the ratio
     for k in phases:
         for (source, lay), r in results.items():
@@ -278,7 +297,7 @@ def main():
     # Load moves rates 2x; CPU per row and requests sent move far less.
     lines += ["", "Requests sent to the bucket per epoch; CPU seconds per million rows of the"
               " server JVM and of the client (server / client):", "",
-              "| source | layout | " + " | ".join(phases) + " |", "|---|---|---|---|---|---|"]
+              "| source | layout | " + " | ".join(phases) + " |", rule]
     for (source, lay), r in results.items():
         cells = []
         for k in phases:

@@ -30,6 +30,12 @@ public final class BatchStream implements AutoCloseable {
   private final VectorSchemaRoot root;
   private final DictionaryProvider.MapDictionaryProvider dictionaries;
   private final List<ColumnFiller> fillers = new ArrayList<>();
+  /** Null when no matrix reader takes read-ahead hints (local stores): then nothing ahead. */
+  private final ReadAheadHints hints;
+  /** Batches worked out ahead for hints, in order, each filled when its turn comes. */
+  private final java.util.ArrayDeque<Ahead> ahead = new java.util.ArrayDeque<>();
+  /** Positions before this were hinted (or are being read). */
+  private long hintedTo;
   private long position;
   private long rowsSent;
   private long bytesSent;
@@ -68,7 +74,11 @@ public final class BatchStream implements AutoCloseable {
       throw e;
     }
     this.root = r;
+    this.hints = ReadAheadHints.of(plan);
   }
+
+  /** A batch worked out ahead: its first position and rows. */
+  private record Ahead(long first, BatchRows rows) {}
 
   /**
    * Opens a stream over the selected rows of the plan.
@@ -136,7 +146,10 @@ public final class BatchStream implements AutoCloseable {
       return false;
     }
     int n = (int) Math.min(rowsPerBatch, remaining);
-    BatchRows batch = BatchRows.of(plan.rows(), order, rows, position, n);
+    BatchRows batch = batchAt(position, n);
+    if (hints != null) {
+      hintAhead(position + n);
+    }
     try {
       for (int c = 0; c < fillers.size(); c++) {
         fill(c, batch);
@@ -160,6 +173,33 @@ public final class BatchStream implements AutoCloseable {
       bytesSent += v.getBufferSize();
     }
     return true;
+  }
+
+  /** The batch at {@code first}: as worked out for a hint, else now. */
+  private BatchRows batchAt(long first, int n) {
+    Ahead a = ahead.pollFirst();
+    if (a != null && a.first() == first && a.rows().size == n) {
+      return a.rows();
+    }
+    ahead.clear();
+    return BatchRows.of(plan.rows(), order, rows, first, n);
+  }
+
+  /**
+   * Hints the rows of the batches after the one at hand (which ends at {@code from}), up to
+   * {@link ReadAheadHints#BATCHES_AHEAD} of them: each batch is hinted once, as it comes into
+   * that window.
+   */
+  private void hintAhead(long from) {
+    long end = Math.min(rows.count(), from + (long) ReadAheadHints.BATCHES_AHEAD * rowsPerBatch);
+    hintedTo = Math.max(hintedTo, from);
+    while (hintedTo < end) {
+      int m = (int) Math.min(rowsPerBatch, rows.count() - hintedTo);
+      BatchRows next = BatchRows.of(plan.rows(), order, rows, hintedTo, m);
+      ahead.addLast(new Ahead(hintedTo, next));
+      hints.hint(next);
+      hintedTo += m;
+    }
   }
 
   /** Fills column {@code c}; running out of memory names the column, a store and the limit. */

@@ -313,4 +313,15 @@ final class ProjectedMatrix implements MatrixReader {
       return 4L * offsets().length + 4L * columns().length + values().length + 96;
     }
   }
+
+  /** Hints go to the matrix projected: its rows are read whole to be projected. */
+  @Override
+  public boolean readsAhead() {
+    return base.readsAhead();
+  }
+
+  @Override
+  public void prefetch(long[] sortedRows) {
+    base.prefetch(sortedRows);
+  }
 }

@@ -56,4 +56,21 @@ public interface MatrixReader {
   default java.util.Optional<SparseRowReads> sparseRows(long[] sortedRows) {
     return java.util.Optional.empty();
   }
+
+  /**
+   * Whether {@link #prefetch} does anything: a reader of a store in a bucket does; one of
+   * local files does not, and a stream then works out nothing to hint.
+   */
+  default boolean readsAhead() {
+    return false;
+  }
+
+  /**
+   * A hint that the given rows (ascending, duplicates allowed) will be read soon: a reader of a
+   * store in a bucket starts fetching the byte ranges they need in the background. May read a
+   * little (a sparse matrix's pointers), decodes nothing, and leaves errors to the read; a
+   * no-op by default. Call it off the thread that waits for batches: it may wait for that
+   * little read.
+   */
+  default void prefetch(long[] sortedRows) {}
 }

@@ -69,6 +69,19 @@ final class ObjectStoreFiles {
     return java.util.List.copyOf(names);
   }
 
+  boolean readsAhead() {
+    return store.objectStore().readAheadBytes() > 0;
+  }
+
+  /** Starts fetching {@code file}'s object (whole) in the background unless cached. */
+  void prefetch(Path file) {
+    String key = key(file);
+    ObjectVersion v = key == null ? null : listed.get(key);
+    if (v != null) {
+      store.objectStore().prefetch(v, 0, v.size());
+    }
+  }
+
   long sizeIfExists(Path file) {
     String key = key(file);
     ObjectVersion v = key == null ? null : listed.get(key);

@@ -65,6 +65,21 @@ public final class StoreFiles {
     return store;
   }
 
+  /** Whether {@link #prefetch} does anything: a store in a bucket, with read-ahead on. */
+  public boolean readsAhead() {
+    return objects != null && objects.readsAhead();
+  }
+
+  /**
+   * A hint that {@code file} (inside the store) will be read soon: a store in a bucket starts
+   * fetching the object in the background; nothing happens on disk or for a file not listed.
+   */
+  public void prefetch(Path file) {
+    if (objects != null) {
+      objects.prefetch(file);
+    }
+  }
+
   /**
    * The whole content of {@code file} (inside the store), or null when there is no such file.
    *

@@ -77,6 +77,8 @@ public final class ServerMetrics implements StreamEvents, AutoCloseable {
         m::memoryHits);
     counter("annflight_block_cache_memory_misses_total", "Blocks not in the memory cache",
         m::memoryMisses);
+    counter("annflight_block_cache_fetched_ahead_total", "Blocks fetched ahead of their"
+        + " readers (reads in order, a stream's next batches)", m::blocksFetchedAhead);
     counter("annflight_block_cache_disk_hits_total", "Blocks found in the disk cache"
         + " (--cache-dir)", m::diskHits);
     counter("annflight_block_cache_disk_misses_total", "Blocks not in the disk cache",

@@ -37,6 +37,16 @@ final class CsrMatrix extends SparseMatrix {
   }
 
   @Override
+  public boolean readsAhead() {
+    return CsrReadAhead.applies(g);
+  }
+
+  @Override
+  public void prefetch(long[] sortedRows) {
+    CsrReadAhead.prefetch(g, sortedRows);
+  }
+
+  @Override
   public RowBlock readRows(long start, long stop) {
     Rows.checkRange(g.file, elementPath(), start, stop, nRows());
     int n = (int) (stop - start);

@@ -65,4 +65,22 @@ final class DenseMatrix implements MatrixReader {
     Rows.checkSorted(file, elementPath, sortedRows, nRows());
     return array.readLittleEndianRowsTo(sortedRows, dstOffsets, dst);
   }
+
+  @Override
+  public boolean readsAhead() {
+    return array.readsAhead();
+  }
+
+  /** Hints each run of consecutive rows as one range. */
+  @Override
+  public void prefetch(long[] sortedRows) {
+    for (int i = 0; i < sortedRows.length; ) {
+      int j = i + 1;
+      while (j < sortedRows.length && sortedRows[j] <= sortedRows[j - 1] + 1) {
+        j++;
+      }
+      array.prefetchRange(sortedRows[i], sortedRows[j - 1] + 1);
+      i = j;
+    }
+  }
 }

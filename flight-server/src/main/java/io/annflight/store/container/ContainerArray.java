@@ -74,6 +74,21 @@ public interface ContainerArray extends ContainerNode {
     return true;
   }
 
+  /**
+   * Whether {@link #prefetchRange} does anything: an array read from a bucket does; one on
+   * local disk does not, and callers then skip working out what to hint.
+   */
+  default boolean readsAhead() {
+    return false;
+  }
+
+  /**
+   * A hint that rows {@code [start, stop)} of a numeric array will be read soon: an array in a
+   * bucket starts fetching their bytes (file ranges, chunk objects) into the memory cache in
+   * the background. Decodes nothing, never fails (the read reports errors); a no-op by default.
+   */
+  default void prefetchRange(long start, long stop) {}
+
   /** Every element of a 1-D (or 0-D) string array; null marks an element with no value. */
   String[] readStrings();
 

@@ -161,6 +161,30 @@ final class ChunkedArray extends H5Array {
     return b;
   }
 
+  /**
+   * A hint that rows {@code [start, stop)} will be read soon (see {@link H5File#prefetch}):
+   * the stored bytes of their chunks that are not decoded in the cache, as the chunk index
+   * places them. Decodes nothing.
+   */
+  void prefetchRange(long start, long stop) {
+    if (stop <= start) {
+      return;
+    }
+    for (long ci = start / chunkRows; ci <= (stop - 1) / chunkRows; ci++) {
+      for (int cj = 0; cj < nColChunks; cj++) {
+        long index = ci * nColChunks + cj;
+        if (!mappedReads && file.chunkCache().get(new H5File.ChunkKey(file.generation().id(),
+            cacheKey, cacheKeyHash, index)) != null) {
+          continue;
+        }
+        long[] place = allocated().place(offset(ci * chunkRows, cj));
+        if (place != null) {
+          file.prefetch(place[0], place[1]);
+        }
+      }
+    }
+  }
+
   private H5AllocatedChunks allocated() {
     H5AllocatedChunks a = allocated;
     if (a == null) {

@@ -125,6 +125,13 @@ final class ContiguousArray extends H5Array {
     return b;
   }
 
+  /** A hint that rows {@code [start, stop)} will be read soon (see {@link H5File#prefetch}). */
+  void prefetchRange(long start, long stop) {
+    if (address >= 0 && stop > start) {
+      file.prefetch(address + start * rowBytes, (stop - start) * rowBytes);
+    }
+  }
+
   @Override
   void fillRows(long[] rows, ByteBuffer out) {
     int i = 0;

@@ -64,4 +64,20 @@ final class H5AllocatedChunks {
     }
     return lookup.containsKey(new ChunkOffset(key));
   }
+
+  /**
+   * Where the chunk starting at element {@code offset} is stored: its HDF5 address and size in
+   * bytes; null when unallocated or unknown (what read-ahead hints then skip).
+   */
+  long[] place(int[] offset) {
+    if (lookup == null) {
+      return null;
+    }
+    long[] key = new long[offset.length];
+    for (int i = 0; i < offset.length; i++) {
+      key[i] = offset[i];
+    }
+    return lookup.get(new ChunkOffset(key)) instanceof io.jhdf.dataset.chunked.Chunk c
+        ? new long[] {c.getAddress(), c.getSize()} : null;
+  }
 }

@@ -111,6 +111,28 @@ final class H5Dataset extends H5Node implements ContainerArray {
     return c.readLittleEndianRangeTo(start, stop, dst, at);
   }
 
+  /** Numeric datasets of a file in a bucket take hints (contiguous and chunked). */
+  @Override
+  public boolean readsAhead() {
+    return kind == Kind.NUMERIC && file.readsAhead()
+        && (rows() instanceof ContiguousArray || rows() instanceof ChunkedArray);
+  }
+
+  @Override
+  public void prefetchRange(long start, long stop) {
+    if (kind != Kind.NUMERIC) {
+      return;
+    }
+    H5Array r = rows();
+    long from = Math.max(0, start);
+    long to = Math.min(stop, r.nRows);
+    if (r instanceof ContiguousArray c) {
+      c.prefetchRange(from, to);
+    } else if (r instanceof ChunkedArray c) {
+      c.prefetchRange(from, to);
+    }
+  }
+
   @Override
   public String[] readStrings() {
     checkDecodedSize();

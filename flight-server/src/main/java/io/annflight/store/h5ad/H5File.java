@@ -265,6 +265,32 @@ final class H5File implements AutoCloseable {
     return stringAttribute(node, elementPath, "encoding-type");
   }
 
+  /** The source of a file in a bucket (which takes read-ahead hints); null for a local file. */
+  private io.annflight.store.source.ByteSource remoteSource() {
+    if (channel instanceof BoundedFileChannel b
+        && b.inner() instanceof io.annflight.store.source.ByteSourceChannel s
+        && s.source().readsAhead()) {
+      return s.source();
+    }
+    return null;
+  }
+
+  /** Whether {@link #prefetch} does anything: a file in a bucket, with read-ahead on. */
+  boolean readsAhead() {
+    return remoteSource() != null;
+  }
+
+  /**
+   * A hint that {@code length} bytes at an HDF5 address will be read soon: a file in a bucket
+   * starts fetching them in the background; nothing happens for a local file.
+   */
+  void prefetch(long address, long length) {
+    io.annflight.store.source.ByteSource source = remoteSource();
+    if (source != null && length > 0) {
+      source.prefetch(address + userBlock, length);
+    }
+  }
+
   /**
    * Reads {@code length} bytes at an HDF5 address (relative to the superblock, as jhdf reports
    * them) into {@code dst} from its position; fails when the file ends early.

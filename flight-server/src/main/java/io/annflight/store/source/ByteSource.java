@@ -29,6 +29,21 @@ public interface ByteSource extends AutoCloseable {
    */
   int read(ByteBuffer dst, long position) throws IOException;
 
+  /**
+   * Whether {@link #prefetch} does anything: a source that fetches over a network does, a
+   * local file does not (callers skip working out what to hint).
+   */
+  default boolean readsAhead() {
+    return false;
+  }
+
+  /**
+   * A hint that bytes {@code [position, position + length)} will be read soon: a source in a
+   * bucket starts fetching them in the background. Never blocks on a fetch, never fails (the
+   * read reports errors); a no-op by default.
+   */
+  default void prefetch(long position, long length) {}
+
   @Override
   void close() throws IOException;
 }

@@ -46,6 +46,11 @@ public final class ByteSourceChannel extends FileChannel {
     }
   }
 
+  /** The source read through this channel: what read-ahead hints go to. */
+  public ByteSource source() {
+    return source;
+  }
+
   /** The failure of the last read when it failed, else null. */
   public RuntimeException lastFault() {
     return lastFault;

@@ -27,6 +27,11 @@ final class MemoryBlockCache {
     }
   }
 
+  /** The most it holds, in bytes. */
+  long capacity() {
+    return capacity;
+  }
+
   MemoryBlockCache(long capacity) {
     this.capacity = capacity;
   }

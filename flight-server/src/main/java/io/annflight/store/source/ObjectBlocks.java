@@ -28,6 +28,11 @@ final class ObjectBlocks {
   private final java.util.concurrent.ExecutorService readAhead;
   /** Told of a version a GET found replaced or removed. */
   private final java.util.function.Consumer<ObjectVersion> gone;
+  /** Bytes of fetches started ahead and not finished: bounds what hints may start. */
+  private final java.util.concurrent.atomic.AtomicLong pendingBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   /**
    * @param memory null for none
@@ -60,11 +65,23 @@ final class ObjectBlocks {
    * readers that wait for those blocks.
    */
   void prefetch(ObjectVersion v, long position) {
-    if (readAhead == null || position >= v.size()) {
+    prefetch(v, position, position + (long) readAheadBlocks * blockBytes);
+  }
+
+  /**
+   * Starts fetching the blocks covering bytes {@code [start, end)} that are neither cached nor
+   * being fetched, in the background: ranges a stream's next batches will read (hinted by its
+   * plan). Skipped, without error, while the bytes read ahead and not yet fetched exceed a
+   * quarter of the memory cache (more could push what was fetched ahead out before it is
+   * read). Failures are left to the readers that wait for those blocks.
+   */
+  void prefetch(ObjectVersion v, long start, long end) {
+    if (readAhead == null || start >= v.size() || end <= start
+        || pendingBytes.get() > memory.capacity() / 4) {
       return;
     }
-    long first = position / blockBytes;
-    long last = Math.min((v.size() - 1) / blockBytes, first + readAheadBlocks - 1);
+    long first = start / blockBytes;
+    long last = (Math.min(v.size(), end) - 1) / blockBytes;
     int count = (int) (last - first + 1);
     @SuppressWarnings("unchecked")
     CompletableFuture<byte[]>[] pending = new CompletableFuture[count];
@@ -80,26 +97,36 @@ final class ObjectBlocks {
         mine[i] = true;
       }
     }
+    int maxRun = Math.max(1, MAX_GET_BYTES / blockBytes);
     for (int i = 0; i < count; ) {
       if (!mine[i]) {
         i++;
         continue;
       }
       int j = i;
-      while (j < count && mine[j]) {
+      while (j < count && mine[j] && j - i < maxRun) {
         j++;
       }
       int from = i;
       int to = j;
+      long bytes = (long) (to - from) * blockBytes;
+      pendingBytes.addAndGet(bytes);
+      inFlight.incrementAndGet();
       try {
         readAhead.execute(() -> {
           try {
             fetch(v, first, from, to, pending);
+            metrics.blocksFetchedAhead.add(to - from);
           } catch (RuntimeException | Error e) {
             // the waiting readers got it; nobody else waits for a read-ahead
+          } finally {
+            pendingBytes.addAndGet(-bytes);
+            inFlight.decrementAndGet();
           }
         });
       } catch (java.util.concurrent.RejectedExecutionException e) {
+        pendingBytes.addAndGet(-bytes);
+        inFlight.decrementAndGet();
         for (int k = from; k < to; k++) {
           pending[k].completeExceptionally(e);
           fetching.remove(key(v, first + k), pending[k]);
@@ -107,6 +134,16 @@ final class ObjectBlocks {
       }
       i = j;
     }
+  }
+
+  /** Whether {@link #prefetch} fetches anything (read-ahead on, a memory cache). */
+  boolean readsAhead() {
+    return readAhead != null;
+  }
+
+  /** Fetches started ahead of readers and not finished yet (what tests wait for). */
+  int readAheadInFlight() {
+    return inFlight.get();
   }
 
   void close() {

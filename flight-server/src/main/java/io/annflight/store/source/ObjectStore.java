@@ -152,6 +152,21 @@ public final class ObjectStore implements AutoCloseable {
     blocks.prefetch(version, 0);
   }
 
+  /**
+   * Starts fetching bytes {@code [start, end)} of {@code version} in the background, unless
+   * cached or being fetched: ranges a stream's next batches will read. Nothing happens without
+   * a memory cache, with read-ahead off, or while a quarter of the memory cache is being
+   * fetched ahead already.
+   */
+  public void prefetch(ObjectVersion version, long start, long end) {
+    blocks.prefetch(version, start, end);
+  }
+
+  /** Fetches started ahead of readers and not finished yet. */
+  public int readAheadInFlight() {
+    return blocks.readAheadInFlight();
+  }
+
   /** What reading ahead may fetch ahead of a reader: read-ahead blocks of block size; 0: off. */
   public long readAheadBytes() {
     return memory == null ? 0 : (long) settings.readAheadBlocks() * settings.blockBytes();

@@ -22,6 +22,8 @@ public final class ObjectStoreMetrics {
   final LongAdder memoryMisses = new LongAdder();
   final LongAdder diskHits = new LongAdder();
   final LongAdder diskMisses = new LongAdder();
+  /** Blocks fetched ahead of their readers (reads in order, or a stream's plan). */
+  final LongAdder blocksFetchedAhead = new LongAdder();
   private final List<DoubleConsumer> getSeconds = new CopyOnWriteArrayList<>();
 
   ObjectStoreMetrics() {}
@@ -68,6 +70,10 @@ public final class ObjectStoreMetrics {
 
   public long diskMisses() {
     return diskMisses.sum();
+  }
+
+  public long blocksFetchedAhead() {
+    return blocksFetchedAhead.sum();
   }
 
   /** Receives every GET's duration in seconds until removed. */

@@ -78,6 +78,16 @@ public final class S3ObjectSource implements ByteSource {
   }
 
   @Override
+  public boolean readsAhead() {
+    return blocks.readsAhead();
+  }
+
+  @Override
+  public void prefetch(long position, long length) {
+    blocks.prefetch(version, position, position + length);
+  }
+
+  @Override
   public void close() {
     // Nothing is held per source: the client and the caches belong to the store.
   }

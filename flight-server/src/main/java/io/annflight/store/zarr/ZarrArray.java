@@ -124,6 +124,50 @@ final class ZarrArray {
     return decoded;
   }
 
+  /** Whether {@link #prefetchRows} does anything: an unsharded array in a bucket. */
+  boolean readsAhead() {
+    return meta.sharding() == null && meta.rank() > 0 && tree.files().readsAhead();
+  }
+
+  /**
+   * A hint that rows {@code [start, stop)} will be read soon: the chunk objects holding them
+   * (every chunk across the other dimensions) that are not decoded in the cache are fetched in
+   * the background. Decodes nothing. Sharded arrays are not hinted (their inner chunks'
+   * places need the shard's index, which is a read).
+   */
+  void prefetchRows(long start, long stop) {
+    if (!readsAhead()) {
+      return;
+    }
+    long[] shape = meta.shape();
+    int[] chunks = meta.chunks();
+    long from = Math.max(0, start);
+    long to = Math.min(stop, shape[0]);
+    if (to <= from) {
+      return;
+    }
+    long columnChunks = 1;
+    for (int d = 1; d < shape.length; d++) {
+      columnChunks *= (shape[d] + chunks[d] - 1) / chunks[d];
+    }
+    long[] index = new long[shape.length];
+    for (long ci = from / chunks[0]; ci <= (to - 1) / chunks[0]; ci++) {
+      for (long c = 0; c < columnChunks; c++) {
+        index[0] = ci;
+        long rest = c;
+        for (int d = shape.length - 1; d >= 1; d--) {
+          long n = (shape[d] + chunks[d] - 1) / chunks[d];
+          index[d] = rest % n;
+          rest /= n;
+        }
+        String key = meta.keys().key(index);
+        if (tree.cache().get(element + "\u0000chunk " + key) == null) {
+          tree.files().prefetch(dir.resolve(key));
+        }
+      }
+    }
+  }
+
   /** Decoded bytes of one chunk; -1 for variable-length strings (not in the metadata). */
   private int decodedBytes() {
     return meta.dtype().kind() == ZarrDtype.Kind.OBJECT ? -1

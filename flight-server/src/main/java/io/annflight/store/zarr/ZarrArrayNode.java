@@ -92,6 +92,18 @@ final class ZarrArrayNode implements ContainerArray {
   }
 
   @Override
+  public boolean readsAhead() {
+    return array.isNumeric() && array.readsAhead();
+  }
+
+  @Override
+  public void prefetchRange(long start, long stop) {
+    if (array.isNumeric()) {
+      array.prefetchRows(start, stop);
+    }
+  }
+
+  @Override
   public String[] readStrings() {
     return array.readAllStrings();
   }
