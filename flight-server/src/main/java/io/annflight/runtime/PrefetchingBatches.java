@@ -120,9 +120,18 @@ final class PrefetchingBatches implements AutoCloseable {
       while (gate.fill(this::stopped, stream::next)) {
         VectorSchemaRoot batch = VectorSchemaRoot.create(stream.root().getSchema(),
             stream.allocator());
-        transfer(stream.root(), batch);
-        if (!handoff.put(new Filled(batch))) {
-          batch.close();
+        boolean handed = false;
+        try {
+          transfer(stream.root(), batch);
+          handed = handoff.put(new Filled(batch));
+        } finally {
+          // Not handed over (the consumer is gone, or this thread was interrupted while
+          // waiting for room): the batch is this thread's to free.
+          if (!handed) {
+            batch.close();
+          }
+        }
+        if (!handed) {
           return;
         }
       }
