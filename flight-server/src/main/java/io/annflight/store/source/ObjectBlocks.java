@@ -97,18 +97,7 @@ final class ObjectBlocks {
         mine[i] = true;
       }
     }
-    int maxRun = Math.max(1, MAX_GET_BYTES / blockBytes);
-    for (int i = 0; i < count; ) {
-      if (!mine[i]) {
-        i++;
-        continue;
-      }
-      int j = i;
-      while (j < count && mine[j] && j - i < maxRun) {
-        j++;
-      }
-      int from = i;
-      int to = j;
+    forEachRun(mine, (from, to) -> {
       long bytes = (long) (to - from) * blockBytes;
       pendingBytes.addAndGet(bytes);
       inFlight.incrementAndGet();
@@ -132,6 +121,30 @@ final class ObjectBlocks {
           fetching.remove(key(v, first + k), pending[k]);
         }
       }
+    });
+  }
+
+  /** What to do with one run of blocks {@code [from, to)} to fetch in one GET. */
+  private interface Run {
+    void of(int from, int to);
+  }
+
+  /**
+   * Calls {@code run} for each run of consecutive blocks marked in {@code mine}, cut at
+   * {@link #MAX_GET_BYTES}: the blocks one ranged GET fetches.
+   */
+  private void forEachRun(boolean[] mine, Run run) {
+    int maxRun = Math.max(1, MAX_GET_BYTES / blockBytes);
+    for (int i = 0; i < mine.length; ) {
+      if (!mine[i]) {
+        i++;
+        continue;
+      }
+      int j = i;
+      while (j < mine.length && mine[j] && j - i < maxRun) {
+        j++;
+      }
+      run.of(i, j);
       i = j;
     }
   }
@@ -196,19 +209,7 @@ final class ObjectBlocks {
         mine[i] = other == null;
       }
     }
-    int maxRun = Math.max(1, MAX_GET_BYTES / blockBytes);
-    for (int i = 0; i < count; ) {
-      if (!mine[i]) {
-        i++;
-        continue;
-      }
-      int j = i;
-      while (j < count && mine[j] && j - i < maxRun) {
-        j++;
-      }
-      fetch(v, first, i, j, pending);
-      i = j;
-    }
+    forEachRun(mine, (from, to) -> fetch(v, first, from, to, pending));
     for (int i = 0; i < count; i++) {
       if (blocks[i] == null) {
         blocks[i] = await(pending[i]);
