@@ -10,6 +10,7 @@ import io.annflight.store.source.ObjectStoreException;
 import io.annflight.store.source.ObjectStoreMetrics;
 import io.annflight.store.source.ObjectStoreSettings;
 import io.annflight.testing.FaultProxy;
+import io.annflight.testing.FlightTsv;
 import io.annflight.testing.Fixtures;
 import io.annflight.testing.S3ProxyServer;
 import java.nio.charset.StandardCharsets;
@@ -607,16 +608,7 @@ class ObjectStoreFlightTest {
   }
 
   private static String tsv(FlightClient c, String request) throws Exception {
-    FlightInfo info = c.getInfo(command(request));
-    StringBuilder out = new StringBuilder(info.getSchema().toString()).append('\n');
-    for (FlightEndpoint e : info.getEndpoints()) {
-      try (FlightStream s = c.getStream(e.getTicket())) {
-        while (s.next()) {
-          out.append(s.getRoot().contentToTSVString());
-        }
-      }
-    }
-    return out.toString();
+    return FlightTsv.of(c, request);
   }
 
   private static String action(FlightClient c, String type, String body) {

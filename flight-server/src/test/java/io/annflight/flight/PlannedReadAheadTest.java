@@ -16,19 +16,15 @@ import io.annflight.synthetic.H5adWriter;
 import io.annflight.synthetic.SyntheticAnnData;
 import io.annflight.synthetic.ZarrWriter;
 import io.annflight.testing.FaultProxy;
+import io.annflight.testing.FlightTsv;
 import io.annflight.testing.Fixtures;
 import io.annflight.testing.S3ProxyServer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
 import org.apache.arrow.flight.FlightClient;
-import org.apache.arrow.flight.FlightDescriptor;
-import org.apache.arrow.flight.FlightEndpoint;
-import org.apache.arrow.flight.FlightInfo;
-import org.apache.arrow.flight.FlightStream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterAll;
@@ -242,16 +238,6 @@ class PlannedReadAheadTest {
   }
 
   private static String tsv(FlightClient c, String request) throws Exception {
-    FlightInfo info = c.getInfo(FlightDescriptor.command(
-        request.getBytes(StandardCharsets.UTF_8)));
-    StringBuilder out = new StringBuilder(info.getSchema().toString()).append('\n');
-    for (FlightEndpoint e : info.getEndpoints()) {
-      try (FlightStream s = c.getStream(e.getTicket())) {
-        while (s.next()) {
-          out.append(s.getRoot().contentToTSVString());
-        }
-      }
-    }
-    return out.toString();
+    return FlightTsv.of(c, request);
   }
 }
