@@ -730,9 +730,12 @@ class FlightServiceTest {
     return ticket(sb.append("]}").toString());
   }
 
-  /** Waits until every stream's child allocator is closed, i.e. its task has ended. */
+  /**
+   * Waits until every stream's child allocator is closed, i.e. its task has ended. Bounded
+   * generously (a minute): on a loaded machine a cancelled stream may take seconds to notice.
+   */
   private void awaitStreamsClosed() throws InterruptedException {
-    long deadline = System.nanoTime() + 5_000_000_000L;
+    long deadline = System.nanoTime() + 60_000_000_000L;
     // The streams' allocators sit under the runtime's "streams" child of the server's.
     while (System.nanoTime() < deadline && serverStreams() > 0) {
       Thread.sleep(20);

@@ -51,18 +51,23 @@ class MetricsTest {
       }
       assertThatThrownBy(() -> client.getInfo(FlightDescriptor.path("nope")))
           .isInstanceOf(FlightRuntimeException.class);
-      Map<String, Double> after = scrape(server.metricsPort());
+      // flight-core counts a call once its status has gone out (the middleware's
+      // onCallCompleted runs after the call is closed), so the client may have its answer
+      // before the count moved: wait (bounded) until every call is counted, then compare.
+      String infoOk = "annflight_requests_total{method=\"GET_FLIGHT_INFO\",status=\"OK\"}";
+      String infoNotFound =
+          "annflight_requests_total{method=\"GET_FLIGHT_INFO\",status=\"NOT_FOUND\"}";
+      String getOk = "annflight_requests_total{method=\"DO_GET\",status=\"OK\"}";
+      Map<String, Double> after = scrapeUntil(server.metricsPort(),
+          m -> counted(before, m, infoOk) >= 1 && counted(before, m, infoNotFound) >= 1
+              && counted(before, m, getOk) >= info.getEndpoints().size());
       assertThat(delta(before, after, "annflight_rows_sent_total{collection=\"test\"}"))
           .isEqualTo(60.0);
       assertThat(delta(before, after, "annflight_bytes_sent_total{collection=\"test\"}"))
           .isPositive();
-      assertThat(delta(before, after,
-          "annflight_requests_total{method=\"GET_FLIGHT_INFO\",status=\"OK\"}")).isEqualTo(1.0);
-      assertThat(delta(before, after,
-          "annflight_requests_total{method=\"GET_FLIGHT_INFO\",status=\"NOT_FOUND\"}"))
-          .isEqualTo(1.0);
-      assertThat(delta(before, after, "annflight_requests_total{method=\"DO_GET\",status=\"OK\"}"))
-          .isEqualTo(info.getEndpoints().size());
+      assertThat(delta(before, after, infoOk)).isEqualTo(1.0);
+      assertThat(delta(before, after, infoNotFound)).isEqualTo(1.0);
+      assertThat(delta(before, after, getOk)).isEqualTo(info.getEndpoints().size());
       assertThat(after).containsKey("annflight_open_stores").containsKey("jvm_threads_current");
       assertThat(after.get("annflight_open_stores")).isEqualTo(1.0);
       assertThat(after.get("annflight_projection_cache_bytes")).isZero();
@@ -129,6 +134,23 @@ class MetricsTest {
   private static double delta(Map<String, Double> before, Map<String, Double> after, String key) {
     assertThat(after).as("metrics").containsKey(key);
     return after.get(key) - before.getOrDefault(key, 0.0);
+  }
+
+  private static double counted(Map<String, Double> before, Map<String, Double> now,
+      String key) {
+    return now.getOrDefault(key, 0.0) - before.getOrDefault(key, 0.0);
+  }
+
+  /** Scrapes until {@code done} holds (bounded: a minute), and returns that scrape. */
+  private static Map<String, Double> scrapeUntil(int port,
+      java.util.function.Predicate<Map<String, Double>> done) throws Exception {
+    long deadline = System.nanoTime() + java.time.Duration.ofMinutes(1).toNanos();
+    Map<String, Double> m = scrape(port);
+    while (!done.test(m) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+      m = scrape(port);
+    }
+    return m;
   }
 
   /** Samples of the text format: {@code name{labels} value}, comments skipped. */

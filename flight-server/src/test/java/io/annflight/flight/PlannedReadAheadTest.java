@@ -106,7 +106,9 @@ class PlannedReadAheadTest {
     // Blocks of 512 bytes (rows a few blocks apart), a memory cache holding everything.
     objects = new ObjectStore(s3.settings(proxy.endpoint())
         .withCaches(512, 64L << 20, null, 0).withReadAhead(2)
-        .withRequests(8, 3, Duration.ofSeconds(5), Duration.ofSeconds(2)));
+        // A try's limit only against hangs: a try timed out on a loaded machine would be
+        // sent again, and "every byte once" below would fail.
+        .withRequests(8, 3, Duration.ofSeconds(60), Duration.ofSeconds(2)));
   }
 
   @AfterEach
@@ -215,6 +217,11 @@ class PlannedReadAheadTest {
   }
 
   private void awaitReadAhead() throws InterruptedException {
+    awaitReadAhead(objects);
+  }
+
+  /** Waits (bounded) until no block {@code objects} fetches ahead is still on its way. */
+  static void awaitReadAhead(ObjectStore objects) throws InterruptedException {
     long deadline = System.nanoTime() + LIMIT.toNanos();
     while (objects.readAheadInFlight() > 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);

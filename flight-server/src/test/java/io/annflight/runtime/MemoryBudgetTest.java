@@ -2,11 +2,15 @@ package io.annflight.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -18,9 +22,14 @@ import org.junit.jupiter.api.Test;
  * The wait a stream makes before filling a batch while the streams are over their budget: it
  * goes on when a release of stream memory, a reservation given back or a stop signals it, with
  * no polling (a missed signal would leave these waits hanging until the test's timeout).
+ * Each waiter is seen parked on the budget's condition before the test frees room (a sleep
+ * would not tell: on a loaded machine the waiter may not have started yet, and would then
+ * not wait at all).
  */
 class MemoryBudgetTest {
   private static final long BATCH = 64 << 10;
+  /** A bound against hangs only: every wait below ends as soon as what it waits for happens. */
+  private static final Duration LIMIT = Duration.ofSeconds(60);
 
   private RootAllocator server;
   private StreamAllocators streams;
@@ -61,11 +70,9 @@ class MemoryBudgetTest {
         BufferAllocator stream = streams.open("stream");
         ArrowBuf own = stream.buffer(BATCH)) {
       ArrowBuf held = other.buffer(4 * BATCH);
-      CompletableFuture<Boolean> room = CompletableFuture.supplyAsync(() -> await(stream));
-      Thread.sleep(100);
-      assertThat(room).isNotDone();
+      FutureTask<Boolean> room = parked(() -> await(stream));
       held.close(); // the other stream's batches reached the network
-      assertThat(room.get(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(room.get(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
       budget.filled(BATCH);
       assertThat(waits).hasSize(1);
       assertThat(waits.get(0)).isPositive();
@@ -81,11 +88,9 @@ class MemoryBudgetTest {
       // 2 batches held, budget 4: room for one more, and both streams ask at once.
       budget = budget(3 * BATCH, 10 * BATCH);
       assertThat(budget.awaitRoom(first, BATCH, () -> false)).isTrue();
-      CompletableFuture<Boolean> room = CompletableFuture.supplyAsync(() -> await(second));
-      Thread.sleep(100);
-      assertThat(room).isNotDone();
+      FutureTask<Boolean> room = parked(() -> await(second));
       budget.filled(BATCH); // the first stream's batch is filled... and sent:
-      assertThat(room.get(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(room.get(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
       budget.filled(BATCH);
     }
   }
@@ -106,11 +111,9 @@ class MemoryBudgetTest {
         BufferAllocator stream = streams.open("stream")) {
       ArrowBuf held = other.buffer(10 * BATCH);
       // This stream holds nothing, but a batch now would take the server past 10 batches.
-      CompletableFuture<Boolean> room = CompletableFuture.supplyAsync(() -> await(stream));
-      Thread.sleep(100);
-      assertThat(room).isNotDone();
+      FutureTask<Boolean> room = parked(() -> await(stream));
       held.close();
-      assertThat(room.get(5, TimeUnit.SECONDS)).isTrue();
+      assertThat(room.get(LIMIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     }
   }
 
@@ -129,18 +132,10 @@ class MemoryBudgetTest {
         BufferAllocator stream = streams.open("stream");
         ArrowBuf own = stream.buffer(BATCH);
         ArrowBuf held = other.buffer(4 * BATCH)) {
-      CompletableFuture<Boolean> room = CompletableFuture.supplyAsync(() -> {
-        try {
-          return budget.awaitRoom(stream, BATCH, cancelled::get);
-        } catch (InterruptedException e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      Thread.sleep(50);
-      assertThat(room).isNotDone();
+      FutureTask<Boolean> room = parked(() -> budget.awaitRoom(stream, BATCH, cancelled::get));
       cancelled.set(true);
       budget.wake(); // what the client's cancel handler does
-      assertThat(room.get(5, TimeUnit.SECONDS)).isFalse();
+      assertThat(room.get(LIMIT.toSeconds(), TimeUnit.SECONDS)).isFalse();
     }
   }
 
@@ -153,6 +148,24 @@ class MemoryBudgetTest {
         .isPositive();
     assertThat(MemoryBudget.of(() -> 0, 1 << 20, StreamEvents.NONE).budget())
         .isEqualTo((1 << 20) / 4 * 3);
+  }
+
+  /**
+   * Runs {@code wait} on a thread of its own and returns once that thread is parked on a
+   * condition (the budget's: nothing else in {@code wait} parks on one), i.e. waiting for room.
+   */
+  private static FutureTask<Boolean> parked(Callable<Boolean> wait) throws InterruptedException {
+    FutureTask<Boolean> task = new FutureTask<>(wait);
+    Thread waiter = new Thread(task, "budget-waiter");
+    waiter.setDaemon(true);
+    waiter.start();
+    long deadline = System.nanoTime() + LIMIT.toNanos();
+    while (!(LockSupport.getBlocker(waiter) instanceof AbstractQueuedSynchronizer.ConditionObject)) {
+      assertThat(task).as("the waiter returned without waiting").isNotDone();
+      assertThat(System.nanoTime()).as("the waiter never waited").isLessThan(deadline);
+      Thread.sleep(1);
+    }
+    return task;
   }
 
   private boolean await(BufferAllocator stream) {
