@@ -99,6 +99,13 @@ def start_jar(args: List[str], jvm_args: List[str] = (), env: Optional[Dict[str,
     return proc, found["uri"], log
 
 
+def metrics_url(log: List[str]) -> str:
+    """Where a server started with `--metrics-port 0` serves /metrics: the port it picked,
+    logged before "listening on" (a port picked beforehand may be taken meanwhile)."""
+    return next(re.search(r"metrics on (http://\S+/metrics)", line).group(1)
+                for line in log if "metrics on http" in line)
+
+
 def stop_jar(proc):
     if proc.poll() is None:
         proc.terminate()

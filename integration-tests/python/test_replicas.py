@@ -13,7 +13,7 @@ import pytest
 
 import annflight
 from annflight.client import endpoint_batches
-from conftest import start_jar, stop_jar
+from conftest import metrics_url, start_jar, stop_jar
 from expected import FIXTURES, read
 
 ROWS_PER_ENDPOINT = 10  # dense.h5ad's 60 rows: 6 endpoints, 2 per replica
@@ -30,26 +30,47 @@ def free_ports(n):
             s.close()
 
 
-def start_replicas(tmp_path, n=3):
-    ports = free_ports(n)
-    uris = [f"grpc+tcp://127.0.0.1:{p}" for p in ports]
-    procs = []
-    for i, port in enumerate(ports):
-        root = tmp_path / f"replica{i}"  # each replica its own copy of the files
-        root.mkdir()
-        shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
-        (root / "config.json").write_text(json.dumps({
-            "collections": {"pbmc": {"paths": ["dense.h5ad"], "obs_keys": ["cell_type"]}},
-            "locations": uris}))
-        proc, _, _ = start_jar(["--config", str(root / "config.json"), "--port", str(port),
-                                "--max-rows-per-endpoint", str(ROWS_PER_ENDPOINT)])
-        procs.append(proc)
-    return uris, procs
+def on_free_ports(n, start):
+    """`start(ports, attempt)` with `n` ports free a moment ago (replicas must know each
+    other's before they start). On a shared machine another process may take one in between:
+    then the servers it started are stopped and it runs again on other ports (3 tries)."""
+    for attempt in range(3):
+        try:
+            return start(free_ports(n), attempt)
+        except pytest.fail.Exception as e:  # start_jar's failure, with the server's output
+            if "Failed to bind" not in str(e) or attempt == 2:
+                raise
+
+
+def start_replicas(tmp_path, collection, args, n):
+    """`n` replicas serving `collection` as "pbmc", each over its own copy of dense.h5ad and
+    with `args`; (their URIs, their (process, uri, log) from start_jar)."""
+    def start(ports, attempt):
+        uris = [f"grpc+tcp://127.0.0.1:{p}" for p in ports]
+        started = []
+        try:
+            for i, port in enumerate(ports):
+                root = tmp_path / f"try{attempt}" / f"replica{i}"
+                root.mkdir(parents=True)
+                shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
+                (root / "config.json").write_text(json.dumps({
+                    "collections": {"pbmc": collection}, "locations": uris}))
+                started.append(start_jar(["--config", str(root / "config.json"),
+                                          "--port", str(port), *args]))
+        except BaseException:
+            for proc, _, _ in started:
+                stop_jar(proc)
+            raise
+        return uris, started
+    return on_free_ports(n, start)
 
 
 @pytest.fixture
 def replicas(tmp_path):
-    uris, procs = start_replicas(tmp_path)
+    uris, started = start_replicas(
+        tmp_path, {"paths": ["dense.h5ad"], "obs_keys": ["cell_type"]},
+        ["--max-rows-per-endpoint", str(ROWS_PER_ENDPOINT)], n=3)
+    procs = [proc for proc, _, _ in started]
     try:
         yield uris, procs
     finally:
@@ -143,18 +164,12 @@ def test_torchrun_ddp_over_two_replicas_covers_each_epoch_once_with_equal_batche
     import subprocess
     import sys
     from pathlib import Path
-    ports, metrics = free_ports(2), free_ports(2)
-    uris = [f"grpc+tcp://127.0.0.1:{p}" for p in ports]
-    procs = []
+    # /metrics on a port each replica picks.
+    uris, started = start_replicas(tmp_path, {"paths": ["dense.h5ad"]}, ["--metrics-port", "0"],
+                                   n=2)
+    procs = [proc for proc, _, _ in started]
     try:
-        for i, (port, mport) in enumerate(zip(ports, metrics)):
-            root = tmp_path / f"replica{i}"
-            root.mkdir()
-            shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
-            (root / "config.json").write_text(json.dumps({
-                "collections": {"pbmc": {"paths": ["dense.h5ad"]}}, "locations": uris}))
-            procs.append(start_jar(["--config", str(root / "config.json"), "--port", str(port),
-                                    "--metrics-port", str(mport)])[0])
+        metrics = [metrics_url(log) for _, _, log in started]
         script = Path(__file__).parent / "scripts" / "ddp_train.py"
         run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                               "--nproc_per_node", "2", str(script), uris[0], str(tmp_path)],
@@ -168,7 +183,7 @@ def test_torchrun_ddp_over_two_replicas_covers_each_epoch_once_with_equal_batche
             assert sorted(set(rows)) == list(range(60)) and len(rows) == 60  # once each
         assert ranks[0][0] != ranks[0][1], "a new order each epoch"
         # Both replicas served rows: each rank's two workers read from different replicas.
-        sent = [rows_sent(f"http://127.0.0.1:{m}/metrics") for m in metrics]
+        sent = [rows_sent(m) for m in metrics]
         assert all(s > 0 for s in sent) and sum(sent) >= 2 * 60
     finally:
         for p in procs:

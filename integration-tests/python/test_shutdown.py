@@ -10,7 +10,7 @@ import grpc
 import pyarrow.flight as fl
 import pytest
 
-from conftest import start_jar, stop_jar
+from conftest import metrics_url, start_jar, stop_jar
 from expected import FIXTURES
 
 SERVING = b"\x08\x01"  # HealthCheckResponse{status: SERVING}
@@ -57,16 +57,15 @@ def test_health_then_sigterm_lets_the_running_stream_finish_and_exits_0(tmp_path
 
 def test_warm_up_streams_into_nowhere_before_serving_and_counts_no_rows(tmp_path):
     import urllib.request
-    from test_replicas import free_ports
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
     (tmp_path / "config.json").write_text(json.dumps({"collections": {
         "pbmc": {"paths": ["root/dense.h5ad"], "obs_keys": ["cell_type"]}}}))
-    metrics = free_ports(1)[0]
     proc, uri, log = start_jar(["--config", str(tmp_path / "config.json"),
-                                "--warmup-seconds", "2", "--metrics-port", str(metrics)])
+                                "--warmup-seconds", "2", "--metrics-port", "0"])
     try:
+        metrics = metrics_url(log)
         addr = uri.split("://", 1)[1]
         # start_jar returns at "listening", which is logged once warm and SERVING.
         assert health(addr) == SERVING
@@ -74,13 +73,13 @@ def test_warm_up_streams_into_nowhere_before_serving_and_counts_no_rows(tmp_path
         # Through the loopback port: real streams were read, none of them counted.
         warm = [re.search(r"warm after \d+ ms \((\d+) warm-up streams\)", line) for line in log]
         assert [int(m.group(1)) for m in warm if m][0] > 0
-        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        text = urllib.request.urlopen(metrics, timeout=30).read()
         assert b"annflight_rows_sent_total{" not in text  # the warm-up's rows are not counted
         with fl.connect(uri) as client:
             table = client.do_get(client.get_flight_info(fl.FlightDescriptor.for_path("pbmc"))
                                   .endpoints[0].ticket).read_all()
         assert table.num_rows == 60
-        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        text = urllib.request.urlopen(metrics, timeout=30).read()
         assert b'annflight_rows_sent_total{collection="pbmc"} 60.0' in text
     finally:
         stop_jar(proc)
@@ -90,17 +89,16 @@ def test_a_server_with_a_data_root_alone_warms_up_on_stores_it_writes(tmp_path):
     # No configured collection: the warm-up streams small stores the server writes (and
     # deletes) itself, so the first epoch of a `paths` request is warm too.
     import urllib.request
-    from test_replicas import free_ports
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(FIXTURES / "dense.h5ad", root / "dense.h5ad")
-    metrics = free_ports(1)[0]
     proc, uri, log = start_jar(["--data-root", str(root), "--warmup-seconds", "2",
-                                "--metrics-port", str(metrics)])
+                                "--metrics-port", "0"])
     try:
+        metrics = metrics_url(log)
         warm = [re.search(r"warm after \d+ ms \((\d+) warm-up streams\)", line) for line in log]
         assert [int(m.group(1)) for m in warm if m][0] > 0
-        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        text = urllib.request.urlopen(metrics, timeout=30).read()
         assert b"annflight_rows_sent_total{" not in text  # the warm-up's rows are not counted
         assert list(root.iterdir()) == [root / "dense.h5ad"]  # nothing written in the root
         with fl.connect(uri) as client:
@@ -108,7 +106,7 @@ def test_a_server_with_a_data_root_alone_warms_up_on_stores_it_writes(tmp_path):
                 json.dumps({"paths": ["dense.h5ad"]})))
             assert sum(client.do_get(e.ticket).read_all().num_rows
                        for e in info.endpoints) == 60
-        text = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=30).read()
+        text = urllib.request.urlopen(metrics, timeout=30).read()
         assert b'annflight_rows_sent_total{collection="paths"} 60.0' in text
     finally:
         stop_jar(proc)
