@@ -20,11 +20,25 @@ def free_port() -> int:
 def start(workdir: Path, startup_s: float = 60, port: int = None, keys=None):
     """S3Proxy on 127.0.0.1 with a filesystem backend under workdir; (process, endpoint, keys).
     `port` and `keys` (access key, secret) are made up unless given: a restart on the same
-    port and backend with other keys is a store whose credentials were rotated."""
+    port and backend with other keys is a store whose credentials were rotated. A port made
+    up here was free a moment ago; if another process took it before S3Proxy bound it (a
+    shared machine), S3Proxy exits, and it starts again on another (3 tries)."""
+    for attempt in range(3):
+        try:
+            return _start(workdir, startup_s, port or free_port(), keys)
+        except _ExitedAtStart:
+            if port or attempt == 2:
+                raise SystemExit("S3Proxy did not start (it exited)")
+
+
+class _ExitedAtStart(Exception):
+    pass
+
+
+def _start(workdir: Path, startup_s: float, port: int, keys):
     lib = REPO / "test-s3proxy/target/lib"
     if not lib.is_dir():
         raise SystemExit(f"{lib} is missing: mvn install -pl test-s3proxy")
-    port = port or free_port()
     key, secret = keys or ("wild-" + secrets.token_hex(4), secrets.token_hex(16))
     (workdir / "data").mkdir(parents=True, exist_ok=True)
     props = workdir / "s3proxy.properties"
@@ -48,11 +62,11 @@ def start(workdir: Path, startup_s: float = 60, port: int = None, keys=None):
             return proc, f"http://127.0.0.1:{port}", (key, secret)
         except OSError:
             if proc.poll() is not None:
-                break
+                raise _ExitedAtStart()
             time.sleep(0.2)
     proc.kill()
     proc.wait()
-    raise SystemExit("S3Proxy did not start")
+    raise SystemExit(f"S3Proxy did not listen within {startup_s} s")
 
 
 def stop_process(proc, timeout_s: float = 15):

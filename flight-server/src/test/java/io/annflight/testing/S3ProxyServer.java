@@ -46,12 +46,30 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** Starts S3Proxy over an empty backend directory under {@code target/}. */
   public static S3ProxyServer start() throws IOException {
-    Path base = Path.of("target", "s3proxy-data", UUID.randomUUID().toString())
-        .toAbsolutePath();
-    Files.createDirectories(base);
-    S3ProxyServer s = new S3ProxyServer(base, freePort());
-    s.launch();
-    return s;
+    // The port was free a moment ago; on a shared machine another process may take it before
+    // S3Proxy binds it, and S3Proxy exits: then it starts again on another (3 tries).
+    for (int attempt = 1; ; attempt++) {
+      Path base = Path.of("target", "s3proxy-data", UUID.randomUUID().toString())
+          .toAbsolutePath();
+      Files.createDirectories(base);
+      S3ProxyServer s = new S3ProxyServer(base, freePort());
+      try {
+        s.launch();
+        return s;
+      } catch (ExitedAtStart e) {
+        s.close();
+        if (attempt == 3) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** S3Proxy exited before it listened (its log says why: a port taken, most likely). */
+  private static final class ExitedAtStart extends IllegalStateException {
+    ExitedAtStart(String message) {
+      super(message);
+    }
   }
 
   private static int freePort() throws IOException {
@@ -91,7 +109,7 @@ public final class S3ProxyServer implements AutoCloseable {
     long deadline = System.nanoTime() + START_LIMIT.toNanos();
     while (true) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("S3Proxy exited with " + process.exitValue()
+        throw new ExitedAtStart("S3Proxy exited with " + process.exitValue()
             + "; see " + conf.resolve("s3proxy.log"));
       }
       try (Socket s = new Socket()) {
