@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import signal
+import time
 
 import grpc
 import pyarrow.flight as fl
@@ -50,6 +51,10 @@ def test_health_then_sigterm_lets_the_running_stream_finish_and_exits_0(tmp_path
         rows = first.num_rows + sum(chunk.data.num_rows for chunk in reader)
         assert rows == 60
         assert proc.wait(timeout=90) == 0
+        # The log is read on another thread: its last lines may come a moment after the exit.
+        deadline = time.monotonic() + 60
+        while not any("draining" in line for line in log) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert any("draining" in line for line in log)
     finally:
         stop_jar(proc)

@@ -50,12 +50,27 @@ class ReplicasTest {
   void start() throws Exception {
     allocator = new RootAllocator();
     RequestResolver resolver = TestCollections.overDense(tmp, "test");
-    int[] ports = freePorts(3);
-    for (int port : ports) {
-      replicas.add(Location.forGrpcInsecure("127.0.0.1", port));
-    }
-    for (int port : ports) {
-      servers.add(start(resolver, port));
+    // Replicas know each other's ports before they start, so the ports are picked first. On a
+    // shared machine another process may take one meanwhile: then all start again on others.
+    for (int attempt = 1; servers.isEmpty(); attempt++) {
+      int[] ports = freePorts(3);
+      for (int port : ports) {
+        replicas.add(Location.forGrpcInsecure("127.0.0.1", port));
+      }
+      try {
+        for (int port : ports) {
+          servers.add(start(resolver, port));
+        }
+      } catch (java.io.IOException bindFailed) {
+        for (AnnflightServer s : servers) {
+          s.close();
+        }
+        servers.clear();
+        replicas.clear();
+        if (attempt == 3) {
+          throw bindFailed;
+        }
+      }
     }
   }
 

@@ -254,7 +254,7 @@ class SecureServerTest {
   void anIssuedTokenExpires() throws Exception {
     Path tokens = tmp.resolve("users.yaml");
     Files.writeString(tokens, users("carol", "pw", "[\"test\"]")
-        + "issued_token_seconds: 1\n");
+        + "issued_token_seconds: 3\n"); // the test thread may stall a while before its first use
     TokenAuthenticator auth = new TokenAuthenticator(tokens, 0);
     FlightCallHeaders basic = new FlightCallHeaders();
     basic.insert("authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
@@ -266,7 +266,7 @@ class SecureServerTest {
     String token = answer.get("authorization").substring("Bearer ".length());
     assertThat(auth.authenticate(headers(token)).getPeerIdentity()).isEqualTo("carol");
     assertThat(auth.grants("carol").allows("test")).isTrue();
-    Thread.sleep(1_100);
+    Thread.sleep(3_100); // waits out the token's life: a slow machine only waits longer
     assertThatThrownBy(() -> auth.authenticate(headers(token)))
         .isInstanceOf(FlightRuntimeException.class).hasMessageContaining("expired");
   }
