@@ -5,8 +5,10 @@ first_epoch_bench.py (no target, no table).
 Starts one server with --data-root alone (as the bench does) and the JVM's class-load log and
 -XX:+PrintCompilation, reads --epochs epochs of the bench's `paths` request (X + cell_type +
 X_pca to numpy, lz4), and prints for each epoch: rows/s, GetFlightInfo and each endpoint's
-DoGet (wall seconds and the server's CPU seconds), the classes the JVM loaded and the methods it
-compiled meanwhile (by tier; 4 is C2); for the first epoch, also which packages. The logging
+DoGet (wall seconds and the server's CPU seconds), the server's CPU and the part of it its JIT
+compiler threads used, the classes the JVM loaded and the methods it compiled meanwhile (by
+tier; 4 is C2, 2 is C1 with a light profile, what HotSpot compiles while C2's queue is long);
+for the first epoch, also which packages. The logging
 slows the server a little; compare epochs of one run, not with the bench's figures.
 
     /usr/bin/python3 integration-tests/bench/first_epoch_probe.py [--warmup-seconds 5]
@@ -27,7 +29,7 @@ import throughput_bench as tb  # noqa: E402  (re-runs itself in the bench venv)
 import pyarrow.flight as fl  # noqa: E402
 
 import synthetic  # noqa: E402
-from first_epoch_bench import server_cpu  # noqa: E402
+from first_epoch_bench import jit_cpu, server_cpu  # noqa: E402
 
 COMPILED = re.compile(r"^\s*(\d+)\s+\d+\s+[%sbn! ]*\s([0-4])\s+(\S+)")
 LOADED = re.compile(r"^\[(\d+\.\d+)s\] (\S+)")
@@ -40,8 +42,9 @@ def uptime(pid) -> float:
 
 
 def epoch(server, request) -> dict:
+    pid = server.proc.pid
     with fl.connect(server.location) as client:
-        u0, c0, t0 = uptime(server.proc.pid), server_cpu(server), time.perf_counter()
+        u0, c0, j0, t0 = uptime(pid), server_cpu(server), jit_cpu(pid), time.perf_counter()
         info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps(request)),
                                       tb.OPTIONS)
         phases = [("info", time.perf_counter() - t0, server_cpu(server) - c0)]
@@ -51,7 +54,8 @@ def epoch(server, request) -> dict:
             rows += tb.drain(client, ep.ticket)[0]
             phases.append((f"endpoint {i}", time.perf_counter() - t, server_cpu(server) - c))
         return {"rows/s": rows / (time.perf_counter() - t0), "phases": phases,
-                "window": (u0, uptime(server.proc.pid))}
+                "cpu": server_cpu(server) - c0, "jit": jit_cpu(pid) - j0,
+                "window": (u0, uptime(pid))}
 
 
 def package(name: str) -> str:
@@ -87,6 +91,8 @@ def main():
         print(f"epoch {n}: {e['rows/s']:,.0f} rows/s; "
               + ", ".join(f"{name} {wall:.3f} s (CPU {cpu:.2f} s)"
                           for name, wall, cpu in e["phases"])
+              + f"; server CPU {e['cpu']:.2f} s, of which the JIT's compiler threads"
+              f" {e['jit']:.2f} s"
               + f"; classes loaded {sum(lo <= t <= hi for t, _ in loaded)};"
               f" compiled {len(inside)} (tiers {dict(sorted(tiers.items()))})")
     lo, hi = epochs[0]["window"]

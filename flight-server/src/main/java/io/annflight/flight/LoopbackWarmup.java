@@ -117,7 +117,11 @@ final class LoopbackWarmup {
             }
           }
         }
-        JitSettling.await(end, JIT_QUIET);
+        if (!JitSettling.await(end, JIT_QUIET)) {
+          // Then the first client's epoch shares the cores with what is left to compile.
+          LOG.info("warm-up: {} streams; the JIT compiler was still busy at the end of the"
+              + " budget", streams);
+        }
         return streams;
       } finally {
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);

@@ -7,6 +7,7 @@ import io.annflight.synthetic.H5adWriter;
 import io.annflight.synthetic.SyntheticAnnData;
 import io.annflight.synthetic.ZarrWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,10 @@ import java.util.stream.Stream;
  * are read as clients read a data root: by {@code paths} requests, with obs and obsm keys, so
  * request resolution, store opening and every column filler are warm too. Two sets, {@code
  * dense} and {@code csr}, each an h5ad file and a Zarr store, in a temporary directory (the
- * warm-up's data root) deleted on {@link #close()}.
+ * warm-up's data root) deleted on {@link #close()}. The {@code csr} set also holds, first, an
+ * h5ad file anndata itself wrote ({@value #ANNDATA_CSR}, shipped in the jar): h5py's layout
+ * (version-1 B-trees over the chunks, variable-length strings, symbol-table groups) is one
+ * that jhdf's writer cannot produce, and the files clients ask for are written that way.
  */
 final class WarmupCollections implements AutoCloseable {
   // Small, so they are written in well under a second even before the JIT has compiled the
@@ -42,6 +46,12 @@ final class WarmupCollections implements AutoCloseable {
   static final String OBS_KEY = "cell_type";
   /** Names each h5ad file is read under in turn (see {@link #requests(int)}). */
   static final int OPENINGS = 8;
+  /**
+   * The file anndata wrote (tools/fixtures/make_warmup_store.py): CSR, over {@link #GENES}
+   * genes named as these stores' are, with obs {@value #OBS_KEY} and obsm {@code X_pca}.
+   */
+  static final String ANNDATA_CSR = "anndata-csr.h5ad";
+  private static final String RESOURCE_DIR = "warmup/";
 
   private final Path dir;
   private final List<ObjectNode> requests;
@@ -60,8 +70,10 @@ final class WarmupCollections implements AutoCloseable {
       throw new UncheckedIOException("cannot make the warm-up's directory", e);
     }
     try {
-      return new WarmupCollections(dir, List.of(write(dir, "dense", DENSE_ROWS, false),
-          write(dir, "csr", CSR_ROWS, true)));
+      ObjectNode csr = write(dir, "csr", CSR_ROWS, true);
+      copyResource(ANNDATA_CSR, dir);
+      ((ArrayNode) csr.get("paths")).insert(0, ANNDATA_CSR); // first: in-order streams read it
+      return new WarmupCollections(dir, List.of(write(dir, "dense", DENSE_ROWS, false), csr));
     } catch (RuntimeException e) {
       delete(dir);
       throw e;
@@ -80,6 +92,19 @@ final class WarmupCollections implements AutoCloseable {
     r.putArray("obs_keys").add(OBS_KEY);
     r.putArray("obsm_keys").add(SyntheticAnnData.OBSM_KEY);
     return r;
+  }
+
+  private static void copyResource(String name, Path dir) {
+    try (InputStream in = WarmupCollections.class.getClassLoader()
+        .getResourceAsStream(RESOURCE_DIR + name)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + RESOURCE_DIR + name
+            + " is missing from the jar");
+      }
+      Files.copy(in, dir.resolve(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy the warm-up's " + name + " to " + dir, e);
+    }
   }
 
   /** Requests by {@code paths} (relative to {@link #directory()}), one a set of stores. */
