@@ -144,6 +144,10 @@ class Client:
                                              read_options=_READ_OPTIONS)
         self._parallel = max(1, parallel)
         self._channel: Optional[fl.FlightClient] = None
+        # Dense matrices scattered from CSR rows, in memory kept across calls: each epoch
+        # through fresh memory would cost its pages again. Two slots serve a loop that holds
+        # a batch while the next is built; a caller who keeps more gets memory of its own.
+        self._ring = DenseRing(max_slots=2)
         self._flight  # connect now: a wrong address fails here, not at the first read
         _OPEN_CLIENTS.add(self)
 
@@ -239,9 +243,9 @@ class Client:
         ``"dense"`` force one way; the arrays are the same either way. A ``compression`` in
         the request is kept.
 
-        Matrices scattered from CSR rows are built in memory reused once the caller has
-        dropped a batch (every view of it); dense ones are read-only views of the received
-        buffers. Keep a batch as long as needed: nothing kept is overwritten.
+        Matrices scattered from CSR rows are built in memory the client reuses once the
+        caller has dropped a batch (every view of it); dense ones are read-only views of the
+        received buffers. Keep a batch as long as needed: nothing kept is overwritten.
         """
         if transport not in ("auto", "csr", "dense"):
             raise ValueError(f"transport must be 'auto', 'csr' or 'dense', got {transport!r}")
@@ -253,9 +257,8 @@ class Client:
         wire = {**request, "matrix_format": "csr"} if csr else dict(request)
         # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
         wire.setdefault("compression", "none" if csr else "lz4")
-        ring = DenseRing()
         for batch in self.batches(wire):
-            yield batch_arrays(batch, ring)
+            yield batch_arrays(batch, self._ring)
 
     def to_polars(self, request: dict, *, progress: Optional[bool] = None):
         """The request as a polars DataFrame (X as an Array column, labels Categorical)."""
