@@ -27,13 +27,13 @@ def af(server):
 def _wire(af, monkeypatch):
     """The requests numpy_batches sends (recorded, then passed on)."""
     sent = []
-    batches = af.batches
+    info = af.info
 
     def recording(request):
         sent.append(request)
-        return batches(request)
+        return info(request)
 
-    monkeypatch.setattr(af, "batches", recording)
+    monkeypatch.setattr(af, "info", recording)
     return sent
 
 

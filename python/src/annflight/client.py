@@ -232,8 +232,10 @@ class Client:
                       ) -> Iterator[Dict[str, np.ndarray]]:
         """The request's batches in order, each a dict of numpy arrays by column: ``X``,
         layers and obsm keys as 2-D arrays, labels as integer codes (-1: no label), other
-        columns as arrays (see :func:`annflight.arrow.batch_arrays`). Endpoints are fetched
-        ahead as by :meth:`batches`.
+        columns as arrays (see :func:`annflight.arrow.batch_arrays`). Endpoints are read one
+        after another, each batch by batch as it arrives (each from the endpoint's replica,
+        or its next location when that fails): unlike :meth:`batches`, which holds whole
+        endpoints fetched ahead, only the batch being built is held beside the caller's.
 
         ``transport``: how the dense matrices travel. ``"auto"`` (default) sends them as
         their non-zero entries (``matrix_format: "csr"``, uncompressed) when every store
@@ -257,8 +259,11 @@ class Client:
         wire = {**request, "matrix_format": "csr"} if csr else dict(request)
         # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
         wire.setdefault("compression", "none" if csr else "lz4")
-        for batch in self.batches(wire):
-            yield batch_arrays(batch, self._ring)
+        for endpoint in self.info(wire).endpoints:
+            for batch in endpoint_batches(endpoint_locations(endpoint, self.uri),
+                                          json.loads(endpoint.ticket.ticket), self._options,
+                                          self._connect_args):
+                yield batch_arrays(batch, self._ring)
 
     def to_polars(self, request: dict, *, progress: Optional[bool] = None):
         """The request as a polars DataFrame (X as an Array column, labels Categorical)."""
