@@ -165,7 +165,8 @@ def csr_dense(name: str, field: pa.Field, column: pa.ListArray,
     return out
 
 
-def batch_arrays(batch: pa.RecordBatch, ring: Optional[DenseRing] = None) -> Dict[str, np.ndarray]:
+def batch_arrays(batch: pa.RecordBatch,
+                 ring: Optional[DenseRing] = None) -> Dict[str, np.ndarray]:
     """A record batch as numpy arrays by column name: matrices 2-D (fixed-size lists as
     read-only views of the Arrow buffers, NaN rows where null; csr columns densified, see
     ``csr_dense``), labels as their integer codes (-1: no label), other columns as arrays."""
