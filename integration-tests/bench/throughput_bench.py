@@ -8,13 +8,21 @@ float32 at 5 % density and the same collection dense, obs `cell_type` (30 skewed
 measures the rows and bytes delivered as numpy arrays (X 2-D float32, cell_type codes, X_pca
 2-D):
 
+  annflight numpy_batches  the package's Client.numpy_batches (what the README recommends):
+                         X sent as CSR rows when the stores are sparse and scattered into
+                         dense numpy on arrival, dense rows with lz4 otherwise; the client's
+                         default of 4 endpoints fetched ahead
   annflight sequential   every endpoint, one after another
   annflight parallel     all endpoints at once (one client thread each)
   annflight shuffled     tickets of 256 random indices (one client thread; and 4 threads)
 
-each once with plain batches and once with the request's "compression": "lz4" (--compression),
+the last three each with plain batches, with the request's "compression": "lz4"
+(--compression), and with X sent as CSR rows ("matrix_format": "csr", uncompressed) scattered
+into dense numpy on arrival (annflight.arrow.batch_arrays; --no-csr-wire leaves it out),
 after --warmup seconds of untimed traffic per layout (a long-running server is JIT-compiled;
-a cold one is up to 2x slower for its first tens of seconds),
+a cold one is up to 2x slower for its first tens of seconds). The sequential and numpy_batches
+passes also print the server's and this client's CPU time per row, which a loaded machine
+disturbs far less than the rates,
 
 and the peers on the same files:
 
@@ -75,12 +83,17 @@ def ensure_pyarrow(script: str):
 
 ensure_pyarrow(sys.argv[0])  # the running script: this one, or one that imports it
 
+import resource  # noqa: E402
+
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402
 import pyarrow as pa  # noqa: E402
 import pyarrow.flight as fl  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(REPO / "python" / "src"))  # this checkout's package, not an installed one
+import annflight  # noqa: E402
+from annflight.arrow import DenseRing, batch_arrays  # noqa: E402
 import peers  # noqa: E402
 import synthetic  # noqa: E402
 
@@ -179,6 +192,11 @@ class Server:
                 return
             time.sleep(0.02)
 
+    def cpu_seconds(self) -> float:
+        """The server process's CPU time so far (user + system, all threads)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self):
         self.proc.terminate()
         try:
@@ -201,12 +219,21 @@ def matrix(col) -> np.ndarray:
     return col.flatten().to_numpy(zero_copy_only=False).reshape(len(col), col.type.list_size)
 
 
+# The memory CSR rows are scattered into, shared by the client threads and kept across passes
+# (fresh memory per pass would add its page faults to every figure).
+_RING = DenseRing(max_slots=6)
+
+
 def batch_to_numpy(batch: pa.RecordBatch):
-    """What a training loop takes from a batch: X, cell_type codes, X_pca as numpy."""
-    x = matrix(batch.column("X"))
-    codes = batch.column(OBS_KEY).indices.to_numpy(zero_copy_only=False)
-    pca = matrix(batch.column("obsm_" + OBSM_KEY))
-    return x, codes, pca
+    """What a training loop takes from a batch: X, cell_type codes, X_pca as numpy (X dense
+    2-D either way: a CSR column is scattered into dense rows, as numpy_batches does)."""
+    if pa.types.is_fixed_size_list(batch.schema.field("X").type):
+        x = matrix(batch.column("X"))
+        codes = batch.column(OBS_KEY).indices.to_numpy(zero_copy_only=False)
+        pca = matrix(batch.column("obsm_" + OBSM_KEY))
+        return x, codes, pca
+    arrays = batch_arrays(batch, _RING)
+    return arrays["X"], arrays[OBS_KEY], arrays["obsm_" + OBSM_KEY]
 
 
 def drain(client, ticket) -> tuple:
@@ -220,11 +247,33 @@ def drain(client, ticket) -> tuple:
 
 
 COMPRESSION = "none"  # set per measurement by main(): the request's "compression"
+MATRIX_FORMAT = "dense"  # and its "matrix_format" ("csr": X scattered into dense on arrival)
 
 
 def request(name: str) -> dict:
-    return {"collection": name, "obs_keys": [OBS_KEY], "obsm_keys": [OBSM_KEY],
-            "compression": COMPRESSION}
+    r = {"collection": name, "obs_keys": [OBS_KEY], "obsm_keys": [OBSM_KEY],
+         "compression": COMPRESSION}
+    if MATRIX_FORMAT != "dense":
+        r["matrix_format"] = MATRIX_FORMAT
+    return r
+
+
+def client_cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def package_numpy(af, name):
+    """The package's way (README): Client.numpy_batches with its defaults, on a client kept
+    across epochs as a training run keeps it (its memory for scattered rows is reused)."""
+    rows = nbytes = 0
+    req = {"collection": name, "obs_keys": [OBS_KEY], "obsm_keys": [OBSM_KEY]}
+    t0 = time.perf_counter()
+    for arrays in af.numpy_batches(req):
+        x, codes, pca = arrays["X"], arrays[OBS_KEY], arrays["obsm_" + OBSM_KEY]
+        rows += x.shape[0]
+        nbytes += x.nbytes + codes.nbytes + pca.nbytes
+    return rows, nbytes, time.perf_counter() - t0
 
 
 def flight_info(client, name):
@@ -444,6 +493,8 @@ def main():
     ap.add_argument("--compression", default="none,lz4",
                     help="request compressions to measure annflight with (comma separated: "
                          "none, lz4, zstd)")
+    ap.add_argument("--no-csr-wire", action="store_true",
+                    help="leave out the measurements with X sent as CSR rows")
     ap.add_argument("--batch", type=int, default=256, help="indices per shuffled ticket")
     ap.add_argument("--seconds", type=float, default=8.0,
                     help="time limit of each shuffled or per-row measurement")
@@ -468,6 +519,7 @@ def main():
                       for lay, ps in colls.items()), flush=True)
 
     results = {}  # (measurement, layout) -> (rows, bytes, seconds)
+    cpu = {}  # (measurement, layout) -> (server, client) CPU seconds per row
     peaks = {}
     if "annflight" in only:
         if not args.jar.exists():
@@ -475,30 +527,64 @@ def main():
         server = Server(args.jar, colls, args.xmx, args.java_opt)
         try:
             loc = server.location
+            # (tag, compression, matrix_format) of each way the raw pyarrow client reads
+            ways = [("" if c == "none" else f", {c}", c, "dense") for c in compressions]
+            if not args.no_csr_wire:
+                ways.append((", csr wire", "none", "csr"))
+
+            def timed(fn):
+                """fn's (rows, bytes, seconds), its CPU per row noted on the side."""
+                s0, c0 = server.cpu_seconds(), client_cpu_seconds()
+                r = fn()
+                timed.cpu = ((server.cpu_seconds() - s0) / r[0], (client_cpu_seconds() - c0) / r[0])
+                return r
+
+            def best_interleaved(ways_fns):
+                """Best of --passes for each (key, fn), the ways taking turns pass by pass:
+                none is measured only while the server is less warm than for the others."""
+                for _ in range(args.passes):
+                    for key, fn in ways_fns:
+                        r = timed(fn)
+                        out = results.get(key)
+                        if out is None or r[0] / r[2] > out[0] / out[2]:
+                            results[key], cpu[key] = r, timed.cpu
+
+            def sequential_way(comp, fmt):
+                def run():
+                    global COMPRESSION, MATRIX_FORMAT
+                    COMPRESSION, MATRIX_FORMAT = comp, fmt
+                    return annflight_sequential(loc, lay)
+                return run
+
+            af = annflight.connect(loc)
             for lay in layouts:
                 n = args.cells
                 # A long-running server is warm: let the JIT compile the hot paths first.
-                global COMPRESSION
+                global COMPRESSION, MATRIX_FORMAT
                 end = time.time() + args.warmup
                 while time.time() < end:
-                    for comp in compressions:
-                        COMPRESSION = comp
+                    package_numpy(af, lay)
+                    for _, comp, fmt in ways:
+                        COMPRESSION, MATRIX_FORMAT = comp, fmt
                         annflight_sequential(loc, lay)
                         annflight_shuffled(loc, lay, n, args.batch, 1.0, 1)
                 server.reset_peak()
-                for comp in compressions:
-                    COMPRESSION = comp
-                    tag = "" if comp == "none" else f", {comp}"
-                    results[f"annflight sequential{tag}", lay] = best(
-                        lambda: annflight_sequential(loc, lay), args.passes)
+                best_interleaved([(("annflight numpy_batches (package)", lay),
+                                   lambda: package_numpy(af, lay))]
+                                 + [((f"annflight sequential{tag}", lay),
+                                     sequential_way(comp, fmt)) for tag, comp, fmt in ways])
+                for tag, comp, fmt in ways:
+                    COMPRESSION, MATRIX_FORMAT = comp, fmt
                     results[f"annflight parallel endpoints{tag}", lay] = best(
                         lambda: annflight_parallel(loc, lay), args.passes)
                     results[f"annflight shuffled 256, 1 thread{tag}", lay] = annflight_shuffled(
                         loc, lay, n, args.batch, args.seconds, 1)
                     results[f"annflight shuffled 256, 4 threads{tag}", lay] = (
                         annflight_shuffled(loc, lay, n, args.batch, args.seconds, 4))
+                COMPRESSION, MATRIX_FORMAT = "none", "dense"
                 peaks[lay] = (server.peak_anon(), server.peak_rss())
                 print(f"annflight {lay} done", flush=True)
+            af.close()
         finally:
             server.stop()
     if "peers" in only:
@@ -513,22 +599,25 @@ def main():
                 paths, True, args.seconds)
             print(f"peers {lay} done", flush=True)
 
-    report(results, layouts, peaks, args)
+    report(results, layouts, peaks, args, cpu)
     if args.json:
         args.json.write_text(json.dumps({
             "args": {k: str(v) for k, v in vars(args).items()},
             "results": [{"measurement": m, "layout": lay, "rows": r, "bytes": b, "seconds": s}
                         for (m, lay), (r, b, s) in results.items()],
+            "cpu_per_row": [{"measurement": m, "layout": lay, "server_s": sv, "client_s": cl}
+                            for (m, lay), (sv, cl) in cpu.items()],
             "server_peak_rss": peaks}, indent=1))
 
 
-def report(results, layouts, peaks, args):
+def report(results, layouts, peaks, args, cpu=None):
     title = (f"{args.cells:,} cells x {args.genes:,} genes in {args.files} files, "
              f"X + {OBS_KEY} codes + {OBSM_KEY} as numpy; rows/s (MB/s)")
     names = list(dict.fromkeys(m for m, _ in results))
-    out = [f"| {'measurement':42} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
-                                               for lay in layouts),
-           "|" + "-" * 44 + "|" + "".join("-" * 25 + ":|" for _ in layouts)]
+    w = max([42] + [len(m) for m in names])
+    out = [f"| {'measurement':{w}} |" + "".join(f" {lay + ' rows/s (MB/s)':>24} |"
+                                              for lay in layouts),
+           "|" + "-" * (w + 2) + "|" + "".join("-" * 25 + ":|" for _ in layouts)]
     for m in names:
         cells = []
         for lay in layouts:
@@ -538,8 +627,11 @@ def report(results, layouts, peaks, args):
             else:
                 rows, mb = fmt_rate(r)
                 cells.append(f" {f'{rows:,.0f} ({mb:,.0f})':>24} |")
-        out.append(f"| {m:42} |" + "".join(cells))
-    pairs = [(a + tag, b) for tag in ("", ", lz4", ", zstd") for a, b in [
+        out.append(f"| {m:{w}} |" + "".join(cells))
+    pairs = [(a, b) for a in ("annflight numpy_batches (package)",) for b in (
+        "lamindb MappedCollection rows, in order", "lamindb MappedCollection rows, shuffled",
+        "h5py blocks of 4096")]
+    pairs += [(a + tag, b) for tag in ("", ", lz4", ", zstd", ", csr wire") for a, b in [
         ("annflight sequential", "h5py blocks of 4096"),
         ("annflight sequential", "lamindb MappedCollection rows, in order"),
         ("annflight sequential", "lamindb MappedCollection rows, shuffled"),
@@ -558,6 +650,14 @@ def report(results, layouts, peaks, args):
             lines.append(f"- {a} / {b}: " + ", ".join(ratios))
     if lines:
         out += ["", "Ratios (rows/s, same run):", ""] + lines
+    if cpu:
+        out += ["", "CPU time per row, microseconds (server process, all threads / this client"
+                    " process), of the fastest pass:", ""]
+        for m in names:
+            cells = [f"{lay} {cpu[m, lay][0] * 1e6:.2f} / {cpu[m, lay][1] * 1e6:.2f}"
+                     for lay in layouts if (m, lay) in cpu]
+            if cells:
+                out.append(f"- {m}: " + ", ".join(cells))
     for lay, (anon, rss) in peaks.items():
         out.append(f"\nServer peak memory during the {lay} runs: {anon / 2**20:,.0f} MiB"
                    f" anonymous (heap, direct buffers), {rss / 2**20:,.0f} MiB RSS including"

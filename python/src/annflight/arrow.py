@@ -1,4 +1,8 @@
 """Arrow columns as numpy, shared by the package's datasets."""
+import threading
+import weakref
+from typing import Dict, Optional
+
 import numpy as np
 import pyarrow as pa
 
@@ -73,3 +77,108 @@ def csr_matrix(column, field: pa.Field = None, shape=None):
     width = shape[1] if shape else (n_cols(field, column) if field is not None
                                     else (int(indices.max()) + 1 if len(indices) else 0))
     return sparse.csr_matrix((values, indices, indptr), shape=(len(column), width))
+
+
+def scatter_rows(out: np.ndarray, indptr, indices, values, null_rows=None, *,
+                 zero: bool = False) -> None:
+    """CSR rows into the dense rows ``out`` in bulk assignments (bounds checked);
+    ``null_rows`` (a bool array, or None) set to NaN. ``zero``: ``out`` is not zeroed yet;
+    each run of rows is zeroed just before its entries land, while it is in the cache
+    (zeroing the whole batch first, then scattering, goes through memory twice)."""
+    if not out.flags.c_contiguous:  # reshape(-1) would copy, and the rows stay zero
+        raise ValueError("scatter_rows needs C-contiguous rows")
+    n, width = out.shape
+    flat = out.reshape(-1)
+    step = max(1, _SCATTER_RUN_BYTES // max(1, width * out.itemsize)) if zero else max(1, n)
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        if zero:
+            flat[s * width:e * width] = 0
+        lo, hi = int(indptr[s]), int(indptr[e])
+        at = np.repeat(np.arange(s * width, e * width, width, dtype=np.int64),
+                       np.diff(indptr[s:e + 1]))
+        at += indices[lo:hi]  # each entry's element of the rows, in place: no temporary
+        flat[at] = values[lo:hi]
+    if null_rows is not None:
+        out[null_rows] = np.nan
+
+
+# Rows zeroed and scattered at a time: a run that stays in the CPU's cache between the two.
+_SCATTER_RUN_BYTES = 512 << 10
+
+
+class DenseRing:
+    """Reusable memory for the dense matrices built on arrival from CSR rows. Fresh memory
+    of a batch's size costs more than building the batch: the kernel zeroes and faults in
+    each new page (about 3 us per 8 KB row here, against 1 us to zero it and scatter the
+    row's entries into memory already mapped). A slot is in use from the moment a matrix is
+    built in it until the caller has dropped that matrix and every view of it; the next
+    matrix takes a free slot or a new one. At most ``max_slots`` are kept: beyond that the
+    oldest is forgotten (never reused), so a caller who keeps batches pays memory as without
+    the ring and never sees one overwritten."""
+
+    def __init__(self, max_slots: int = 4):
+        self._max_slots = max_slots
+        self._slots = []  # [bytearray, in use]
+        self._lock = threading.Lock()
+
+    def empty(self, shape: tuple, dtype) -> np.ndarray:
+        """A writable array of ``shape`` and ``dtype`` in a free slot, its values those the
+        slot held (a batch the caller has dropped)."""
+        dtype = np.dtype(dtype)
+        nbytes = int(np.prod(shape)) * dtype.itemsize
+        with self._lock:
+            slot = next((s for s in self._slots if not s[1] and len(s[0]) >= nbytes), None)
+            if slot is None:
+                # With room to spare: batches of CSR rows differ a little in their row counts.
+                slot = [bytearray(max(1, nbytes * 9 // 8)), False]
+                if len(self._slots) >= self._max_slots:
+                    free = [s for s in self._slots if not s[1]]
+                    old = free[0] if free else self._slots[0]
+                    self._slots = [s for s in self._slots if s is not old]  # by identity
+                self._slots.append(slot)
+            slot[1] = True
+        # The slot's buffer is not an ndarray, so every view of `whole` (the matrix, and the
+        # caller's slices of it) keeps `whole` itself alive: its end is the caller's last.
+        whole = np.frombuffer(slot[0], dtype=np.uint8, count=nbytes)
+        weakref.finalize(whole, _free_slot, slot)
+        return whole.view(dtype).reshape(shape)
+
+
+def _free_slot(slot: list) -> None:
+    slot[1] = False
+
+
+def csr_dense(name: str, field: pa.Field, column: pa.ListArray,
+              ring: Optional[DenseRing] = None) -> np.ndarray:
+    """A ``matrix_format: "csr"`` column as a dense 2-D numpy array (zeros where no entry;
+    NaN rows for rows of stores without the matrix), built in ``ring`` when given."""
+    indptr, indices, values = csr_parts(column)
+    shape = (len(column), n_cols(field, column))
+    out = ring.empty(shape, values.dtype) if ring is not None else np.empty(shape,
+                                                                            values.dtype)
+    null_rows = None
+    if column.null_count:
+        check_null_rows_fit(name, values.dtype)
+        null_rows = ~column.is_valid().to_numpy(zero_copy_only=False)
+    scatter_rows(out, indptr, indices, values, null_rows, zero=True)
+    return out
+
+
+def batch_arrays(batch: pa.RecordBatch,
+                 ring: Optional[DenseRing] = None) -> Dict[str, np.ndarray]:
+    """A record batch as numpy arrays by column name: matrices 2-D (fixed-size lists as
+    read-only views of the Arrow buffers, NaN rows where null; csr columns densified, see
+    ``csr_dense``), labels as their integer codes (-1: no label), other columns as arrays."""
+    out = {}
+    for field, column in zip(batch.schema, batch.columns):
+        name = field.name
+        if pa.types.is_fixed_size_list(column.type):
+            out[name] = nan_matrix(name, column)
+        elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
+            out[name] = csr_dense(name, field, column, ring)
+        elif pa.types.is_dictionary(column.type):
+            out[name] = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        else:
+            out[name] = column.to_numpy(zero_copy_only=False)
+    return out

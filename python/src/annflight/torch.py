@@ -37,9 +37,9 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix
+from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix, scatter_rows
 from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
-                     endpoint_locations, sized_by_bytes)
+                     endpoint_locations, sized_by_bytes, stores_sparse)
 from .layout import EpochLayout
 from .target import request_and_uri, resolve
 
@@ -238,11 +238,8 @@ class AnnflightDataset(IterableDataset):
         if self.transport == "csr":
             return True
         action = fl.Action("describe", json.dumps(self.request).encode())
-        described = json.loads(next(iter(client.do_action(action, options))).body.to_pybytes())
-        layouts = [v for store in described["stores"]
-                   for v in store.get("matrix_layouts", {}).values()
-                   if v is not None]
-        return bool(layouts) and all(v in ("csr", "csc") for v in layouts)
+        return stores_sparse(json.loads(next(iter(client.do_action(action, options)))
+                                         .body.to_pybytes()))
 
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
         # In a DataLoader worker, each batch is built in a slot of shared memory.
@@ -459,7 +456,7 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
             row = 0
             for indptr, indices, values, _, null_rows in column:
                 n = len(indptr) - 1
-                _scatter(x[row:row + n], indptr, indices, values, null_rows)
+                scatter_rows(x[row:row + n], indptr, indices, values, null_rows)
                 row += n
             out[name] = views[(name, 0)]
         else:
@@ -480,16 +477,6 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
 
 def _torch_dtype(dtype) -> torch.dtype:
     return torch.from_numpy(np.empty(0, dtype)).dtype
-
-
-def _scatter(out: np.ndarray, indptr, indices, values, null_rows):
-    """CSR rows into the zeroed dense rows ``out`` in one bulk assignment; null rows NaN."""
-    width = out.shape[1]
-    at = np.repeat(np.arange(0, out.shape[0] * width, width, dtype=np.int64), np.diff(indptr))
-    at += indices  # each entry's element of the rows, in place: no further temporary
-    np.put(out.reshape(-1), at, values)  # bounds checked
-    if null_rows is not None:
-        out[null_rows] = np.nan
 
 
 # A ring slot is one shared storage: a header of 8-byte words (its state, in use or free; and
