@@ -100,6 +100,12 @@ def main():
     ap.add_argument("--server-warmup", type=float, default=20.0,
                     help="seconds of untimed reading first (a long-running server is warm)")
     ap.add_argument("--workers", default="0,2")
+    ap.add_argument("--datasets", default="csr,dense,var_names",
+                    help="which annflight rows to measure (comma-separated)")
+    ap.add_argument("--no-peer", action="store_true",
+                    help="skip lamindb's MappedCollection (for quick CPU-time comparisons)")
+    ap.add_argument("--java-opt", action="append", default=[],
+                    help="an extra JVM option for the server (repeatable)")
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
     args = ap.parse_args()
     if REPO in args.dir.resolve().parents:
@@ -109,13 +115,19 @@ def main():
     names = [p.name for p in paths]
     genes = [f"gene_{j}" for j in np.linspace(0, GENES - 1, 2_000).astype(int)]
     requests = {
-        "annflight CSR": {"paths": names, "obs_keys": [OBS_KEY], "matrix_format": "csr"},
-        "annflight dense": {"paths": names, "obs_keys": [OBS_KEY]},
-        "annflight var_names onto 2,000 genes": {"paths": names, "obs_keys": [OBS_KEY],
-                                                 "var_names": genes},
+        "csr": ("annflight CSR",
+                {"paths": names, "obs_keys": [OBS_KEY], "matrix_format": "csr"}),
+        "dense": ("annflight dense", {"paths": names, "obs_keys": [OBS_KEY]}),
+        "var_names": ("annflight var_names onto 2,000 genes",
+                      {"paths": names, "obs_keys": [OBS_KEY], "var_names": genes}),
     }
+    chosen = args.datasets.split(",")
+    unknown = [d for d in chosen if d not in requests]
+    if unknown:
+        sys.exit(f"--datasets: unknown {unknown}; choose among {list(requests)}")
+    requests = dict(requests[d] for d in chosen)
     workers = [int(w) for w in args.workers.split(",")]
-    server = Server(args.jar, {}, "", [], ["--data-root", str(args.dir)])
+    server = Server(args.jar, {}, "", args.java_opt, ["--data-root", str(args.dir)])
     results, cpu = {}, {}
     try:
         t_end = time.perf_counter() + args.server_warmup
@@ -136,6 +148,8 @@ def main():
                 cpu[name, w] = (server_ms, client_ms)
                 print(f"{name}, {w} workers: {rate:,.0f} samples/s; CPU ms per 1,000 samples:"
                       f" server {server_ms:.1f}, client {client_ms:.1f}", flush=True)
+            if args.no_peer:
+                continue
             results["lamindb MappedCollection, DataLoader(shuffle=True)", w] = peers.peer_loader(
                 paths, OBS_KEY, w, args.seconds, args.warm)
             print(f"peer, {w} workers: {results['lamindb MappedCollection, DataLoader(shuffle=True)', w]}",

@@ -41,6 +41,7 @@ from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix, scatter_r
 from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
                      endpoint_locations, sized_by_bytes, stores_sparse)
 from .layout import EpochLayout
+from .memory import reuse_message_memory
 from .target import request_and_uri, resolve
 
 _WORKER_SWITCH_INTERVAL_S = 0.0002
@@ -83,7 +84,9 @@ class AnnflightDataset(IterableDataset):
     over: by this dataset when iterated in this process, by ``AnnflightLoader`` when
     DataLoader workers build them, by the Lightning module's hook in a Trainer. Tensors are
     copies of the Arrow buffers (which are read-only), one bulk copy per minibatch and column,
-    no per-row Python work.
+    no per-row Python work. Iterating raises glibc's malloc thresholds in the process that
+    reads the stream (``annflight.memory``), so that message buffers are reused, not fresh
+    pages for every message.
     """
 
     def __init__(self, request: dict, _request_after_uri: Optional[dict] = None, *,
@@ -249,6 +252,8 @@ class AnnflightDataset(IterableDataset):
             # served by a thread of this worker; with the default 5 ms GIL switch interval
             # that thread waits behind this loop.
             sys.setswitchinterval(_WORKER_SWITCH_INTERVAL_S)
+        # Messages of megabytes each: their memory is reused, not fresh pages every time.
+        reuse_message_memory()
         epoch = self.epoch
         if shared:
             epoch += self._passes
