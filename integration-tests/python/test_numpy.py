@@ -77,6 +77,23 @@ def test_numpy_batches_keep_the_requests_compression_and_refuse_csr(af, monkeypa
         next(af.numpy_batches({"paths": SPARSE}, transport="coo"))
 
 
+def test_the_wire_is_chosen_once_per_request(server, monkeypatch):
+    """An epoch loop calls numpy_batches again each epoch: the stores' layouts are asked for
+    once per request (a describe is a round trip), and each request gets its own answer."""
+    with annflight.connect(server.uri) as c:
+        described, sent = [], _wire(c, monkeypatch)
+        describe = c.describe
+        monkeypatch.setattr(c, "describe", lambda r: described.append(r) or describe(r))
+        sparse = {"paths": SPARSE, "rows_per_batch": 50}
+        mixed = {"paths": MIXED, "rows_per_batch": 50}
+        for request in (sparse, sparse, mixed, sparse, mixed):
+            np.testing.assert_array_equal(
+                np.concatenate([b["X"] for b in c.numpy_batches(request)]),
+                Expected(request["paths"], [], []).X())
+        assert described == [sparse, mixed]
+        assert [r.get("matrix_format") for r in sent] == ["csr", "csr", None, "csr", None]
+
+
 @pytest.mark.parametrize("run_bytes", [8, 64, 1 << 20])
 def test_scatter_rows_equals_scipy(monkeypatch, run_bytes):
     """Runs of one row, a few rows and the whole batch; rows without entries; a sliced

@@ -148,6 +148,9 @@ class Client:
         # through fresh memory would cost its pages again. Two slots serve a loop that holds
         # a batch while the next is built; a caller who keeps more gets memory of its own.
         self._ring = DenseRing(max_slots=2)
+        # numpy_batches' choice of wire per request: an epoch loop asks again each epoch, and
+        # a describe per epoch is a round trip. A stale choice costs speed, never values.
+        self._sparse_wire: Dict[str, bool] = {}
         self._flight  # connect now: a wrong address fails here, not at the first read
         _OPEN_CLIENTS.add(self)
 
@@ -254,8 +257,7 @@ class Client:
         if request.get("matrix_format", "dense") != "dense":
             raise ValueError("numpy_batches gives dense matrices; for CSR rows read batches()"
                              " with matrix_format 'csr' (annflight.arrow.csr_matrix)")
-        csr = transport == "csr" or (transport == "auto"
-                                     and stores_sparse(self.describe(request)))
+        csr = transport == "csr" or (transport == "auto" and self._stores_sparse(request))
         wire = {**request, "matrix_format": "csr"} if csr else dict(request)
         # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
         wire.setdefault("compression", "none" if csr else "lz4")
@@ -264,6 +266,17 @@ class Client:
                                           json.loads(endpoint.ticket.ticket), self._options,
                                           self._connect_args):
                 yield batch_arrays(batch, self._ring)
+
+    def _stores_sparse(self, request: dict) -> bool:
+        """stores_sparse for the request's stores, asked once per request per client."""
+        key = json.dumps(request, sort_keys=True)
+        sparse = self._sparse_wire.get(key)
+        if sparse is None:
+            sparse = stores_sparse(self.describe(request))
+            if len(self._sparse_wire) >= 64:
+                self._sparse_wire.clear()
+            self._sparse_wire[key] = sparse
+        return sparse
 
     def to_polars(self, request: dict, *, progress: Optional[bool] = None):
         """The request as a polars DataFrame (X as an Array column, labels Categorical)."""
