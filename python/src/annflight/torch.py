@@ -457,11 +457,12 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
             out[name] = views[(name, 0)]
         elif kind == "scatter":
             x = views[(name, 0)].numpy()
-            x.fill(0)  # the only zeroing of these rows
             row = 0
             for indptr, indices, values, _, null_rows in column:
                 n = len(indptr) - 1
-                scatter_rows(x[row:row + n], indptr, indices, values, null_rows)
+                # The only zeroing of these rows, run by run just before their entries land
+                # (zeroing the whole tensor first goes through its memory twice).
+                scatter_rows(x[row:row + n], indptr, indices, values, null_rows, zero=True)
                 row += n
             out[name] = views[(name, 0)]
         else:
