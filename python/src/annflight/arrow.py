@@ -43,6 +43,15 @@ def check_null_rows_fit(name: str, dtype) -> None:
                          f" integer tensor cannot mark; request a float dtype")
 
 
+def csr_null_rows(name: str, column: pa.ListArray, dtype) -> Optional[np.ndarray]:
+    """A csr column's null rows (rows of stores without the matrix) as a bool array, None
+    when there are none; refused (``check_null_rows_fit``) when ``dtype`` cannot mark them."""
+    if not column.null_count:
+        return None
+    check_null_rows_fit(name, dtype)
+    return ~column.is_valid().to_numpy(zero_copy_only=False)
+
+
 N_COLS = b"annflight.n_cols"
 
 
@@ -157,11 +166,8 @@ def csr_dense(name: str, field: pa.Field, column: pa.ListArray,
     shape = (len(column), n_cols(field, column))
     out = ring.empty(shape, values.dtype) if ring is not None else np.empty(shape,
                                                                             values.dtype)
-    null_rows = None
-    if column.null_count:
-        check_null_rows_fit(name, values.dtype)
-        null_rows = ~column.is_valid().to_numpy(zero_copy_only=False)
-    scatter_rows(out, indptr, indices, values, null_rows, zero=True)
+    scatter_rows(out, indptr, indices, values, csr_null_rows(name, column, values.dtype),
+                 zero=True)
     return out
 
 

@@ -37,7 +37,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from .arrow import check_null_rows_fit, csr_parts, n_cols, nan_matrix, scatter_rows
+from .arrow import csr_null_rows, csr_parts, n_cols, nan_matrix, scatter_rows
 from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
                      endpoint_locations, sized_by_bytes, stores_sparse)
 from .layout import EpochLayout
@@ -373,10 +373,7 @@ def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
             indptr, indices, values = csr_parts(column)
             width = n_cols(field, column)
             if densify:
-                null_rows = (~column.is_valid().to_numpy(zero_copy_only=False)
-                             if column.null_count else None)
-                if null_rows is not None:
-                    check_null_rows_fit(name, values.dtype)
+                null_rows = csr_null_rows(name, column, values.dtype)
                 parts.append((name, "scatter", (indptr, indices, values, width, null_rows)))
             else:
                 parts.append((name, "csr", (indptr, indices, values, width)))
