@@ -1,8 +1,11 @@
 """The annflight client: requests are plain dicts with the server's keys (see the server's
 README); answers are pyarrow tables, readers, numpy arrays and Python values."""
+import collections
 import json
 import logging
 import os
+import queue
+import threading
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -97,6 +100,82 @@ def _resumed(ticket: dict, delivered: int) -> dict:
     if "indices" in ticket:
         return {**ticket, "indices": ticket["indices"][delivered:]}
     return {**ticket, "start": ticket["start"] + delivered}
+
+
+# Batches an endpoint streaming ahead of the reader may hold before it waits for the reader.
+AHEAD_BATCHES = 2
+
+
+def streamed_ahead(endpoints: list, read, parallel: int) -> Iterator[pa.RecordBatch]:
+    """The batches ``read(endpoint)`` yields for each endpoint, in order: up to ``parallel``
+    endpoints are read at once on threads, each into a queue of ``AHEAD_BATCHES`` batches,
+    so what is held ahead of the caller is bounded by batches, not by endpoints. A failure
+    is raised when the caller reaches it; closing the generator ends every read (each
+    thread's read is closed, which ends its call)."""
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max(1, parallel), thread_name_prefix="annflight-ahead")
+    pending = collections.deque()
+    upcoming = iter(endpoints)
+    try:
+        for endpoint in upcoming:
+            pending.append(_EndpointFeed(pool, read, endpoint, stop))
+            if len(pending) >= parallel:
+                break
+        while pending:
+            yield from pending[0].items()
+            pending.popleft()
+            endpoint = next(upcoming, None)
+            if endpoint is not None:
+                pending.append(_EndpointFeed(pool, read, endpoint, stop))
+    finally:
+        stop.set()  # each thread sees it at its next batch, or while it waits for room
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _EndpointFeed:
+    """One endpoint's batches, read on a pool thread into a bounded queue."""
+
+    _END = object()
+    _POLL_S = 0.1  # how soon a thread waiting for room sees that the reader stopped
+
+    def __init__(self, pool: ThreadPoolExecutor, read, endpoint, stop: threading.Event):
+        self._queue = queue.Queue(maxsize=AHEAD_BATCHES)
+        self._stop = stop
+        pool.submit(self._run, read, endpoint)
+
+    def _run(self, read, endpoint):
+        if self._stop.is_set():
+            return
+        batches = None
+        try:
+            batches = read(endpoint)
+            for batch in batches:
+                if not self._put(batch):
+                    return
+            self._put(self._END)
+        except BaseException as e:  # the reader raises it when it gets there
+            self._put(e)
+        finally:
+            if batches is not None and hasattr(batches, "close"):
+                batches.close()  # ends the call when the reader stopped early
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=self._POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def items(self) -> Iterator[pa.RecordBatch]:
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
 
 def sign_in(uri: str, user: str, password: str, *,
@@ -221,15 +300,19 @@ class Client:
                 bar.close()
 
     def batches(self, request: dict) -> pa.RecordBatchReader:
-        """A reader of the request's batches in order; endpoints are fetched ahead in
-        parallel (at most ``parallel`` at once), so the reader streams."""
+        """A reader of the request's batches in order. Up to ``parallel`` endpoints stream
+        at once, each at most ``AHEAD_BATCHES`` batches ahead of the reader, so the reader
+        holds a few batches whatever the request's size (wide dense rows make batches of
+        tens of MiB, and an endpoint holds up to 100,000 rows)."""
         info = self.info(request)
 
-        def generate() -> Iterator[pa.RecordBatch]:
-            for table in self._fetch(info.endpoints, None, info.schema):
-                yield from table.to_batches()
+        def read(endpoint) -> Iterator[pa.RecordBatch]:
+            return endpoint_batches(endpoint_locations(endpoint, self.uri),
+                                    json.loads(endpoint.ticket.ticket), self._options,
+                                    self._connect_args)
 
-        return pa.RecordBatchReader.from_batches(info.schema, generate())
+        return pa.RecordBatchReader.from_batches(
+            info.schema, streamed_ahead(info.endpoints, read, self._parallel))
 
     def numpy_batches(self, request: dict, *, transport: str = "auto"
                       ) -> Iterator[Dict[str, np.ndarray]]:
