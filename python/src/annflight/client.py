@@ -64,10 +64,13 @@ def endpoint_locations(endpoint: fl.FlightEndpoint, default: str) -> List[str]:
 
 
 def endpoint_batches(locations: List[str], ticket: dict, options: fl.FlightCallOptions,
-                     connect_kwargs: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
+                     connect_kwargs: Optional[dict] = None,
+                     shared=None) -> Iterator[pa.RecordBatch]:
     """A ticket's record batches, read from the first of ``locations`` that serves it: when a
     location is unreachable or fails mid-stream, the next one continues after the rows
-    already yielded (tickets name rows, so any replica serves any part of one).
+    already yielded (tickets name rows, so any replica serves any part of one). ``shared``
+    (an ``annflight.shm.Reader`` with the same headers and read options as ``options``):
+    through shared memory from a server on this host.
 
     Raises :class:`Unavailable` listing every location's failure when none could finish."""
     connect_kwargs = connect_kwargs or {}
@@ -76,10 +79,14 @@ def endpoint_batches(locations: List[str], ticket: dict, options: fl.FlightCallO
         resumed = _resumed(ticket, delivered)
         try:
             with fl.connect(uri, **connect_kwargs) as client:
-                reader = client.do_get(fl.Ticket(json.dumps(resumed).encode()), options)
-                for chunk in reader:
-                    delivered += chunk.data.num_rows
-                    yield chunk.data
+                ticket_bytes = json.dumps(resumed).encode()
+                if shared is not None and shared.asks(uri):
+                    batches = shared.batches(client, ticket_bytes, uri)
+                else:
+                    batches = (c.data for c in client.do_get(fl.Ticket(ticket_bytes), options))
+                for batch in batches:
+                    delivered += batch.num_rows
+                    yield batch
             return
         except _FAILOVER as e:
             failures.append(f"{uri}: {_server_message(e)}")

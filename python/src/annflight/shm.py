@@ -1,0 +1,256 @@
+"""Record batches from a same-host server through a ring of shared memory.
+
+The client creates a ring file in ``/dev/shm`` and names it in each DoGet's
+``annflight-shared-memory`` header; the server writes each record batch once, as an Arrow IPC
+message, into the ring's next slot, and Flight carries only a zero-row batch saying where it
+is (app_metadata ``annflight-shm:{"slot", "length", "rows"}``). The batch is read in place
+(zero-copy), and its slot is free again for the server once nothing views it any more: the
+batch, its slices and every array made from its buffers are gone. The protocol is in
+docs/reference/shared-memory.md.
+
+One ring per reader and process (never shared across processes: a DataLoader worker makes its
+own); the file is unlinked when the reader is closed, and at interpreter exit for any left.
+"""
+import atexit
+import json
+import logging
+import mmap
+import multiprocessing.util
+import os
+import secrets
+import struct
+import sys
+import threading
+import weakref
+from typing import Iterator, Optional, Union
+from urllib.parse import urlparse
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.flight as fl
+
+HEADER = b"annflight-shared-memory"
+METADATA_PREFIX = b"annflight-shm:"
+MAGIC = b"AFSHM01\0"
+HEADER_BYTES = 4096
+STATE_OFFSET = 64
+DIRECTORY = "/dev/shm"
+# 4 slots of 24 MiB: twice the torch dataset's CSR messages (8 MiB) with room to spare; the
+# slots are pages of /dev/shm, faulted in once per ring and reused for every batch after.
+SLOT_COUNT = 4
+SLOT_BYTES = 24 << 20
+
+_LOG = logging.getLogger("annflight")
+_LOOPBACK = {"127.0.0.1", "::1", "localhost", "[::1]"}
+_OPEN = weakref.WeakSet()  # rings of this process not closed yet (unlinked at exit)
+# Batches this process read through a ring (for tests and benchmarks).
+COUNTS = {"ring": 0}
+
+
+def available() -> bool:
+    """Whether this system can make rings: Linux with a writable /dev/shm."""
+    return (sys.platform.startswith("linux") and os.path.isdir(DIRECTORY)
+            and os.access(DIRECTORY, os.W_OK))
+
+
+def loopback(uri: str) -> bool:
+    """Whether a server URI names this host's loopback interface."""
+    try:
+        host = urlparse(uri).hostname
+    except ValueError:
+        return False
+    return host is not None and host.lower() in _LOOPBACK
+
+
+def wanted(mode: Union[str, bool], uri: str) -> bool:
+    """Whether to ask the server at ``uri`` for shared memory: ``"auto"`` on a loopback URI
+    (the package's local server is one) where rings can be made; True always; False never."""
+    if mode not in ("auto", True, False):
+        raise ValueError(f"shared_memory must be 'auto', True or False, got {mode!r}")
+    if mode is False or not available():
+        return False
+    return mode is True or loopback(uri)
+
+
+class Ring:
+    """A ring file of ``slot_count`` slots of ``slot_bytes``, mapped into this process."""
+
+    def __init__(self, slot_count: Optional[int] = None, slot_bytes: Optional[int] = None):
+        slot_count = slot_count or SLOT_COUNT
+        slot_bytes = slot_bytes or SLOT_BYTES
+        if not 1 <= slot_count <= 64 or slot_bytes < (1 << 20) or slot_bytes % 64:
+            raise ValueError("a ring has 1..64 slots of a multiple of 64 bytes, at least 1 MiB")
+        self.slot_count, self.slot_bytes = slot_count, slot_bytes
+        self.path = os.path.join(DIRECTORY, "annflight-" + secrets.token_hex(16))
+        self.pid = os.getpid()
+        size = HEADER_BYTES + slot_count * slot_bytes
+        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        try:
+            os.ftruncate(fd, size)
+            self._map = mmap.mmap(fd, size)
+        except BaseException:
+            os.close(fd)
+            os.unlink(self.path)
+            raise
+        os.close(fd)
+        self._map[:24] = MAGIC + struct.pack("<IIQ", slot_count, 0, slot_bytes)
+        self._states = np.frombuffer(self._map, dtype="<i4", count=slot_count,
+                                     offset=STATE_OFFSET)
+        self._closed = False
+        _OPEN.add(self)
+        _close_at_exit()
+
+    def headers(self) -> list:
+        return [(HEADER, self.path.encode())]
+
+    def batch(self, chunk: fl.FlightStreamChunk) -> Optional[pa.RecordBatch]:
+        """The record batch a chunk announces in a slot (read in place), or None when the chunk
+        is a batch of its own."""
+        meta = chunk.app_metadata
+        if meta is None or not meta.to_pybytes().startswith(METADATA_PREFIX):
+            return None
+        where = json.loads(meta.to_pybytes()[len(METADATA_PREFIX):])
+        slot, length, rows = int(where["slot"]), int(where["length"]), int(where["rows"])
+        if not 0 <= slot < self.slot_count or not 0 < length <= self.slot_bytes:
+            raise ValueError(f"the server announced slot {slot} of {length} bytes; the ring"
+                             f" {self.path} has {self.slot_count} of {self.slot_bytes}")
+        # A fresh array over the slot for each batch: when the last Arrow buffer made from it
+        # goes, so does the array, and the slot is marked free.
+        view = np.frombuffer(self._map, dtype=np.uint8, count=length,
+                             offset=HEADER_BYTES + slot * self.slot_bytes)
+        weakref.finalize(view, _free, self._states, slot)
+        shell = chunk.data
+        message = pa.ipc.read_message(pa.py_buffer(view))
+        del view
+        plain = pa.schema([f.with_type(f.type.index_type)
+                           if pa.types.is_dictionary(f.type) else f for f in shell.schema],
+                          metadata=shell.schema.metadata)
+        batch = pa.ipc.read_record_batch(message, plain)
+        COUNTS["ring"] += 1
+        if batch.num_rows != rows:
+            raise ValueError(f"slot {slot} of {self.path} holds {batch.num_rows} rows, not the"
+                             f" {rows} announced")
+        if plain.equals(shell.schema):
+            return batch
+        # Dictionary columns travel as their indices; the dictionaries came over Flight.
+        columns = [pa.DictionaryArray.from_arrays(c, shell.column(i).dictionary)
+                   if pa.types.is_dictionary(shell.schema.field(i).type) else c
+                   for i, c in enumerate(batch.columns)]
+        return pa.RecordBatch.from_arrays(columns, schema=shell.schema)
+
+    def close(self):
+        """Unlinks the file; the memory goes with the last batch still viewing it."""
+        if self._closed:
+            return
+        self._closed = True
+        _OPEN.discard(self)
+        try:
+            if os.getpid() == self.pid:
+                os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        self._states = None
+        try:
+            self._map.close()
+        except BufferError:
+            pass  # batches still view it: unmapped when they are gone
+
+
+def _free(states: np.ndarray, slot: int):
+    states[slot] = 0
+
+
+def _close_all():
+    for ring in list(_OPEN):
+        ring.close()
+
+
+atexit.register(_close_all)
+_registered_in = None
+
+
+def _close_at_exit():
+    """Also in a multiprocessing child (a DataLoader worker), which ends with os._exit after
+    its own exit handlers, never atexit's."""
+    global _registered_in
+    if _registered_in != os.getpid():
+        _registered_in = os.getpid()
+        multiprocessing.util.Finalize(None, _close_all, exitpriority=100)
+
+
+class Reader:
+    """Reads tickets' record batches through rings of shared memory, one at a time: a ring is
+    reused by the next ticket when the server finished the last one (it writes nothing more),
+    else replaced. ``mode``: see ``wanted``; with "auto", a stream the server sent without
+    shared memory (it refused the ring, or runs with --no-shared-memory) ends the asking."""
+
+    def __init__(self, mode: Union[str, bool], headers: list,
+                 read_options: pa.ipc.IpcReadOptions, slot_count: Optional[int] = None,
+                 slot_bytes: Optional[int] = None):
+        wanted(mode, "")  # checks the mode
+        self.mode, self.headers, self.read_options = mode, list(headers), read_options
+        self.slot_count, self.slot_bytes = slot_count, slot_bytes
+        self._ring = None
+        self._declined = False
+        self._lock = threading.Lock()
+
+    def asks(self, uri: str) -> bool:
+        return not self._declined and wanted(self.mode, uri)
+
+    def batches(self, client: fl.FlightClient, ticket: bytes,
+                uri: str) -> Iterator[pa.RecordBatch]:
+        """A ticket's record batches from ``client`` (at ``uri``) through shared memory, when
+        the server serves it so (call only when ``asks(uri)``)."""
+        ring = self._take()
+        options = fl.FlightCallOptions(headers=self.headers + ring.headers(),
+                                       read_options=self.read_options)
+        finished = used = False
+        normal_rows = 0
+        try:
+            for chunk in client.do_get(fl.Ticket(ticket), options):
+                batch = ring.batch(chunk)
+                if batch is None:
+                    normal_rows += chunk.data.num_rows
+                    yield chunk.data
+                else:
+                    used = True
+                    yield batch
+            finished = True
+        finally:
+            chunk = batch = None
+            if finished and (used or not normal_rows):
+                self._give_back(ring)
+            else:
+                ring.close()  # the server may still be writing into it
+        if normal_rows and not used:
+            self._declined = self.mode == "auto"
+            _LOG.log(logging.DEBUG if self.mode == "auto" else logging.WARNING,
+                     "annflight: %s streamed over gRPC, not through shared memory", uri)
+
+    def _take(self) -> Ring:
+        with self._lock:
+            ring, self._ring = self._ring, None
+        if ring is not None and ring.pid != os.getpid():
+            ring = None  # a parent's ring, inherited by fork: never shared
+        return ring or Ring(self.slot_count, self.slot_bytes)
+
+    def _give_back(self, ring: Ring):
+        with self._lock:
+            old, self._ring = self._ring, ring
+        if old is not None:
+            old.close()
+
+    def close(self):
+        with self._lock:
+            ring, self._ring = self._ring, None
+        if ring is not None and ring.pid == os.getpid():
+            ring.close()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_ring"], state["_lock"] = None, None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
