@@ -114,6 +114,13 @@ def test_torch_dataset_through_shared_memory_equals_anndata(served, kind, worker
     assert _rings() <= rings  # every ring made for the reads is gone
 
 
+def test_slots_are_twice_the_messages_asked_for():
+    assert shm.slot_bytes_for(8 << 20) == 16 << 20
+    assert shm.slot_bytes_for(None) == shm.SLOT_BYTES
+    assert shm.slot_bytes_for(1000) == 1 << 20
+    assert shm.slot_bytes_for(1 << 30) == shm.MAX_SLOT_BYTES
+
+
 def test_auto_uses_shared_memory_on_loopback(served):
     uri, adatas = served
     assert shm.loopback(uri)
@@ -124,10 +131,24 @@ def test_auto_uses_shared_memory_on_loopback(served):
     assert shm.COUNTS["ring"] > before
 
 
+@pytest.mark.parametrize("compression", ["lz4", "zstd"])
+def test_a_compressed_request_comes_uncompressed_through_the_ring(served, compression):
+    # The zero-row batches go through the compressing listener; the slots hold plain buffers.
+    uri, adatas = served
+    before = shm.COUNTS["ring"]
+    ds = AnnflightDataset({"paths": [n for n, _, _ in STORES], "obs_keys": ["cell_type"],
+                           "matrix_format": "csr"}, uri=uri, shared_memory=True,
+                          compression=compression)
+    x, codes = _read(ds)
+    np.testing.assert_array_equal(x, _expected_x(adatas))
+    np.testing.assert_array_equal(codes, _expected_codes(adatas))
+    assert shm.COUNTS["ring"] > before
+
+
 def test_a_batch_larger_than_a_slot_comes_over_grpc(served, monkeypatch):
     uri, adatas = served
     # 1 MiB slots; messages of about 4 MiB (500 rows of 8 KB) cannot fit one.
-    monkeypatch.setattr(shm, "SLOT_BYTES", 1 << 20)
+    monkeypatch.setattr(shm, "slot_bytes_for", lambda _: 1 << 20)
     before = shm.COUNTS["ring"]
     ds = AnnflightDataset({"paths": [n for n, _, _ in STORES], "obs_keys": ["cell_type"],
                            "matrix_format": "csr", "bytes_per_batch": 4 << 20},
@@ -141,7 +162,7 @@ def test_a_batch_larger_than_a_slot_comes_over_grpc(served, monkeypatch):
 
 def test_small_messages_mixed_with_large_ones_equal_anndata(served, monkeypatch):
     uri, adatas = served
-    monkeypatch.setattr(shm, "SLOT_BYTES", 1 << 20)
+    monkeypatch.setattr(shm, "slot_bytes_for", lambda _: 1 << 20)
     monkeypatch.setattr(shm, "SLOT_COUNT", 2)
     ds = AnnflightDataset({"paths": [n for n, _, _ in STORES], "obs_keys": ["cell_type"],
                            "matrix_format": "csr", "bytes_per_batch": 1 << 20},
@@ -220,3 +241,25 @@ def test_the_server_never_writes_to_a_path_that_is_not_a_ring(served, tmp_path):
     # A ring's name through a path that leaves /dev/shm and comes back.
     assert _normal_stream(uri, f"{shm.DIRECTORY}/../{shm.DIRECTORY[1:]}/{link.name}") == n
     assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("transport", ["dense", "csr"])
+def test_numpy_batches_kept_whole_hold_no_slot_and_equal_anndata(served, monkeypatch, transport):
+    # Far more messages than the 2 slots, all kept: arrays that viewed a slot would keep it,
+    # and the server would wait for it while this client waits for the next message.
+    import annflight
+    uri, adatas = served
+    # (Dense messages of these sparse stores hold about 60 rows, 4.8 MB.)
+    monkeypatch.setattr(shm, "slot_bytes_for", lambda _: 8 << 20)
+    monkeypatch.setattr(shm, "SLOT_COUNT", 2)
+    before, rings = shm.COUNTS["ring"], _rings()
+    with annflight.connect(uri) as client:
+        batches = list(client.numpy_batches(
+            {"paths": [n for n, _, _ in STORES], "obs_keys": ["cell_type"],
+             "bytes_per_batch": 256 << 10}, transport=transport, shared_memory=True))
+    assert len(batches) > 4
+    assert shm.COUNTS["ring"] - before == len(batches)
+    np.testing.assert_array_equal(np.vstack([b["X"] for b in batches]), _expected_x(adatas))
+    np.testing.assert_array_equal(np.concatenate([b["cell_type"] for b in batches]),
+                                  _expected_codes(adatas))
+    assert _rings() <= rings

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from . import shm
 from .arrow import DenseRing, batch_arrays
 from .target import resolve
 from .errors import AnnflightError, Unavailable, _server_message, translate
@@ -238,7 +239,8 @@ class Client:
 
         return pa.RecordBatchReader.from_batches(info.schema, generate())
 
-    def numpy_batches(self, request: dict, *, transport: str = "auto"
+    def numpy_batches(self, request: dict, *, transport: str = "auto",
+                      shared_memory: Union[str, bool] = "auto"
                       ) -> Iterator[Dict[str, np.ndarray]]:
         """The request's batches in order, each a dict of numpy arrays by column: ``X``,
         layers and obsm keys as 2-D arrays, labels as integer codes (-1: no label), other
@@ -258,6 +260,12 @@ class Client:
         Matrices scattered from CSR rows are built in memory the client reuses once the
         caller has dropped a batch (every view of it); dense ones are read-only views of the
         received buffers. Keep a batch as long as needed: nothing kept is overwritten.
+
+        ``shared_memory``: whether batches come from a server on this host through a ring of
+        shared memory instead of gRPC (docs/reference/shared-memory.md): ``"auto"`` (default)
+        when the server's address is loopback (the package's own local server is) and the
+        server agrees, ``True`` wherever it agrees, ``False`` never. Arrays that would view
+        the ring are copies, so a kept batch never holds it.
         """
         if transport not in ("auto", "csr", "dense"):
             raise ValueError(f"transport must be 'auto', 'csr' or 'dense', got {transport!r}")
@@ -268,11 +276,18 @@ class Client:
         wire = {**request, "matrix_format": "csr"} if csr else dict(request)
         # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
         wire.setdefault("compression", "none" if csr else "lz4")
-        for endpoint in self.info(wire).endpoints:
-            for batch in endpoint_batches(endpoint_locations(endpoint, self.uri),
-                                          json.loads(endpoint.ticket.ticket), self._options,
-                                          self._connect_args):
-                yield batch_arrays(batch, self._ring)
+        shared = shm.Reader(shared_memory, auth_headers(self.target.token), _READ_OPTIONS,
+                            slot_bytes=shm.slot_bytes_for(wire.get("bytes_per_batch")))
+        try:
+            for endpoint in self.info(wire).endpoints:
+                for batch in endpoint_batches(endpoint_locations(endpoint, self.uri),
+                                              json.loads(endpoint.ticket.ticket),
+                                              self._options, self._connect_args, shared):
+                    arrays = {k: shm.owned(a) for k, a in batch_arrays(batch, self._ring).items()}
+                    del batch  # its slot is free once no array views it
+                    yield arrays
+        finally:
+            shared.close()
 
     def _stores_sparse(self, request: dict) -> bool:
         """stores_sparse for the request's stores, asked once per request per client."""

@@ -35,10 +35,12 @@ MAGIC = b"AFSHM01\0"
 HEADER_BYTES = 4096
 STATE_OFFSET = 64
 DIRECTORY = "/dev/shm"
-# 4 slots of 24 MiB: twice the torch dataset's CSR messages (8 MiB) with room to spare; the
-# slots are pages of /dev/shm, faulted in once per ring and reused for every batch after.
+# 4 slots of twice the messages asked for (the server's estimate of a batch's bytes may fall
+# short), or 24 MiB when the request does not say; the slots are pages of /dev/shm, faulted in
+# as they are first written and reused for every batch after.
 SLOT_COUNT = 4
 SLOT_BYTES = 24 << 20
+MAX_SLOT_BYTES = 256 << 20
 
 _LOG = logging.getLogger("annflight")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost", "[::1]"}
@@ -60,6 +62,14 @@ def loopback(uri: str) -> bool:
     except ValueError:
         return False
     return host is not None and host.lower() in _LOOPBACK
+
+
+def slot_bytes_for(message_bytes: Optional[int]) -> int:
+    """The slot size for messages of about ``message_bytes`` (None: unknown)."""
+    if not message_bytes:
+        return SLOT_BYTES
+    n = min(max(2 * int(message_bytes), 1 << 20), MAX_SLOT_BYTES)
+    return -(-n // 64) * 64
 
 
 def wanted(mode: Union[str, bool], uri: str) -> bool:
@@ -96,6 +106,8 @@ class Ring:
         self._map[:24] = MAGIC + struct.pack("<IIQ", slot_count, 0, slot_bytes)
         self._states = np.frombuffer(self._map, dtype="<i4", count=slot_count,
                                      offset=STATE_OFFSET)
+        base = np.frombuffer(self._map, dtype=np.uint8, count=1).ctypes.data
+        self._span = (base, base + size)
         self._closed = False
         _OPEN.add(self)
         _close_at_exit()
@@ -138,6 +150,10 @@ class Ring:
                    for i, c in enumerate(batch.columns)]
         return pa.RecordBatch.from_arrays(columns, schema=shell.schema)
 
+    def holds(self, address: int) -> bool:
+        """Whether ``address`` lies in this ring's memory."""
+        return self._span[0] <= address < self._span[1]
+
     def close(self):
         """Unlinks the file; the memory goes with the last batch still viewing it."""
         if self._closed:
@@ -154,6 +170,17 @@ class Ring:
             self._map.close()
         except BufferError:
             pass  # batches still view it: unmapped when they are gone
+
+
+def owned(a: np.ndarray) -> np.ndarray:
+    """``a``, or a copy of it when it views a ring of this process: a batch kept by the
+    caller must not keep a slot, which the server waits for."""
+    if a.flags.owndata or not a.size:
+        return a
+    address = a.__array_interface__["data"][0]
+    if any(r.holds(address) for r in list(_OPEN)):
+        return np.array(a)
+    return a
 
 
 def _free(states: np.ndarray, slot: int):

@@ -301,7 +301,8 @@ class AnnflightDataset(IterableDataset):
 
         # A ring of shared memory of this process's own (a worker makes its own), reused by
         # the part's tickets and unlinked when the pass ends.
-        shared_reader = shm.Reader(self.shared_memory, self._headers, _READ_OPTIONS)
+        shared_reader = shm.Reader(self.shared_memory, self._headers, _READ_OPTIONS,
+                                   slot_bytes=shm.slot_bytes_for(request.get("bytes_per_batch")))
 
         def part_batches():
             try:

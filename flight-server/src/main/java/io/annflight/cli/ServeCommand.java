@@ -189,6 +189,8 @@ public final class ServeCommand implements Callable<Integer> {
     if (verbose) {
       // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
       System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
+      // The streams' own lines (rows, bytes, time; why a shared-memory ring was not used).
+      System.setProperty("org.slf4j.simpleLogger.log.io.annflight.runtime", "debug");
     }
     boolean demo = paths.isEmpty() && config == null && dataRoot == null;
     Setup setup = demo ? demoSetup() : setup();

@@ -40,6 +40,19 @@ final class SharedMemoryBatches implements AutoCloseable {
     this.ring = ring;
     this.wire = wire;
     this.allocator = allocator;
+    allocateEmpty(wire);
+  }
+
+  /**
+   * Gives the (zero-row) wire root buffers of its own: an unallocated list column's offsets
+   * are an empty buffer that still claims one offset, which a compressing unloader cannot read.
+   */
+  private static void allocateEmpty(VectorSchemaRoot root) {
+    for (FieldVector v : root.getFieldVectors()) {
+      v.setInitialCapacity(1);
+      v.allocateNew();
+    }
+    root.setRowCount(0);
   }
 
   /**
@@ -68,6 +81,9 @@ final class SharedMemoryBatches implements AutoCloseable {
       wire = VectorSchemaRoot.create(schema, allocator);
       return new SharedMemoryBatches(ring, wire, allocator);
     } catch (RuntimeException e) {
+      if (wire != null) {
+        wire.close();
+      }
       ring.close();
       throw e;
     }
@@ -134,17 +150,13 @@ final class SharedMemoryBatches implements AutoCloseable {
   }
 
   private void sendOverGrpc(VectorSchemaRoot outbound, ServerStreamListener listener) {
-    List<FieldVector> from = outbound.getFieldVectors();
-    List<FieldVector> to = wire.getFieldVectors();
-    for (int i = 0; i < from.size(); i++) {
-      from.get(i).makeTransferPair(to.get(i)).transfer();
-    }
-    wire.setRowCount(outbound.getRowCount());
+    PrefetchingBatches.transfer(outbound, wire);
     try {
       listener.putNext();
     } finally {
       // gRPC holds its own references to the buffers it still has to send.
       clear(wire);
+      allocateEmpty(wire);
     }
   }
 

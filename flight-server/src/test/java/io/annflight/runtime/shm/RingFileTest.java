@@ -163,22 +163,9 @@ class RingFileTest {
         byte[] written = TestRings.slotBytes(ring, SLOT, 0, length);
 
         // Slot 0 is the client's: the writer waits (its stop check is asked while it does).
-        CountDownLatch waiting = new CountDownLatch(1);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<Object> outcome = new AtomicReference<>();
-        BooleanSupplier probe = () -> {
-          waiting.countDown();
-          return stop.get();
-        };
-        Thread writer = new Thread(() -> {
-          try {
-            outcome.set(r.awaitFree(0, probe));
-          } catch (Exception e) {
-            outcome.set(e);
-          }
-        });
-        writer.start();
-        assertThat(waiting.await(60, TimeUnit.SECONDS)).isTrue();
+        Thread writer = waitingWriter(r, 0, stop::get, outcome);
         // Still waiting: nothing was written over the client's batch.
         assertThat(TestRings.slotBytes(ring, SLOT, 0, length)).isEqualTo(written);
         stop.set(true);
@@ -188,19 +175,7 @@ class RingFileTest {
         assertThat(outcome.get()).isEqualTo(false);
 
         // Freed by the client: the wait ends with the slot free.
-        CountDownLatch again = new CountDownLatch(1);
-        Thread second = new Thread(() -> {
-          try {
-            outcome.set(r.awaitFree(0, () -> {
-              again.countDown();
-              return false;
-            }));
-          } catch (Exception e) {
-            outcome.set(e);
-          }
-        });
-        second.start();
-        assertThat(again.await(60, TimeUnit.SECONDS)).isTrue();
+        Thread second = waitingWriter(r, 0, () -> false, outcome);
         TestRings.free(ring, 0);
         second.join(TimeUnit.MINUTES.toMillis(1));
         assertThat(second.isAlive()).isFalse();
@@ -213,25 +188,36 @@ class RingFileTest {
     }
   }
 
+  /**
+   * A thread waiting for {@code slot} to be free, its outcome (the wait's result or failure)
+   * set in {@code outcome}; returned once it is seen waiting (asking {@code stop}, which the
+   * wait does only while the slot is taken).
+   */
+  private static Thread waitingWriter(RingFile r, int slot, BooleanSupplier stop,
+      AtomicReference<Object> outcome) throws InterruptedException {
+    CountDownLatch waiting = new CountDownLatch(1);
+    Thread writer = new Thread(() -> {
+      try {
+        outcome.set(r.awaitFree(slot, () -> {
+          waiting.countDown();
+          return stop.getAsBoolean();
+        }));
+      } catch (Exception e) {
+        outcome.set(e);
+      }
+    });
+    writer.start();
+    assertThat(waiting.await(60, TimeUnit.SECONDS)).isTrue();
+    return writer;
+  }
+
   @Test
   void anInterruptEndsTheWait() throws Exception {
     Path ring = TestRings.create(dir, 1, SLOT);
     try (RingFile r = TestRings.open(ring)) {
       r.markWritten(0);
-      CountDownLatch waiting = new CountDownLatch(1);
       AtomicReference<Object> outcome = new AtomicReference<>();
-      Thread writer = new Thread(() -> {
-        try {
-          outcome.set(r.awaitFree(0, () -> {
-            waiting.countDown();
-            return false;
-          }));
-        } catch (Exception e) {
-          outcome.set(e);
-        }
-      });
-      writer.start();
-      assertThat(waiting.await(60, TimeUnit.SECONDS)).isTrue();
+      Thread writer = waitingWriter(r, 0, () -> false, outcome);
       writer.interrupt();
       writer.join(TimeUnit.MINUTES.toMillis(1));
       assertThat(writer.isAlive()).isFalse();
