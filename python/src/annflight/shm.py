@@ -123,6 +123,9 @@ class Ring:
             return None
         where = json.loads(meta.to_pybytes()[len(METADATA_PREFIX):])
         slot, length, rows = int(where["slot"]), int(where["length"]), int(where["rows"])
+        if chunk.data.num_rows:
+            raise ValueError(f"the server announced slot {slot} in a batch of"
+                             f" {chunk.data.num_rows} rows, not zero")
         if not 0 <= slot < self.slot_count or not 0 < length <= self.slot_bytes:
             raise ValueError(f"the server announced slot {slot} of {length} bytes; the ring"
                              f" {self.path} has {self.slot_count} of {self.slot_bytes}")
