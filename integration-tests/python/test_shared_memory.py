@@ -263,3 +263,45 @@ def test_numpy_batches_kept_whole_hold_no_slot_and_equal_anndata(served, monkeyp
     np.testing.assert_array_equal(np.concatenate([b["cell_type"] for b in batches]),
                                   _expected_codes(adatas))
     assert _rings() <= rings
+
+
+def test_a_ring_truncated_under_the_stream_ends_that_stream_only(served):
+    uri, _ = served
+    request = {"paths": [n for n, _, _ in STORES], "matrix_format": "csr", "rows_per_batch": 20}
+    ring = shm.Ring(1, 1 << 20)
+    try:
+        with fl.connect(uri) as client:
+            info = client.get_flight_info(fl.FlightDescriptor.for_command(json.dumps(request)))
+            reader = client.do_get(info.endpoints[0].ticket,
+                                   fl.FlightCallOptions(headers=ring.headers()))
+            first = reader.read_chunk()
+            assert first.app_metadata.to_pybytes().startswith(shm.METADATA_PREFIX)
+            # Only the header stays; this test never touches the slot's memory (it would fault
+            # here too). Freed, the slot is the server's next write, which faults: that stream
+            # ends, with a reason.
+            os.truncate(ring.path, shm.HEADER_BYTES)
+            ring._states[0] = 0
+            with pytest.raises(fl.FlightError, match="truncated"):
+                while True:
+                    reader.read_chunk()
+    finally:
+        ring.close()
+    assert _normal_stream(uri) > 0  # the server serves on
+
+
+@pytest.mark.parametrize("slots", [2, 4])
+def test_a_minibatch_spanning_more_messages_than_slots_equals_anndata(served, monkeypatch,
+                                                                      slots):
+    # Messages of 64 rows, minibatches of 300: each spans 5 or 6 messages. Kept in place, their
+    # rows would hold every slot while the server waits for the next one.
+    uri, adatas = served
+    monkeypatch.setattr(shm, "slot_bytes_for", lambda _: 1 << 20)
+    monkeypatch.setattr(shm, "SLOT_COUNT", slots)
+    before = shm.COUNTS["ring"]
+    ds = AnnflightDataset({"paths": [n for n, _, _ in STORES], "obs_keys": ["cell_type"],
+                           "matrix_format": "csr", "rows_per_batch": 64},
+                          uri=uri, shared_memory=True, batch_size=300)
+    x, codes = _read(ds)
+    np.testing.assert_array_equal(x, _expected_x(adatas))
+    np.testing.assert_array_equal(codes, _expected_codes(adatas))
+    assert shm.COUNTS["ring"] - before >= 600 // 64

@@ -157,6 +157,12 @@ class Ring:
         """Whether ``address`` lies in this ring's memory."""
         return self._span[0] <= address < self._span[1]
 
+    def slot_at(self, address: int) -> Optional[int]:
+        """The slot ``address`` lies in, or None."""
+        if not self._span[0] + HEADER_BYTES <= address < self._span[1]:
+            return None
+        return (address - self._span[0] - HEADER_BYTES) // self.slot_bytes
+
     def close(self):
         """Unlinks the file; the memory goes with the last batch still viewing it."""
         if self._closed:
@@ -173,6 +179,37 @@ class Ring:
             self._map.close()
         except BufferError:
             pass  # batches still view it: unmapped when they are gone
+
+
+def _address(batch: pa.RecordBatch) -> Optional[int]:
+    for column in batch.columns:
+        for b in column.buffers():
+            if b is not None and b.size:
+                return b.address
+    return None
+
+
+def slots_viewed(batches: list) -> int:
+    """How many slots of this process's rings the record batches view."""
+    slots = set()
+    rings = list(_OPEN)
+    for batch in batches:
+        address = _address(batch)
+        if address is None:
+            continue
+        for r in rings:
+            slot = r.slot_at(address)
+            if slot is not None:
+                slots.add((r.path, slot))
+    return len(slots)
+
+
+def private_copy(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` in memory of its own (dictionaries and all): it no longer keeps a slot."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return pa.ipc.open_stream(sink.getvalue()).read_next_batch()
 
 
 def owned(a: np.ndarray) -> np.ndarray:
@@ -219,7 +256,10 @@ class Reader:
                  slot_bytes: Optional[int] = None):
         wanted(mode, "")  # checks the mode
         self.mode, self.headers, self.read_options = mode, list(headers), read_options
-        self.slot_count, self.slot_bytes = slot_count, slot_bytes
+        self.slot_count, self.slot_bytes = slot_count or SLOT_COUNT, slot_bytes or SLOT_BYTES
+        if self.slot_count < 2:
+            # The batch being read holds its slot until the next one arrives.
+            raise ValueError("a reader needs rings of at least 2 slots")
         self._ring = None
         self._declined = False
         self._lock = threading.Lock()

@@ -330,6 +330,12 @@ class AnnflightDataset(IterableDataset):
                     self._steps += own_steps
                     yield _tensors(pieces, shared, self._densify)
                     pieces, held = [], 0
+            # Rows kept for a minibatch that spans messages keep their messages' slots of a
+            # shared-memory ring, which the server takes in turn: before they are all held
+            # (the server would wait for one while this waits for its next message), the kept
+            # rows are copied out and their slots freed.
+            if pieces and shm.slots_viewed(pieces) >= shared_reader.slot_count - 1:
+                pieces = [shm.private_copy(p) for p in pieces]
         if held and not self.drop_last:
             self._delivered += 1
             self._steps += own_steps

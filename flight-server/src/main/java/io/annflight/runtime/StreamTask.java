@@ -115,6 +115,11 @@ final class StreamTask implements Runnable {
       listener.error(CallStatus.CANCELLED.withDescription("server shutting down")
           .toRuntimeException());
     } catch (Throwable t) {
+      if (shm != null) {
+        // A fault of a mapped access is raised wherever this thread's compiled code next
+        // checks, possibly inside Flight's putNext, which wraps it.
+        t = shm.faulted(t);
+      }
       if (!listener.isCancelled()) {
         listener.error(runtime.errors().apply(t));
       }

@@ -271,10 +271,10 @@ public final class RingFile implements AutoCloseable {
     try {
       MessageSerializer.serialize(new WriteChannel(new SlotChannel(target, slot)), batch,
           IpcOption.DEFAULT);
+      return target.position();
     } catch (InternalError e) {
       throw truncated(e);
     }
-    return target.position();
   }
 
   /** Marks {@code slot} written (release semantics: its bytes are visible before). */
@@ -286,7 +286,12 @@ public final class RingFile implements AutoCloseable {
     }
   }
 
-  private IOException truncated(InternalError e) {
+  /**
+   * The error a fault on the mapping becomes. The JVM raises a fault of a mapped access in
+   * compiled code as an {@link InternalError} at its next check, which may come after the
+   * access's own method returned: callers catch it around their whole use of the ring too.
+   */
+  public IOException truncated(InternalError e) {
     return new IOException("the shared-memory ring " + path + " was truncated under the"
         + " stream", e);
   }
