@@ -305,3 +305,21 @@ def test_a_minibatch_spanning_more_messages_than_slots_equals_anndata(served, mo
     np.testing.assert_array_equal(x, _expected_x(adatas))
     np.testing.assert_array_equal(codes, _expected_codes(adatas))
     assert shm.COUNTS["ring"] - before >= 600 // 64
+
+
+def test_tickets_of_one_message_each_equal_anndata(served, monkeypatch):
+    # Each ticket's stream starts at slot 0, while the last batch of the ticket before (its
+    # only message, in slot 0) is still the one being read: the next ticket takes another ring.
+    from annflight.layout import EpochLayout
+    tickets = EpochLayout.tickets
+    monkeypatch.setattr(EpochLayout, "tickets",
+                        lambda self, part, first=0, per=0: tickets(self, part, first, 100))
+    uri, adatas = served
+    before, rings = shm.COUNTS["ring"], _rings()
+    ds = AnnflightDataset({"paths": [n for n, _, _ in STORES], "obs_keys": ["cell_type"],
+                           "matrix_format": "csr"}, uri=uri, shared_memory=True, batch_size=100)
+    x, codes = _read(ds)
+    np.testing.assert_array_equal(x, _expected_x(adatas))
+    np.testing.assert_array_equal(codes, _expected_codes(adatas))
+    assert shm.COUNTS["ring"] - before == 6
+    assert _rings() <= rings

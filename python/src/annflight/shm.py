@@ -153,6 +153,11 @@ class Ring:
                    for i, c in enumerate(batch.columns)]
         return pa.RecordBatch.from_arrays(columns, schema=shell.schema)
 
+    def all_free(self) -> bool:
+        """Whether no slot holds a batch still viewed here: a new stream may start in it (the
+        server takes slot 0 first)."""
+        return not self._states.any()
+
     def holds(self, address: int) -> bool:
         """Whether ``address`` lies in this ring's memory."""
         return self._span[0] <= address < self._span[1]
@@ -246,9 +251,12 @@ def _close_at_exit():
 
 
 class Reader:
-    """Reads tickets' record batches through rings of shared memory, one at a time: a ring is
-    reused by the next ticket when the server finished the last one (it writes nothing more),
-    else replaced. ``mode``: see ``wanted``; with "auto", a stream the server sent without
+    """Reads tickets' record batches through rings of shared memory, one at a time. A ring is
+    reused by a later ticket when the server finished its last one (it writes nothing more)
+    and none of its slots is still viewed here: each stream takes the slots from slot 0, so a
+    slot the caller still holds from the last stream (rows of a minibatch that spans tickets)
+    would make the new stream wait for it while the caller waits for that stream. Such a ring
+    waits in a pool of two until it is free; beyond that a new ring is made. ``mode``: see ``wanted``; with "auto", a stream the server sent without
     shared memory (it refused the ring, or runs with --no-shared-memory) ends the asking."""
 
     def __init__(self, mode: Union[str, bool], headers: list,
@@ -260,7 +268,7 @@ class Reader:
         if self.slot_count < 2:
             # The batch being read holds its slot until the next one arrives.
             raise ValueError("a reader needs rings of at least 2 slots")
-        self._ring = None
+        self._rings = []  # finished rings to reuse, oldest first
         self._declined = False
         self._lock = threading.Lock()
 
@@ -297,28 +305,36 @@ class Reader:
             _LOG.log(logging.DEBUG if self.mode == "auto" else logging.WARNING,
                      "annflight: %s streamed over gRPC, not through shared memory", uri)
 
+    _POOL = 2
+
     def _take(self) -> Ring:
         with self._lock:
-            ring, self._ring = self._ring, None
-        if ring is not None and ring.pid != os.getpid():
-            ring = None  # a parent's ring, inherited by fork: never shared
-        return ring or Ring(self.slot_count, self.slot_bytes)
+            # A parent's ring, inherited by fork, is never shared.
+            self._rings = [r for r in self._rings if r.pid == os.getpid()]
+            for r in self._rings:
+                if r.all_free():
+                    self._rings.remove(r)
+                    return r
+        return Ring(self.slot_count, self.slot_bytes)
 
     def _give_back(self, ring: Ring):
         with self._lock:
-            old, self._ring = self._ring, ring
-        if old is not None:
-            old.close()
+            self._rings.append(ring)
+            dropped = self._rings[:-self._POOL]
+            self._rings = self._rings[-self._POOL:]
+        for r in dropped:
+            r.close()  # its memory goes with the last batch still viewing it
 
     def close(self):
         with self._lock:
-            ring, self._ring = self._ring, None
-        if ring is not None and ring.pid == os.getpid():
-            ring.close()
+            rings, self._rings = self._rings, []
+        for r in rings:
+            if r.pid == os.getpid():
+                r.close()
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        state["_ring"], state["_lock"] = None, None
+        state["_rings"], state["_lock"] = [], None
         return state
 
     def __setstate__(self, state):
