@@ -5,12 +5,12 @@ import io.annflight.arrow.BatchStream;
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.Compression;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.arrow.flight.BackpressureStrategy;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
