@@ -293,7 +293,7 @@ public final class RingFile implements AutoCloseable {
    */
   public IOException truncated(InternalError e) {
     return new IOException("the shared-memory ring " + path + " was truncated under the"
-        + " stream", e);
+        + " stream (or " + DIRECTORY + " is full)", e);
   }
 
   /** Unmaps the ring at once (else when the mappings are collected). */
