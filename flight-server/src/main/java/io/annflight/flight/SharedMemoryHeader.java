@@ -30,7 +30,8 @@ final class SharedMemoryHeader implements FlightServerMiddleware {
   /** Reads the header of every DoGet; {@code enabled} false: never passed on (logged). */
   static Factory<SharedMemoryHeader> factory(boolean enabled) {
     return (CallInfo info, CallHeaders headers, RequestContext context) -> {
-      String named = info.method() == FlightMethod.DO_GET ? headers.get(NAME) : null;
+      String named = info.method() == FlightMethod.DO_GET && headers.containsKey(NAME)
+          ? headers.get(NAME) : null;
       if (named != null && !enabled) {
         LOG.debug("DoGet streams over gRPC, not through {}: shared memory is disabled"
             + " (--no-shared-memory)", named);
@@ -43,7 +44,12 @@ final class SharedMemoryHeader implements FlightServerMiddleware {
   /** The ring file the call's client named, when the server may use one; else null. */
   static String requested(CallContext context) {
     SharedMemoryHeader h = context.getMiddleware(KEY);
-    return h == null ? null : h.path;
+    return h == null ? null : h.path();
+  }
+
+  /** The ring file this call's client named, when the server may use one; else null. */
+  String path() {
+    return path;
   }
 
   @Override
