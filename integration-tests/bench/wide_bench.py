@@ -16,7 +16,9 @@ time per 1,000 samples (server JVM; client process and workers), which load dist
   lamindb peer         lamindb's MappedCollection in DataLoader(shuffle=True), same workers
 
 annflight reads block-shuffled epochs, with every default of the dataset (message size,
-compression, transport). Prints the table with ratios to the peer at the same worker count and
+compression, transport). --transport chooses how batches travel from the server (on this host)
+to the dataset: "shm" (a ring of shared memory, the default for a loopback server), "grpc", or
+both ("grpc,shm": measured back to back, each dataset's rows side by side). Prints the table with ratios to the peer at the same worker count and
 writes <out>/wide.md and wide.png.
 
     mvn -B -q package -DskipTests
@@ -104,6 +106,8 @@ def main():
                     help="which annflight rows to measure (comma-separated)")
     ap.add_argument("--no-peer", action="store_true",
                     help="skip lamindb's MappedCollection (for quick CPU-time comparisons)")
+    ap.add_argument("--transport", default="shm",
+                    help="shm, grpc or both (grpc,shm): the dataset's shared_memory True/False")
     ap.add_argument("--java-opt", action="append", default=[],
                     help="an extra JVM option for the server (repeatable)")
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
@@ -126,21 +130,32 @@ def main():
     if unknown:
         sys.exit(f"--datasets: unknown {unknown}; choose among {list(requests)}")
     requests = dict(requests[d] for d in chosen)
+    transports = {"grpc": False, "shm": True}
+    chosen_transports = args.transport.split(",")
+    if not chosen_transports or any(t not in transports for t in chosen_transports):
+        sys.exit(f"--transport: choose among {list(transports)}, got {args.transport!r}")
+    if len(chosen_transports) > 1:  # rows by dataset and transport
+        requests = {f"{name} ({t})": (r, transports[t])
+                    for name, r in requests.items() for t in chosen_transports}
+    else:
+        requests = {name: (r, transports[chosen_transports[0]]) for name, r in requests.items()}
     workers = [int(w) for w in args.workers.split(",")]
     server = Server(args.jar, {}, "", args.java_opt, ["--data-root", str(args.dir)])
     results, cpu = {}, {}
     try:
         t_end = time.perf_counter() + args.server_warmup
         while time.perf_counter() < t_end:  # untimed: the server's JIT and page cache
-            for r in requests.values():
+            for r, shared in requests.values():
                 for i, _ in enumerate(AnnflightDataset(r, uri=server.location,
-                                                       sampler={"kind": "block_shuffle"})):
+                                                       sampler={"kind": "block_shuffle"},
+                                                       shared_memory=shared)):
                     if i == 20 or time.perf_counter() > t_end:
                         break
         for w in workers:
             extra = {"multiprocessing_context": "spawn", "persistent_workers": True} if w else {}
-            for name, r in requests.items():
-                ds = AnnflightDataset(r, uri=server.location, sampler={"kind": "block_shuffle"})
+            for name, (r, shared) in requests.items():
+                ds = AnnflightDataset(r, uri=server.location, sampler={"kind": "block_shuffle"},
+                                      shared_memory=shared)
                 rate, server_ms, client_ms = measured_rate(
                     DataLoader(ds, batch_size=None, num_workers=w, **extra), args.seconds,
                     args.warm, server.proc.pid)

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.flight as fl
 
+from . import shm
 from .arrow import DenseRing, batch_arrays
 from .target import resolve
 from .errors import AnnflightError, Unavailable, _server_message, translate
@@ -67,10 +68,13 @@ def endpoint_locations(endpoint: fl.FlightEndpoint, default: str) -> List[str]:
 
 
 def endpoint_batches(locations: List[str], ticket: dict, options: fl.FlightCallOptions,
-                     connect_kwargs: Optional[dict] = None) -> Iterator[pa.RecordBatch]:
+                     connect_kwargs: Optional[dict] = None,
+                     shared=None) -> Iterator[pa.RecordBatch]:
     """A ticket's record batches, read from the first of ``locations`` that serves it: when a
     location is unreachable or fails mid-stream, the next one continues after the rows
-    already yielded (tickets name rows, so any replica serves any part of one).
+    already yielded (tickets name rows, so any replica serves any part of one). ``shared``
+    (an ``annflight.shm.Reader`` with the same headers and read options as ``options``):
+    through shared memory from a server on this host.
 
     Raises :class:`Unavailable` listing every location's failure when none could finish."""
     connect_kwargs = connect_kwargs or {}
@@ -79,10 +83,14 @@ def endpoint_batches(locations: List[str], ticket: dict, options: fl.FlightCallO
         resumed = _resumed(ticket, delivered)
         try:
             with fl.connect(uri, **connect_kwargs) as client:
-                reader = client.do_get(fl.Ticket(json.dumps(resumed).encode()), options)
-                for chunk in reader:
-                    delivered += chunk.data.num_rows
-                    yield chunk.data
+                ticket_bytes = json.dumps(resumed).encode()
+                if shared is not None and shared.asks(uri):
+                    batches = shared.batches(client, ticket_bytes, uri)
+                else:
+                    batches = (c.data for c in client.do_get(fl.Ticket(ticket_bytes), options))
+                for batch in batches:
+                    delivered += batch.num_rows
+                    yield batch
             return
         except _FAILOVER as e:
             failures.append(f"{uri}: {_server_message(e)}")
@@ -314,7 +322,8 @@ class Client:
         return pa.RecordBatchReader.from_batches(
             info.schema, streamed_ahead(info.endpoints, read, self._parallel))
 
-    def numpy_batches(self, request: dict, *, transport: str = "auto"
+    def numpy_batches(self, request: dict, *, transport: str = "auto",
+                      shared_memory: Union[str, bool] = "auto"
                       ) -> Iterator[Dict[str, np.ndarray]]:
         """The request's batches in order, each a dict of numpy arrays by column: ``X``,
         layers and obsm keys as 2-D arrays, labels as integer codes (-1: no label), other
@@ -334,6 +343,12 @@ class Client:
         Matrices scattered from CSR rows are built in memory the client reuses once the
         caller has dropped a batch (every view of it); dense ones are read-only views of the
         received buffers. Keep a batch as long as needed: nothing kept is overwritten.
+
+        ``shared_memory``: whether batches come from a server on this host through a ring of
+        shared memory instead of gRPC (docs/reference/shared-memory.md): ``"auto"`` (default)
+        when the server's address is loopback (the package's own local server is) and the
+        server agrees, ``True`` wherever it agrees, ``False`` never. Arrays that would view
+        the ring are copies, so a kept batch never holds it.
         """
         if transport not in ("auto", "csr", "dense"):
             raise ValueError(f"transport must be 'auto', 'csr' or 'dense', got {transport!r}")
@@ -344,11 +359,18 @@ class Client:
         wire = {**request, "matrix_format": "csr"} if csr else dict(request)
         # LZ4 pays on dense rows; CSR rows hardly compress and cost its time twice.
         wire.setdefault("compression", "none" if csr else "lz4")
-        for endpoint in self.info(wire).endpoints:
-            for batch in endpoint_batches(endpoint_locations(endpoint, self.uri),
-                                          json.loads(endpoint.ticket.ticket), self._options,
-                                          self._connect_args):
-                yield batch_arrays(batch, self._ring)
+        shared = shm.Reader(shared_memory, auth_headers(self.target.token), _READ_OPTIONS,
+                            slot_bytes=shm.slot_bytes_for(wire.get("bytes_per_batch")))
+        try:
+            for endpoint in self.info(wire).endpoints:
+                for batch in endpoint_batches(endpoint_locations(endpoint, self.uri),
+                                              json.loads(endpoint.ticket.ticket),
+                                              self._options, self._connect_args, shared):
+                    arrays = {k: shm.owned(a) for k, a in batch_arrays(batch, self._ring).items()}
+                    del batch  # its slot is free once no array views it
+                    yield arrays
+        finally:
+            shared.close()
 
     def _stores_sparse(self, request: dict) -> bool:
         """stores_sparse for the request's stores, asked once per request per client."""

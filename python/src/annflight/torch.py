@@ -28,7 +28,7 @@ import secrets
 import sys
 import threading
 import weakref
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Union
 
 import numpy as np
 import pyarrow as pa
@@ -37,6 +37,7 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
+from . import shm
 from .arrow import csr_null_rows, csr_parts, n_cols, nan_matrix, scatter_rows
 from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
                      endpoint_locations, sized_by_bytes, stores_sparse)
@@ -76,6 +77,10 @@ class AnnflightDataset(IterableDataset):
     the codec on both sides); or ``"none"``, ``"lz4"``, ``"zstd"``. ``transport``: how dense
     matrices travel: ``"auto"`` (CSR rows when every store holds the matrix sparse, else
     dense rows), ``"csr"`` or ``"dense"``; the tensors are the same either way.
+    ``shared_memory``: whether batches come from a server on this host through a ring of
+    shared memory instead of gRPC (docs/reference/shared-memory.md): ``"auto"`` (default) when
+    the server's address is loopback (the package's own local server is) and the server
+    agrees, ``True`` wherever the server agrees, ``False`` never; the tensors are the same.
 
     Resumable: ``state_dict()`` / ``load_state_dict()`` (torchdata's StatefulDataLoader
     protocol) hold the epoch, the seed and the global positions consumed by every rank and
@@ -93,7 +98,7 @@ class AnnflightDataset(IterableDataset):
                  uri: Optional[str] = None, batch_size: int = 256,
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
                  compression: Optional[str] = None, transport: str = "auto",
-                 token: Optional[str] = None,
+                 shared_memory: Union[str, bool] = "auto", token: Optional[str] = None,
                  tls_root_certs: Optional[bytes] = None):
         super().__init__()
         request, uri = request_and_uri(request, _request_after_uri, uri, "AnnflightDataset")
@@ -130,6 +135,8 @@ class AnnflightDataset(IterableDataset):
         if transport not in ("auto", "csr", "dense"):
             raise ValueError(f"transport must be 'auto', 'csr' or 'dense', got {transport!r}")
         self.transport = transport
+        shm.wanted(shared_memory, "")  # refuses an unknown mode here, not in a worker
+        self.shared_memory = shared_memory
         self._densify = None  # decided on the first pass (_wire_csr)
         self.compression = compression
         self._sized_by_request = "rows_per_batch" in base or "bytes_per_batch" in base
@@ -292,10 +299,18 @@ class AnnflightDataset(IterableDataset):
         locations = endpoint_locations(parts.endpoints[min(shard, len(parts.endpoints) - 1)],
                                        self.uri)
 
+        # A ring of shared memory of this process's own (a worker makes its own), reused by
+        # the part's tickets and unlinked when the pass ends.
+        shared_reader = shm.Reader(self.shared_memory, self._headers, _READ_OPTIONS,
+                                   slot_bytes=shm.slot_bytes_for(request.get("bytes_per_batch")))
+
         def part_batches():
-            for positions in layout.tickets(shard, skip):
-                yield from endpoint_batches(locations, {**base, "indices": positions}, options,
-                                            self._connect_args)
+            try:
+                for positions in layout.tickets(shard, skip):
+                    yield from endpoint_batches(locations, {**base, "indices": positions},
+                                                options, self._connect_args, shared_reader)
+            finally:
+                shared_reader.close()
 
         reader = part_batches()
         own_steps = self._counts_own_steps and not shared
@@ -315,6 +330,12 @@ class AnnflightDataset(IterableDataset):
                     self._steps += own_steps
                     yield _tensors(pieces, shared, self._densify)
                     pieces, held = [], 0
+            # Rows kept for a minibatch that spans messages keep their messages' slots of a
+            # shared-memory ring, which the server takes in turn: before they are all held
+            # (the server would wait for one while this waits for its next message), the kept
+            # rows are copied out and their slots freed.
+            if pieces and shm.slots_viewed(pieces) >= shared_reader.slot_count - 1:
+                pieces = [shm.private_copy(p) for p in pieces]
         if held and not self.drop_last:
             self._delivered += 1
             self._steps += own_steps

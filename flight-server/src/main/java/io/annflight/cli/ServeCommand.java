@@ -141,6 +141,12 @@ public final class ServeCommand implements Callable<Integer> {
           + " needed; 0: none (default: 256, at most 1/8 of the heap).")
   Long obsCacheMb;
 
+  @Option(names = "--shared-memory", negatable = true, defaultValue = "true",
+      fallbackValue = "true",
+      description = "Let a client on this host take a DoGet's batches through a ring of shared"
+          + " memory it names (/dev/shm/annflight-*), instead of gRPC (default: on).")
+  boolean sharedMemory = true;
+
   @Option(names = "--insecure",
       description = "Listen beyond loopback without TLS or tokens and say nothing about it.")
   boolean insecure;
@@ -183,6 +189,8 @@ public final class ServeCommand implements Callable<Integer> {
     if (verbose) {
       // Read by slf4j-simple when the stream logger is first created, i.e. after this line.
       System.setProperty("org.slf4j.simpleLogger.log.io.annflight.flight", "debug");
+      // The streams' own lines (rows, bytes, time; why a shared-memory ring was not used).
+      System.setProperty("org.slf4j.simpleLogger.log.io.annflight.runtime", "debug");
     }
     boolean demo = paths.isEmpty() && config == null && dataRoot == null;
     Setup setup = demo ? demoSetup() : setup();
@@ -191,7 +199,7 @@ public final class ServeCommand implements Callable<Integer> {
     try (AnnflightServer server = AnnflightServer.start(setup.resolver(), AnnDataStores::open,
         new AnnflightServer.Options(host, port, advertise, maxRowsPerEndpoint, security,
             metricsPort, new StreamLimits(maxStreams, maxStreamsPerClient), maxOpenStores,
-            replicas(setup), projectionBytes, obsBytes))) {
+            replicas(setup), projectionBytes, obsBytes, sharedMemory))) {
       logCollections(server, setup.resolver().registry());
       if (warmupSeconds > 0) {
         long t0 = System.nanoTime();

@@ -182,7 +182,8 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       // A ticket is a request in the caller's hands: checked like any other.
       // The warm-up's streams are not counted.
       job = job(grants(context), t.request(), order -> t.rows(),
-          isWarmup(context) ? null : metricsLabel(t.request()), permit);
+          isWarmup(context) ? null : metricsLabel(t.request()), permit,
+          SharedMemoryHeader.requested(context));
     } catch (RuntimeException e) {
       AutoCloseables.closeNoChecked(permit);
       listener.error(toFlight(e));
@@ -196,9 +197,11 @@ public final class AnnflightProducer extends NoOpFlightProducer {
    * lease and {@code permit}; when planning fails, both are given back.
    *
    * @param label what the metrics count the stream under; null for none
+   * @param sharedMemory the ring file the client asks the batches to go through; null: none
    */
   private StreamJob job(Grants grants, CollectionRequest request,
-      Function<EpochOrder, RowSelection> rows, String label, StreamLimits.Permit permit) {
+      Function<EpochOrder, RowSelection> rows, String label, StreamLimits.Permit permit,
+      String sharedMemory) {
     CollectionPlan.Lease lease = null;
     try {
       lease = lease(grants, request);
@@ -206,7 +209,7 @@ public final class AnnflightProducer extends NoOpFlightProducer {
       EpochOrder order = epochOrders.of(plan, request.epoch());
       RowSelection selected = rows.apply(order);
       return new StreamJob(lease, order, selected, runtime.rowsPerBatch(plan, request,
-          selected.count()), request.compression(), label, permit);
+          selected.count()), request.compression(), label, permit, sharedMemory);
     } catch (RuntimeException e) {
       AutoCloseables.closeNoChecked(lease);
       permit.close();

@@ -66,10 +66,13 @@ public final class AnnflightServer implements AutoCloseable {
    *     them: endpoints are spread over them (empty: every endpoint here)
    * @param projectionCacheBytes bytes of projected sparse rows kept across streams (0: none)
    * @param obsCacheBytes bytes of obs columns (labels, filters) kept across requests (0: none)
+   * @param sharedMemory whether a same-host client's DoGet batches may go through a ring of
+   *     shared memory it names (docs/reference/shared-memory.md)
    */
   public record Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
       Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
-      List<Location> replicas, long projectionCacheBytes, long obsCacheBytes) {
+      List<Location> replicas, long projectionCacheBytes, long obsCacheBytes,
+      boolean sharedMemory) {
     public Options {
       if (obsCacheBytes < 0) {
         throw new IllegalArgumentException("the obs column cache needs >= 0 bytes, got "
@@ -85,6 +88,13 @@ public final class AnnflightServer implements AutoCloseable {
       java.util.Objects.requireNonNull(security, "security");
       java.util.Objects.requireNonNull(limits, "limits");
       replicas = List.copyOf(replicas);
+    }
+
+    public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
+        Security security, Integer metricsPort, StreamLimits limits, int maxOpenStores,
+        List<Location> replicas, long projectionCacheBytes, long obsCacheBytes) {
+      this(host, port, advertiseHost, maxRowsPerEndpoint, security, metricsPort, limits,
+          maxOpenStores, replicas, projectionCacheBytes, obsCacheBytes, true);
     }
 
     public Options(String host, int port, String advertiseHost, long maxRowsPerEndpoint,
@@ -168,6 +178,8 @@ public final class AnnflightServer implements AutoCloseable {
       builder.headerAuthenticator(tokens);
     }
     builder.middleware(ServerMetrics.KEY, metrics.requestCounter());
+    builder.middleware(SharedMemoryHeader.KEY,
+        SharedMemoryHeader.factory(options.sharedMemory()));
     setHealth(HealthCheckResponse.ServingStatus.NOT_SERVING);
     // The health service beside Flight's on the same port (flight-core hands over its builder).
     builder.transportHint("grpc.builderConsumer",

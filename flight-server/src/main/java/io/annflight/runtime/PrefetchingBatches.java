@@ -152,7 +152,8 @@ final class PrefetchingBatches implements AutoCloseable {
     }
   }
 
-  private static void transfer(VectorSchemaRoot from, VectorSchemaRoot to) {
+  /** Moves {@code from}'s buffers and row count to {@code to}, leaving {@code from} empty. */
+  static void transfer(VectorSchemaRoot from, VectorSchemaRoot to) {
     List<FieldVector> src = from.getFieldVectors();
     List<FieldVector> dst = to.getFieldVectors();
     for (int i = 0; i < src.size(); i++) {

@@ -14,9 +14,12 @@ import io.annflight.schema.RowSelection;
  * @param rowsPerBatch checked against the budget ({@link StreamRuntime#rowsPerBatch})
  * @param collection what the metrics count the stream under; null: not counted (warm-up)
  * @param permit the stream's claim on the stream limits
+ * @param sharedMemory the ring file the client named for the batches (same-host shared
+ *     memory, used when acceptable: {@link io.annflight.runtime.shm.RingFile}); null: gRPC
  */
 public record StreamJob(CollectionPlan.Lease lease, EpochOrder order, RowSelection rows,
-    int rowsPerBatch, Compression compression, String collection, StreamLimits.Permit permit) {
+    int rowsPerBatch, Compression compression, String collection, StreamLimits.Permit permit,
+    String sharedMemory) {
 
   /** Gives back what the job holds, when it never runs. */
   void release() {

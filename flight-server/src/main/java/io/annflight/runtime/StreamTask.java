@@ -5,6 +5,7 @@ import io.annflight.arrow.BatchStream;
 import io.annflight.arrow.compression.BatchCodecs;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.schema.Compression;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.arrow.flight.BackpressureStrategy;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightProducer.ServerStreamListener;
@@ -60,12 +61,17 @@ final class StreamTask implements Runnable {
     runtime.streamStarted();
     BatchStream stream = null;
     PrefetchingBatches prefetch = null;
+    SharedMemoryBatches shm = null;
     try {
       CollectionPlan plan = job.lease().plan();
       stream = BatchStream.open(plan, job.order(), job.rows(), allocator, job.rowsPerBatch());
       FillGate gate = runtime.budget().gateFor(allocator, MemoryBudget.batchBytes(
           BatchSizing.bytesPerRow(plan), job.rowsPerBatch(), job.rows().count()));
-      backpressure.onCancel = gate::wake;
+      Thread self = Thread.currentThread();
+      backpressure.onCancel = () -> {
+        gate.wake();
+        LockSupport.unpark(self); // a wait for a shared-memory slot
+      };
       VectorSchemaRoot outbound = stream.root();
       if (job.rows().count() > job.rowsPerBatch()) {
         prefetch = runtime.fillAhead().tryStart(stream, gate, listener::isCancelled);
@@ -73,10 +79,13 @@ final class StreamTask implements Runnable {
           outbound = prefetch.root();
         }
       }
-      listener.start(outbound, stream.dictionaries());
+      // Through the client's ring of shared memory when it named an acceptable one: Flight
+      // then carries zero-row batches saying where each batch is.
+      shm = SharedMemoryBatches.open(job.sharedMemory(), outbound.getSchema(), allocator, label);
+      VectorSchemaRoot wire = shm != null ? shm.wire() : outbound;
+      listener.start(wire, stream.dictionaries());
       if (job.compression() != Compression.NONE) {
-        CompressedBatches.enable(listener, outbound,
-            BatchCodecs.forCompression(job.compression()));
+        CompressedBatches.enable(listener, wire, BatchCodecs.forCompression(job.compression()));
       }
       BatchStream inline = stream;
       while (!listener.isCancelled() && (prefetch != null ? prefetch.next()
@@ -84,7 +93,11 @@ final class StreamTask implements Runnable {
         if (!awaitReady()) {
           break;
         }
-        listener.putNext();
+        if (shm == null) {
+          listener.putNext();
+        } else if (!shm.send(outbound, listener, listener::isCancelled)) {
+          break;
+        }
       }
       if (job.collection() != null) {
         runtime.events().streamEnded(job.collection(), stream.rowsSent(), stream.bytesSent(),
@@ -102,11 +115,16 @@ final class StreamTask implements Runnable {
       listener.error(CallStatus.CANCELLED.withDescription("server shutting down")
           .toRuntimeException());
     } catch (Throwable t) {
+      if (shm != null) {
+        // A fault of a mapped access is raised wherever this thread's compiled code next
+        // checks, possibly inside Flight's putNext, which wraps it.
+        t = shm.faulted(t);
+      }
       if (!listener.isCancelled()) {
         listener.error(runtime.errors().apply(t));
       }
     } finally {
-      close(prefetch, stream, allocator);
+      close(shm, prefetch, stream, allocator);
     }
   }
 
@@ -124,8 +142,15 @@ final class StreamTask implements Runnable {
     throw new InterruptedException("interrupted waiting for the client");
   }
 
-  private void close(PrefetchingBatches prefetch, BatchStream stream,
+  private void close(SharedMemoryBatches shm, PrefetchingBatches prefetch, BatchStream stream,
       BufferAllocator allocator) {
+    try {
+      if (shm != null) {
+        shm.close();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("{}: closing the shared-memory ring failed", label, e);
+    }
     try {
       // The filling thread first: it still uses the stream until it has stopped.
       if (prefetch != null) {
