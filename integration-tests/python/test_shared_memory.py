@@ -323,3 +323,52 @@ def test_tickets_of_one_message_each_equal_anndata(served, monkeypatch):
     np.testing.assert_array_equal(codes, _expected_codes(adatas))
     assert shm.COUNTS["ring"] - before == 6
     assert _rings() <= rings
+
+
+def _ring_in_a_child():
+    """A process that made a ring and holds it; returns (process, ring path)."""
+    import subprocess
+    import sys
+    code = ("import sys, time\nfrom annflight import shm\nr = shm.Ring(1, 1 << 20)\n"
+            "print(r.path, flush=True)\ntime.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    path = proc.stdout.readline().strip()
+    assert path and os.path.exists(path), f"the child made no ring (exit {proc.poll()})"
+    return proc, path
+
+
+def test_a_ring_left_by_a_killed_process_is_removed_and_live_rings_are_kept(monkeypatch):
+    monkeypatch.setattr(shm, "ABANDONED_AFTER_S", 0.0)  # age alone never decides here
+    killed, abandoned = _ring_in_a_child()
+    alive, held = _ring_in_a_child()
+    mine = shm.Ring(1, 1 << 20)
+    try:
+        killed.kill()  # SIGKILL: no exit handler unlinks its ring
+        killed.wait(timeout=60)
+        assert os.path.exists(abandoned)
+        assert shm.sweep_abandoned() >= 1
+        assert not os.path.exists(abandoned)
+        assert os.path.exists(held) and os.path.exists(mine.path)  # held by live processes
+        alive.kill()
+        alive.wait(timeout=60)
+        shm.sweep_abandoned()
+        assert not os.path.exists(held)
+        assert os.path.exists(mine.path)
+    finally:
+        for proc in (killed, alive):
+            proc.kill()
+            proc.wait(timeout=60)
+        mine.close()
+    assert not os.path.exists(mine.path)
+
+
+def test_the_sweep_leaves_young_rings_and_other_files(monkeypatch, tmp_path):
+    monkeypatch.setattr(shm, "DIRECTORY", str(tmp_path))
+    young = tmp_path / ("annflight-" + "a" * 32)
+    young.write_bytes(b"x")  # nobody holds it, but it was just made: its maker may lock it yet
+    other = tmp_path / "annflight-notaring"
+    other.write_bytes(b"x")
+    assert shm.sweep_abandoned() == 0
+    monkeypatch.setattr(shm, "ABANDONED_AFTER_S", 0.0)
+    assert shm.sweep_abandoned() == 1
+    assert not young.exists() and other.exists()

@@ -17,13 +17,21 @@ import logging
 import mmap
 import multiprocessing.util
 import os
+import re
 import secrets
+import stat
 import struct
 import sys
 import threading
+import time
 import weakref
 from typing import Iterator, Optional, Union
 from urllib.parse import urlparse
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: no rings
+    fcntl = None
 
 import numpy as np
 import pyarrow as pa
@@ -42,6 +50,11 @@ SLOT_COUNT = 4
 SLOT_BYTES = 24 << 20
 MAX_SLOT_BYTES = 256 << 20
 
+# A ring file nobody holds (its process was killed: SIGKILL, the OOM killer) is removed by the
+# next process that makes a ring, once it is this old: every live ring is held (flock) by the
+# process that made it from its first microseconds, and its children.
+ABANDONED_AFTER_S = 60.0
+_RING_NAME = re.compile(r"annflight-[0-9a-f]{32}")
 _LOG = logging.getLogger("annflight")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost", "[::1]"}
 _OPEN = weakref.WeakSet()  # rings of this process not closed yet (unlinked at exit)
@@ -51,7 +64,8 @@ COUNTS = {"ring": 0}
 
 def available() -> bool:
     """Whether this system can make rings: Linux with a writable /dev/shm."""
-    return (sys.platform.startswith("linux") and os.path.isdir(DIRECTORY)
+    return (sys.platform.startswith("linux") and fcntl is not None
+            and os.path.isdir(DIRECTORY)
             and os.access(DIRECTORY, os.W_OK))
 
 
@@ -94,15 +108,17 @@ class Ring:
         self.path = os.path.join(DIRECTORY, "annflight-" + secrets.token_hex(16))
         self.pid = os.getpid()
         size = HEADER_BYTES + slot_count * slot_bytes
-        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        _sweep_once()
+        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o600)
         try:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # held while the file exists: see sweep_abandoned
             os.ftruncate(fd, size)
             self._map = mmap.mmap(fd, size)
         except BaseException:
             os.close(fd)
             os.unlink(self.path)
             raise
-        os.close(fd)
+        self._fd = fd
         self._map[:24] = MAGIC + struct.pack("<IIQ", slot_count, 0, slot_bytes)
         self._states = np.frombuffer(self._map, dtype="<i4", count=slot_count,
                                      offset=STATE_OFFSET)
@@ -179,6 +195,10 @@ class Ring:
                 os.unlink(self.path)
         except FileNotFoundError:
             pass
+        try:
+            os.close(self._fd)  # the name is gone: nothing to hold it against any more
+        except OSError:
+            pass
         self._states = None
         try:
             self._map.close()
@@ -230,6 +250,53 @@ def owned(a: np.ndarray) -> np.ndarray:
 
 def _free(states: np.ndarray, slot: int):
     states[slot] = 0
+
+
+_swept_in = None
+
+
+def _sweep_once():
+    global _swept_in
+    if _swept_in != os.getpid():
+        _swept_in = os.getpid()
+        sweep_abandoned()
+
+
+def sweep_abandoned() -> int:
+    """Removes this user's ring files in ``DIRECTORY`` that no process holds (their maker was
+    killed before it could unlink them) and that are at least ``ABANDONED_AFTER_S`` old;
+    returns how many. A ring's maker holds a lock on it (``flock``) until it unlinks it, so a
+    file whose lock can be taken is nobody's."""
+    removed = 0
+    now = time.time()
+    try:
+        names = os.listdir(DIRECTORY)
+    except OSError:
+        return 0
+    for name in names:
+        if not _RING_NAME.fullmatch(name):
+            continue
+        path = os.path.join(DIRECTORY, name)
+        try:
+            st = os.lstat(path)
+            if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid()
+                    or now - st.st_ctime < ABANDONED_AFTER_S):
+                continue
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.fstat(fd).st_ino == os.lstat(path).st_ino:  # still the file we locked
+                os.unlink(path)
+                removed += 1
+        except OSError:
+            pass  # held (BlockingIOError): a live ring; or gone meanwhile
+        finally:
+            os.close(fd)
+    if removed:
+        _LOG.info("removed %d abandoned shared-memory ring file(s) from %s", removed, DIRECTORY)
+    return removed
 
 
 def _close_all():
