@@ -1,5 +1,6 @@
 """The annflight client: requests are plain dicts with the server's keys (see the server's
 README); answers are pyarrow tables, readers, numpy arrays and Python values."""
+import atexit
 import collections
 import json
 import logging
@@ -540,6 +541,10 @@ def _disconnect_before_fork():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_disconnect_before_fork)
+# At exit too: a Flight client the interpreter's teardown destroys while gRPC's threads still
+# run aborted the process now and then ("terminate called without an active exception"; seen in
+# spawned DataLoader workers of MappedCollection, which exit through the interpreter's teardown).
+atexit.register(_disconnect_before_fork)
 
 
 def stores_sparse(described: dict) -> bool:
