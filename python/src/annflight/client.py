@@ -115,19 +115,21 @@ def _resumed(ticket: dict, delivered: int) -> dict:
 AHEAD_BATCHES = 2
 
 
-def streamed_ahead(endpoints: list, read, parallel: int) -> Iterator[pa.RecordBatch]:
+def streamed_ahead(endpoints: list, read, parallel: int,
+                   ahead: Optional[int] = AHEAD_BATCHES) -> Iterator[pa.RecordBatch]:
     """The batches ``read(endpoint)`` yields for each endpoint, in order: up to ``parallel``
-    endpoints are read at once on threads, each into a queue of ``AHEAD_BATCHES`` batches,
-    so what is held ahead of the caller is bounded by batches, not by endpoints. A failure
-    is raised when the caller reaches it; closing the generator ends every read (each
-    thread's read is closed, which ends its call)."""
+    endpoints are read at once on threads, each into a queue of ``ahead`` batches, so what
+    is held ahead of the caller is bounded by batches, not by endpoints (``None``: whole
+    endpoints, for a caller that keeps everything anyway). A failure is raised when the
+    caller reaches it; closing the generator ends every read (each thread's read is closed,
+    which ends its call)."""
     stop = threading.Event()
     pool = ThreadPoolExecutor(max(1, parallel), thread_name_prefix="annflight-ahead")
     pending = collections.deque()
     upcoming = iter(endpoints)
     try:
         for endpoint in upcoming:
-            pending.append(_EndpointFeed(pool, read, endpoint, stop))
+            pending.append(_EndpointFeed(pool, read, endpoint, stop, ahead))
             if len(pending) >= parallel:
                 break
         while pending:
@@ -135,7 +137,7 @@ def streamed_ahead(endpoints: list, read, parallel: int) -> Iterator[pa.RecordBa
             pending.popleft()
             endpoint = next(upcoming, None)
             if endpoint is not None:
-                pending.append(_EndpointFeed(pool, read, endpoint, stop))
+                pending.append(_EndpointFeed(pool, read, endpoint, stop, ahead))
     finally:
         stop.set()  # each thread sees it at its next batch, or while it waits for room
         pool.shutdown(wait=False, cancel_futures=True)
@@ -147,8 +149,9 @@ class _EndpointFeed:
     _END = object()
     _POLL_S = 0.1  # how soon a thread waiting for room sees that the reader stopped
 
-    def __init__(self, pool: ThreadPoolExecutor, read, endpoint, stop: threading.Event):
-        self._queue = queue.Queue(maxsize=AHEAD_BATCHES)
+    def __init__(self, pool: ThreadPoolExecutor, read, endpoint, stop: threading.Event,
+                 ahead: Optional[int]):
+        self._queue = queue.Queue(maxsize=ahead or 0)  # 0: unbounded
         self._stop = stop
         pool.submit(self._run, read, endpoint)
 
@@ -298,12 +301,13 @@ class Client:
         info = self.info(request)
         bar = _progress(info.total_records, progress)
         try:
-            tables = []
-            for table in self._fetch(info.endpoints, bar, info.schema):
-                tables.append(table)
-            if not tables:
-                return info.schema.empty_table()
-            return pa.concat_tables(tables)
+            batches = []
+            for batch in streamed_ahead(info.endpoints, self._endpoint_batches, self._parallel,
+                                        ahead=None):
+                batches.append(batch)
+                if bar is not None:
+                    bar.update(batch.num_rows)
+            return pa.Table.from_batches(batches, schema=info.schema)
         finally:
             if bar is not None:
                 bar.close()
@@ -314,14 +318,8 @@ class Client:
         holds a few batches whatever the request's size (wide dense rows make batches of
         tens of MiB, and an endpoint holds up to 100,000 rows)."""
         info = self.info(request)
-
-        def read(endpoint) -> Iterator[pa.RecordBatch]:
-            return endpoint_batches(endpoint_locations(endpoint, self.uri),
-                                    json.loads(endpoint.ticket.ticket), self._options,
-                                    self._connect_args)
-
         return pa.RecordBatchReader.from_batches(
-            info.schema, streamed_ahead(info.endpoints, read, self._parallel))
+            info.schema, streamed_ahead(info.endpoints, self._endpoint_batches, self._parallel))
 
     def numpy_batches(self, request: dict, *, transport: str = "auto",
                       shared_memory: Union[str, bool] = "auto"
@@ -364,9 +362,7 @@ class Client:
                             slot_bytes=shm.slot_bytes_for(wire.get("bytes_per_batch")))
         try:
             for endpoint in self.info(wire).endpoints:
-                for batch in endpoint_batches(endpoint_locations(endpoint, self.uri),
-                                              json.loads(endpoint.ticket.ticket),
-                                              self._options, self._connect_args, shared):
+                for batch in self._endpoint_batches(endpoint, shared):
                     arrays = {k: shm.owned(a) for k, a in batch_arrays(batch, self._ring).items()}
                     del batch  # its slot is free once no array views it
                     yield arrays
@@ -409,28 +405,13 @@ class Client:
         with _server_errors():
             return self._flight.do_get(ticket, self._options).read_all()
 
-    def _fetch(self, endpoints, bar, schema) -> Iterator[pa.Table]:
-        """Each endpoint's table, in order, ``parallel`` fetched at a time, each from its
-        replica or, when that fails, from the next of its locations."""
-
-        def one(endpoint):
-            ticket = json.loads(endpoint.ticket.ticket)
-            batches = endpoint_batches(endpoint_locations(endpoint, self.uri), ticket,
-                                       self._options, self._connect_args)
-            return pa.Table.from_batches(list(batches), schema=schema)
-
-        with ThreadPoolExecutor(self._parallel) as pool:
-            futures = [pool.submit(one, e) for e in endpoints[:self._parallel]]
-            nxt = len(futures)
-            for i in range(len(endpoints)):
-                table = futures[i].result()
-                futures[i] = None  # a streamed table is the caller's now, not ours
-                if nxt < len(endpoints):
-                    futures.append(pool.submit(one, endpoints[nxt]))
-                    nxt += 1
-                if bar is not None:
-                    bar.update(table.num_rows)
-                yield table
+    def _endpoint_batches(self, endpoint: fl.FlightEndpoint,
+                          shared=None) -> Iterator[pa.RecordBatch]:
+        """An endpoint's batches from its replica or, when that fails, from the next of its
+        locations (``shared``: an ``annflight.shm.Reader``, see ``endpoint_batches``)."""
+        return endpoint_batches(endpoint_locations(endpoint, self.uri),
+                                json.loads(endpoint.ticket.ticket), self._options,
+                                self._connect_args, shared)
 
     # ------------------------------------------------------------------ actions
 
