@@ -64,10 +64,11 @@ def _copy_data(root: Path):
     (root / "annflight.json").write_text(json.dumps(config, indent=1))
 
 
-def start_jar(args: List[str], jvm_args: List[str] = (), env: Optional[Dict[str, str]] = None):
+def start_jar(args: List[str], jvm_args: List[str] = (), env: Optional[Dict[str, str]] = None,
+              java: str = JAVA):
     """Starts the server jar with `args` after `serve` (and `jvm_args` before `-jar`, e.g. a
-    heap size; `env`: the process's environment, default this one's) and waits for its
-    "listening on" line.
+    heap size; `env`: the process's environment, default this one's; `java`: the launcher,
+    default ANNFLIGHT_JAVA or the one on PATH) and waits for its "listening on" line.
     Returns (process, uri, log lines); the log keeps filling while the process runs. Fails the
     test when the server does not start within STARTUP_TIMEOUT_S."""
     if not JAR.is_file():
@@ -75,7 +76,7 @@ def start_jar(args: List[str], jvm_args: List[str] = (), env: Optional[Dict[str,
     port = [] if "--port" in args else ["--port", "0"]  # a free one unless asked for one
     # No warm-up unless a test asks for it: it only delays the start of the test's server.
     warmup = [] if "--warmup-seconds" in args else ["--warmup-seconds", "0"]
-    cmd = [JAVA, *jvm_args, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + warmup + list(args)
+    cmd = [java, *jvm_args, "-jar", str(JAR), "serve", "--host", "127.0.0.1"] + port + warmup + list(args)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
     log: List[str] = []

@@ -34,6 +34,12 @@ public final class AnnflightCommand implements Runnable {
     if (System.getProperty("io.netty.tryReflectionSetAccessible") == null) {
       System.setProperty("io.netty.tryReflectionSetAccessible", "true");
     }
+    // Netty turns sun.misc.Unsafe off by default on Java 25 and later, and then pools plain
+    // direct buffers, which Arrow's memory-netty casts to netty's Unsafe ones: every DoGet
+    // failed with a ClassCastException on Java 25. Arrow itself needs Unsafe anyway.
+    if (System.getProperty("io.netty.noUnsafe") == null) {
+      System.setProperty("io.netty.noUnsafe", "false");
+    }
     // No arguments at all means "serve the bundled demo".
     String[] effective = args.length == 0 ? new String[] {"serve"} : args;
     System.exit(commandLine().execute(effective));

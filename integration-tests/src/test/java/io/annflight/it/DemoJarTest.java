@@ -1,9 +1,12 @@
 package io.annflight.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,12 +29,24 @@ import org.junit.jupiter.api.io.TempDir;
  * 127.0.0.1:8815 and says how to query it.
  */
 class DemoJarTest {
+  private static final int DEMO_PORT = 8815;
+
   @TempDir Path tmp;
+
+  private static boolean portIsFree(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
 
   @Test
   void jarWithoutArgumentsServesTheDemo() throws Exception {
     Path jar = Path.of("..", "flight-server", "target", "annflight-server.jar").toAbsolutePath();
     assertThat(jar).as("built by the flight-server module").isRegularFile();
+    assumeTrue(portIsFree(DEMO_PORT), "port " + DEMO_PORT + " is taken on 127.0.0.1 (another"
+        + " server runs here?): the demo's default port cannot be tested");
     Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
         .toString(), "-Djava.io.tmpdir=" + tmp, "-jar", jar.toString())
         .redirectErrorStream(true).start();
@@ -44,7 +59,7 @@ class DemoJarTest {
             synchronized (output) {
               output.add(line);
             }
-            if (line.contains("grpc+tcp://127.0.0.1:8815")) {
+            if (line.contains("grpc+tcp://127.0.0.1:" + DEMO_PORT)) {
               return true;
             }
           }
@@ -57,7 +72,7 @@ class DemoJarTest {
           .as("server output: %s", output).isTrue();
       try (RootAllocator allocator = new RootAllocator();
           FlightClient client = FlightClient.builder(allocator,
-              Location.forGrpcInsecure("127.0.0.1", 8815)).build()) {
+              Location.forGrpcInsecure("127.0.0.1", DEMO_PORT)).build()) {
         List<FlightInfo> flights = new ArrayList<>();
         client.listFlights(Criteria.ALL).forEach(flights::add);
         assertThat(flights).extracting(f -> f.getDescriptor().getPath().get(0))
