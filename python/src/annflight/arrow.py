@@ -184,7 +184,16 @@ def batch_arrays(batch: pa.RecordBatch,
         elif pa.types.is_list(column.type) and pa.types.is_struct(column.type.value_type):
             out[name] = csr_dense(name, field, column, ring)
         elif pa.types.is_dictionary(column.type):
-            out[name] = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            out[name] = label_codes(column)
         else:
             out[name] = column.to_numpy(zero_copy_only=False)
     return out
+
+
+def label_codes(column: pa.DictionaryArray) -> np.ndarray:
+    """A label column's integer codes (a writable array of their own), -1 where a row has no
+    label. Without nulls, the usual case, a copy of the indices: filling nulls is a compute
+    call, about 50 us a batch."""
+    if column.null_count == 0:
+        return np.array(column.indices.to_numpy(zero_copy_only=False))
+    return column.indices.fill_null(-1).to_numpy(zero_copy_only=False)

@@ -46,7 +46,10 @@ class EpochLayout:
             if out and len(out) + size > positions_per_ticket:
                 yield out
                 out = []
-            out.extend(p % self.length for p in range(first, first + size))
+            if first + size <= self.length:
+                out.extend(range(first, first + size))
+            else:  # the padding that wraps to the epoch's start
+                out.extend(p % self.length for p in range(first, first + size))
         if out:
             yield out
 

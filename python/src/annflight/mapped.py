@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import pyarrow as pa
 
-from .arrow import fixed_size_list_matrix
+from .arrow import fixed_size_list_matrix, label_codes
 from .client import Client, sized_by_bytes
 from .target import resolve
 
@@ -202,5 +202,5 @@ def _column(col: pa.Array):
         dtype = col.type.value_type.to_pandas_dtype()
         return [None if v is None else np.asarray(v, dtype=dtype) for v in col.to_pylist()]
     if pa.types.is_dictionary(col.type):
-        return col.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return label_codes(col)
     return col.to_pylist()

@@ -24,7 +24,7 @@ import ray.data
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from .arrow import nan_matrix
+from .arrow import label_codes, nan_matrix
 from .client import (_READ_OPTIONS, Client, auth_headers, connect_args, endpoint_batches,
                      endpoint_locations, sized_by_bytes)
 from .target import request_and_uri, resolve
@@ -124,8 +124,7 @@ def _block(batch: pa.RecordBatch) -> pa.Table:
         if pa.types.is_fixed_size_list(field.type):
             column = ArrowTensorArray.from_numpy(nan_matrix(field.name, column))
         elif pa.types.is_dictionary(field.type):
-            column = pa.array(column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-                              .astype(np.int64))
+            column = pa.array(label_codes(column).astype(np.int64))
         columns.append(column)
         names.append(field.name)
     return pa.Table.from_arrays(columns, names=names)

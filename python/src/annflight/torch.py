@@ -38,7 +38,7 @@ import torch.distributed as dist
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from . import shm
-from .arrow import csr_null_rows, csr_parts, n_cols, nan_matrix, scatter_rows
+from .arrow import csr_null_rows, csr_parts, label_codes, n_cols, nan_matrix, scatter_rows
 from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
                      endpoint_locations, sized_by_bytes, stores_sparse)
 from .layout import EpochLayout
@@ -399,7 +399,7 @@ def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
             else:
                 parts.append((name, "csr", (indptr, indices, values, width)))
         elif pa.types.is_dictionary(column.type):
-            codes = column.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            codes = label_codes(column)
             parts.append((name, "dense", (codes, np.dtype(np.int64))))
         elif pa.types.is_integer(column.type):
             parts.append((name, "dense", (column.to_numpy(zero_copy_only=False),
