@@ -19,7 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mappings handed to jhdf are views of the file's windows: every view holds the file's bytes at
  * its position, inside a window, across a window's edge and past the overlap; requests past the
- * end are refused, also once a file is truncated under a mapped window.
+ * end are refused, also once a file is truncated under a mapped window. Copies out of the
+ * windows hold the same bytes, and are declined (for a positional read) where no window
+ * serves or the file is now shorter.
  */
 class BoundedFileChannelTest {
   private static final int WINDOW = 64 << 10;
@@ -77,6 +79,53 @@ class BoundedFileChannelTest {
           .isInstanceOf(IOException.class).hasMessageContaining("(100000 bytes)");
       assertThat(bytes(ch.map(MapMode.READ_ONLY, 90_000, 10_000)))
           .isEqualTo(Arrays.copyOfRange(want, 90_000, 100_000));
+    }
+  }
+
+  @Test
+  void copiesOutOfTheWindowsHoldTheFilesBytes() throws IOException {
+    Path f = file(300_000);
+    byte[] want = Files.readAllBytes(f);
+    try (BoundedFileChannel ch = new BoundedFileChannel(
+        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
+      long[][] served = {{0, 100}, {WINDOW - 10, 20}, {WINDOW - 1, OVERLAP}, {WINDOW, 1},
+          {3L * WINDOW + 5, OVERLAP}, {299_000, 1000}, {123_456, 0}};
+      for (long[] r : served) {
+        ByteBuffer dst = ByteBuffer.allocateDirect((int) r[1] + 7);
+        dst.position(7);
+        assertThat(ch.copyMapped(r[0], dst)).as("bytes %d + %d", r[0], r[1]).isTrue();
+        assertThat(dst.hasRemaining()).isFalse();
+        dst.position(7);
+        assertThat(bytes(dst)).as("bytes %d + %d", r[0], r[1])
+            .isEqualTo(Arrays.copyOfRange(want, (int) r[0], (int) (r[0] + r[1])));
+      }
+      // Longer than the overlap, or past the end: declined, nothing copied.
+      for (long[] r : new long[][] {{0, OVERLAP + 1}, {299_999, 2}}) {
+        ByteBuffer dst = ByteBuffer.allocate((int) r[1]);
+        assertThat(ch.copyMapped(r[0], dst)).isFalse();
+        assertThat(dst.position()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void aFileTruncatedUnderAWindowIsNotCopiedPastItsNewEnd() throws IOException {
+    Path f = file(200_000);
+    byte[] want = Files.readAllBytes(f);
+    try (BoundedFileChannel ch = new BoundedFileChannel(
+        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
+      assertThat(ch.copyMapped(150_000, ByteBuffer.allocate(8192))).isTrue(); // window mapped
+      try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
+        w.truncate(100_000);
+      }
+      // The window still covers the old length; a copy from it would fault.
+      ByteBuffer past = ByteBuffer.allocate(8192);
+      assertThat(ch.copyMapped(150_000, past)).isFalse();
+      assertThat(ch.copyMapped(99_000, ByteBuffer.allocate(2000))).isFalse();
+      assertThat(ch.read(ByteBuffer.allocate(100), 99_950)).isEqualTo(50); // reads say so
+      ByteBuffer inside = ByteBuffer.allocate(10_000);
+      assertThat(ch.copyMapped(90_000, inside)).isTrue();
+      assertThat(inside.array()).isEqualTo(Arrays.copyOfRange(want, 90_000, 100_000));
     }
   }
 }
