@@ -35,6 +35,11 @@ class BoundedFileChannelTest {
     return Files.write(tmp.resolve("f.bin"), bytes);
   }
 
+  /** The file's channel with small windows, so that requests cross their edges. */
+  private static BoundedFileChannel channel(Path f) throws IOException {
+    return new BoundedFileChannel(FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP);
+  }
+
   private static byte[] bytes(ByteBuffer b) {
     byte[] out = new byte[b.remaining()];
     b.duplicate().get(out);
@@ -45,8 +50,7 @@ class BoundedFileChannelTest {
   void everyMappingHoldsTheFilesBytesAtItsPosition() throws IOException {
     Path f = file(300_000);
     byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = new BoundedFileChannel(
-        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
+    try (BoundedFileChannel ch = channel(f)) {
       long[][] requests = {{0, 100}, {WINDOW - 10, 20}, {WINDOW - 1, OVERLAP}, {WINDOW, 1},
           {3L * WINDOW + 5, OVERLAP}, {WINDOW - 100, OVERLAP + 200}, {299_000, 1000},
           {123_456, 0}, {0, 300_000}};
@@ -66,8 +70,7 @@ class BoundedFileChannelTest {
   void aFileTruncatedUnderAWindowIsNotMappedPastItsNewEnd() throws IOException {
     Path f = file(200_000);
     byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = new BoundedFileChannel(
-        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
+    try (BoundedFileChannel ch = channel(f)) {
       ch.map(MapMode.READ_ONLY, 150_000, 8192); // the window is mapped
       try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
         w.truncate(100_000);
@@ -86,8 +89,7 @@ class BoundedFileChannelTest {
   void copiesOutOfTheWindowsHoldTheFilesBytes() throws IOException {
     Path f = file(300_000);
     byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = new BoundedFileChannel(
-        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
+    try (BoundedFileChannel ch = channel(f)) {
       long[][] served = {{0, 100}, {WINDOW - 10, 20}, {WINDOW - 1, OVERLAP}, {WINDOW, 1},
           {3L * WINDOW + 5, OVERLAP}, {299_000, 1000}, {123_456, 0}};
       for (long[] r : served) {
@@ -112,8 +114,7 @@ class BoundedFileChannelTest {
   void aFileTruncatedUnderAWindowIsNotCopiedPastItsNewEnd() throws IOException {
     Path f = file(200_000);
     byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = new BoundedFileChannel(
-        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
+    try (BoundedFileChannel ch = channel(f)) {
       assertThat(ch.copyMapped(150_000, ByteBuffer.allocate(8192))).isTrue(); // window mapped
       try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
         w.truncate(100_000);
