@@ -6,7 +6,7 @@ import java.util.function.ToLongFunction;
 
 /**
  * A small least-recently-used cache of decoded chunks, bounded by bytes and shared by all
- * threads reading one store (Zarr) or all stores (HDF5). It keeps hot small chunks (indptr, codes, the chunk a random row
+ * threads and stores of a server (each Zarr store through a {@link Scope} of its own). It keeps hot small chunks (indptr, codes, the chunk a random row
  * falls in) decoded across calls; chunks larger than a quarter of the budget are not kept so a
  * scan over X cannot flush it.
  */
@@ -65,6 +65,40 @@ public final class ChunkCache {
   public long budgetBytes() {
     return budgetBytes;
   }
+
+  /** A new owner's view of this cache (see {@link Scope}). */
+  public Scope scope() {
+    return new Scope(this);
+  }
+
+  /**
+   * This cache as one owner (a store's opening) sees it: its keys apart from every other
+   * owner's, all of them dropped at once by {@link #clear()}; the budget is the whole cache's,
+   * so many owners hold no more than one.
+   */
+  public static final class Scope {
+    private final ChunkCache cache;
+
+    private Scope(ChunkCache cache) {
+      this.cache = cache;
+    }
+
+    public Object get(Object key) {
+      return cache.get(new ScopedKey(this, key));
+    }
+
+    public void put(Object key, Object chunk) {
+      cache.put(new ScopedKey(this, key), chunk);
+    }
+
+    /** Drops this owner's entries. */
+    public void clear() {
+      cache.removeIf(k -> k instanceof ScopedKey sk && sk.scope() == this);
+    }
+  }
+
+  /** A key of one scope: equal only within it (a scope is equal to itself alone). */
+  private record ScopedKey(Scope scope, Object key) {}
 
   /** Bytes held now. */
   public synchronized long usedBytes() {

@@ -5,8 +5,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What the readers of one server share and the server closes: the cache of decompressed HDF5
- * chunks (bounded in bytes) and the pool that decodes a Zarr read's chunks on several cores.
+ * What the readers of one server share and the server closes: the caches of decompressed HDF5
+ * and Zarr chunks (each bounded in bytes) and the pool that decodes a Zarr read's chunks on
+ * several cores.
  * Two servers in one JVM have their own. {@link #shared()} serves callers that open a store
  * outside a server (tools, tests).
  */
@@ -19,7 +20,16 @@ public final class StoreResources implements AutoCloseable {
     static final StoreResources INSTANCE = new StoreResources();
   }
 
+  /**
+   * Decoded Zarr chunks and shard indexes, shared by every Zarr store (one scope per opening):
+   * 256 MiB, at most an eighth of the heap. A cache per store held up to 64 MiB each, without
+   * bound in the number of stores.
+   */
+  public static final long ZARR_CHUNK_CACHE_BYTES = Math.min(256L << 20,
+      Runtime.getRuntime().maxMemory() / 8);
+
   private final ChunkCache hdf5Chunks = new ChunkCache(HDF5_CHUNK_CACHE_BYTES);
+  private final ChunkCache zarrChunks = new ChunkCache(ZARR_CHUNK_CACHE_BYTES);
   private final int decoderHelpers = Math.max(0, Runtime.getRuntime().availableProcessors() - 1);
   private final ExecutorService decoders = decoderHelpers == 0 ? null
       : Executors.newFixedThreadPool(decoderHelpers, r -> {
@@ -37,6 +47,10 @@ public final class StoreResources implements AutoCloseable {
 
   public ChunkCache hdf5Chunks() {
     return hdf5Chunks;
+  }
+
+  public ChunkCache zarrChunks() {
+    return zarrChunks;
   }
 
   /** The decoder threads as parallel tasks (the calling thread alone on a one-core machine). */

@@ -55,4 +55,23 @@ class ChunkCacheTest {
     assertThat(cache.get("keep")).isNotNull();
     assertThat(cache.usedBytes()).isEqualTo(132);
   }
+
+  @Test
+  void scopesKeepTheirKeysApartAndDropOnlyTheirOwn() {
+    ChunkCache cache = new ChunkCache(10_000);
+    ChunkCache.Scope a = cache.scope();
+    ChunkCache.Scope b = cache.scope();
+    byte[] fromA = new byte[100];
+    byte[] fromB = new byte[100];
+    a.put("X\u0000chunk 0", fromA);  // the same key in two stores' openings
+    b.put("X\u0000chunk 0", fromB);
+    assertThat(a.get("X\u0000chunk 0")).isSameAs(fromA);
+    assertThat(b.get("X\u0000chunk 0")).isSameAs(fromB);
+    assertThat(cache.get("X\u0000chunk 0")).isNull();
+    assertThat(cache.usedBytes()).isEqualTo(264);   // one budget for both
+    a.clear();
+    assertThat(a.get("X\u0000chunk 0")).isNull();
+    assertThat(b.get("X\u0000chunk 0")).isSameAs(fromB);
+    assertThat(cache.usedBytes()).isEqualTo(132);
+  }
 }

@@ -1,6 +1,5 @@
 package io.annflight.store.zarr;
 
-import io.annflight.store.ChunkCache;
 import io.annflight.store.MalformedStoreException;
 import io.annflight.store.StoreNotFoundException;
 import io.annflight.store.container.Attributes;
@@ -14,12 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A Zarr directory store, v2 or v3, as a {@link Container}, read with annflight's own reader
  * (JSON metadata, chunk and shard files, numcodecs compressors; see the README for why not
- * zarr-java). Nodes are opened once and kept; decoded chunks share one small cache per store.
+ * zarr-java). Nodes are opened once and kept; decoded chunks go to the server's Zarr chunk
+ * cache, in a scope of this opening's own.
  */
 public final class ZarrContainer implements Container {
-
-  /** Decoded-chunk cache per store; small, it mainly keeps indptr/codes/random-row chunks warm. */
-  private static final long CACHE_BYTES = 64L << 20;
 
   private final ZarrTree tree;
   private final ConcurrentHashMap<String, Optional<ContainerNode>> nodes =
@@ -50,7 +47,8 @@ public final class ZarrContainer implements Container {
 
   /**
    * Opens the store as {@code generation}. Its decoded chunks and shard indexes are cached in
-   * a cache of this opening's own, so they are that generation's and go with it.
+   * a scope of the server's Zarr chunk cache of this opening's own, so they are that
+   * generation's and go with it.
    */
   public static ZarrContainer open(Path path, io.annflight.store.StoreResources resources,
       io.annflight.store.StoreGeneration generation) {
@@ -65,7 +63,7 @@ public final class ZarrContainer implements Container {
       throw new MalformedStoreException(path, "", "not a Zarr group: expected a .zgroup (Zarr"
           + " v2) or zarr.json (Zarr v3) file at the top of the directory");
     }
-    ZarrContainer c = new ZarrContainer(new ZarrTree(path, new ChunkCache(CACHE_BYTES), version,
+    ZarrContainer c = new ZarrContainer(new ZarrTree(path, resources.zarrChunks().scope(), version,
         resources.parallel()), generation);
     ContainerNode root = c.find("").orElseThrow(() -> new MalformedStoreException(path, "",
         "the root metadata names no group"));
@@ -121,6 +119,6 @@ public final class ZarrContainer implements Container {
   public void close() {
     // Chunk files are opened and closed per read; nothing stays open. The cache goes with
     // this generation (a reader still holding the tree would only decode again).
-    tree.cache().removeIf(k -> true);
+    tree.cache().clear();
   }
 }

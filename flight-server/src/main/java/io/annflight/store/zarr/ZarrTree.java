@@ -41,12 +41,12 @@ final class ZarrTree {
   record NodeMeta(boolean group, ObjectNode attributes, JsonNode arrayJson) {}
 
   private final Path root;
-  private final ChunkCache cache;
+  private final ChunkCache.Scope cache;
   private final StoreFiles files;
   private final Version version;
   private final ParallelTasks decoder;
 
-  ZarrTree(Path root, ChunkCache cache, Version version, ParallelTasks decoder) {
+  ZarrTree(Path root, ChunkCache.Scope cache, Version version, ParallelTasks decoder) {
     this.root = root;
     this.cache = cache;
     this.decoder = decoder;
@@ -74,7 +74,7 @@ final class ZarrTree {
     return root;
   }
 
-  ChunkCache cache() {
+  ChunkCache.Scope cache() {
     return cache;
   }
 
