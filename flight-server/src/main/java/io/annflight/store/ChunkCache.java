@@ -6,9 +6,10 @@ import java.util.function.ToLongFunction;
 
 /**
  * A small least-recently-used cache of decoded chunks, bounded by bytes and shared by all
- * threads and stores of a server (each Zarr store through a {@link Scope} of its own). It keeps hot small chunks (indptr, codes, the chunk a random row
- * falls in) decoded across calls; chunks larger than a quarter of the budget are not kept so a
- * scan over X cannot flush it.
+ * threads and stores of a server (each Zarr store's opening through a {@link Scope} of its
+ * own). It keeps hot small chunks (indptr, codes, the chunk a random row falls in) decoded
+ * across calls; chunks larger than a quarter of the budget are not kept so a scan over X
+ * cannot flush it.
  */
 public final class ChunkCache {
 
