@@ -50,9 +50,11 @@ def test_csr_carries_only_the_non_zeros(af):
     assert len(entries) == int(np.count_nonzero(EXP.X()))
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_torch_dataset_yields_sparse_csr_tensors(server, workers):
-    ds = AnnflightDataset({**CSR, "unknown_label": None}, uri=server.uri, batch_size=8)
+@pytest.mark.parametrize("workers,index_dtype", [(0, torch.int64), (2, torch.int64),
+                                                  (0, torch.int32), (2, torch.int32)])
+def test_torch_dataset_yields_sparse_csr_tensors(server, workers, index_dtype):
+    ds = AnnflightDataset({**CSR, "unknown_label": None}, uri=server.uri, batch_size=8,
+                          index_dtype=index_dtype)
     extra = {"multiprocessing_context": "spawn"} if workers else {}
     # Every batch is kept until the end: a worker's shared memory is not reused under it.
     batches = list(DataLoader(ds, batch_size=None, num_workers=workers, **extra))
@@ -60,6 +62,7 @@ def test_torch_dataset_yields_sparse_csr_tensors(server, workers):
     for batch in batches:
         x = batch["X"]
         assert x.layout == torch.sparse_csr and x.shape[1] == EXP.shape[1]
+        assert x.crow_indices().dtype == x.col_indices().dtype == index_dtype
         for r, row in zip(batch["_row"].tolist(), x.to_dense().numpy()):
             seen[r] = row
     assert sorted(seen) == list(range(EXP.n_obs))
@@ -182,3 +185,21 @@ def test_a_projection_read_again_equals_the_store_in_every_order(server, af):
         t = af.do_get({"request": request, "indices": scattered})
         np.testing.assert_array_equal(csr_matrix(t.column("X"), t.schema.field("X")).toarray(),
                                       want[scattered])
+
+
+def test_an_index_dtype_other_than_int32_or_int64_is_refused(server):
+    with pytest.raises(ValueError, match="index_dtype must be torch.int64 or torch.int32"):
+        AnnflightDataset(CSR, uri=server.uri, index_dtype=torch.int16)
+
+
+def test_int32_indices_refuse_a_minibatch_they_cannot_address():
+    from annflight import torch as af_torch
+
+    class Huge:  # the column indices of 2**31 stored values, by their count alone
+        def __len__(self):
+            return 2 ** 31
+
+    piece = [("X", "csr", (np.zeros(2, np.int32), Huge(), np.zeros(0, np.float32), 10))]
+    with pytest.raises(ValueError, match="2147483648 stored values, more than int32"):
+        af_torch._layout([piece], 1, np.dtype(np.int32))
+    assert af_torch._layout([piece], 1, np.dtype(np.int64))[1][2] == (2 ** 31,)

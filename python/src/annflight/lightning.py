@@ -14,6 +14,7 @@ devices and workers, continues that epoch's order without repeating or skipping 
 from typing import Optional
 
 import lightning as L
+import torch
 
 from .target import request_and_uri, resolve
 from .torch import AnnflightDataset, AnnflightLoader
@@ -49,7 +50,8 @@ class AnnflightDataModule(L.LightningDataModule):
                  sampler: Optional[dict] = None, holdout: float = 0.1, seed: int = 0,
                  num_workers: int = 0, compression: Optional[str] = None,
                  token: Optional[str] = None,
-                 tls_root_certs: Optional[bytes] = None):
+                 tls_root_certs: Optional[bytes] = None,
+                 index_dtype: torch.dtype = torch.int64):
         super().__init__()
         if not 0 < holdout < 1:
             raise ValueError(f"holdout must lie strictly between 0 and 1, got {holdout}")
@@ -59,7 +61,7 @@ class AnnflightDataModule(L.LightningDataModule):
         self.batch_size, self.seed, self.num_workers = batch_size, seed, num_workers
         self.sampler = sampler if sampler is not None else {"kind": "block_shuffle"}
         self.holdout, self.compression, self.token = holdout, compression, token
-        self.tls_root_certs = tls_root_certs
+        self.tls_root_certs, self.index_dtype = tls_root_certs, index_dtype
         self._train: Optional[AnnflightDataset] = None
         self._loaded: Optional[dict] = None
 
@@ -74,7 +76,7 @@ class AnnflightDataModule(L.LightningDataModule):
         self._train = AnnflightDataset(
             self._split("train"), uri=self.uri, batch_size=self.batch_size, sampler=self.sampler,
             seed=self.seed, compression=self.compression, token=self.token,
-            tls_root_certs=self.tls_root_certs)
+            tls_root_certs=self.tls_root_certs, index_dtype=self.index_dtype)
         if self._loaded is not None:
             self._train.load_state_dict(self._loaded)
         return self._loader(self._train)
@@ -83,7 +85,7 @@ class AnnflightDataModule(L.LightningDataModule):
         return self._loader(AnnflightDataset(
             self._split("holdout"), uri=self.uri, batch_size=self.batch_size, seed=self.seed,
             compression=self.compression, token=self.token,
-            tls_root_certs=self.tls_root_certs))
+            tls_root_certs=self.tls_root_certs, index_dtype=self.index_dtype))
 
     def on_before_batch_transfer(self, batch, dataloader_idx: int):
         # Called on the batch being trained on (not the one fetched ahead of it).

@@ -81,6 +81,9 @@ class AnnflightDataset(IterableDataset):
     shared memory instead of gRPC (docs/reference/shared-memory.md): ``"auto"`` (default) when
     the server's address is loopback (the package's own local server is) and the server
     agrees, ``True`` wherever the server agrees, ``False`` never; the tensors are the same.
+    ``index_dtype``: the dtype of sparse CSR tensors' row pointers and column indices,
+    ``torch.int64`` (default) or ``torch.int32`` (half their memory and copies; the index type
+    cuSPARSE works in). A minibatch of more than 2**31 - 1 stored values is refused with int32.
 
     Resumable: ``state_dict()`` / ``load_state_dict()`` (torchdata's StatefulDataLoader
     protocol) hold the epoch, the seed and the global positions consumed by every rank and
@@ -99,7 +102,8 @@ class AnnflightDataset(IterableDataset):
                  sampler: Optional[dict] = None, seed: int = 0, drop_last: bool = False,
                  compression: Optional[str] = None, transport: str = "auto",
                  shared_memory: Union[str, bool] = "auto", token: Optional[str] = None,
-                 tls_root_certs: Optional[bytes] = None):
+                 tls_root_certs: Optional[bytes] = None,
+                 index_dtype: torch.dtype = torch.int64):
         super().__init__()
         request, uri = request_and_uri(request, _request_after_uri, uri, "AnnflightDataset")
         target = resolve(uri, token)
@@ -137,6 +141,9 @@ class AnnflightDataset(IterableDataset):
         self.transport = transport
         shm.wanted(shared_memory, "")  # refuses an unknown mode here, not in a worker
         self.shared_memory = shared_memory
+        if index_dtype not in (torch.int64, torch.int32):
+            raise ValueError(f"index_dtype must be torch.int64 or torch.int32, got {index_dtype}")
+        self.index_dtype = index_dtype
         self._densify = None  # decided on the first pass (_wire_csr)
         self.compression = compression
         self._sized_by_request = "rows_per_batch" in base or "bytes_per_batch" in base
@@ -328,7 +335,7 @@ class AnnflightDataset(IterableDataset):
                 if held == self.batch_size:
                     self._delivered += 1
                     self._steps += own_steps
-                    yield _tensors(pieces, shared, self._densify)
+                    yield _tensors(pieces, shared, self._densify, self.index_dtype)
                     pieces, held = [], 0
             # Rows kept for a minibatch that spans messages keep their messages' slots of a
             # shared-memory ring, which the server takes in turn: before they are all held
@@ -339,7 +346,7 @@ class AnnflightDataset(IterableDataset):
         if held and not self.drop_last:
             self._delivered += 1
             self._steps += own_steps
-            yield _tensors(pieces, shared, self._densify)
+            yield _tensors(pieces, shared, self._densify, self.index_dtype)
 
 
 class AnnflightLoader(DataLoader):
@@ -413,9 +420,10 @@ def _arrays(batch: pa.RecordBatch, densify: bool = False) -> list:
     return parts
 
 
-def _layout(pieces: list, n_rows: int) -> list:
+def _layout(pieces: list, n_rows: int, index_dtype=np.dtype(np.int64)) -> list:
     """(key, dtype, shape) of each tensor of a minibatch of ``n_rows`` rows made of
-    ``pieces`` (each message's ``_arrays``), keyed by (column, part)."""
+    ``pieces`` (each message's ``_arrays``), keyed by (column, part); CSR tensors' indices of
+    ``index_dtype``."""
     layout = []
     for c, (name, kind, p) in enumerate(pieces[0]):
         if kind == "dense":
@@ -425,13 +433,18 @@ def _layout(pieces: list, n_rows: int) -> list:
             layout.append(((name, 0), p[2].dtype, (n_rows, width)))
         else:
             nnz = sum(len(piece[c][2][1]) for piece in pieces)
-            layout += [((name, 0), np.dtype(np.int64), (n_rows + 1,)),
-                       ((name, 1), np.dtype(np.int64), (nnz,)),
+            if nnz > np.iinfo(index_dtype).max:
+                raise ValueError(f"a minibatch of column {name!r} holds {nnz} stored values,"
+                                 f" more than {index_dtype} indices address; use"
+                                 " index_dtype=torch.int64 or smaller batches")
+            layout += [((name, 0), index_dtype, (n_rows + 1,)),
+                       ((name, 1), index_dtype, (nnz,)),
                        ((name, 2), p[2].dtype, (nnz,))]
     return layout
 
 
-def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, torch.Tensor]:
+def _tensors(batches, shared: bool = False, densify: bool = False,
+             index_dtype: torch.dtype = torch.int64) -> Dict[str, torch.Tensor]:
     """The minibatch's tensors from its record batch, or the consecutive slices of messages
     (a list) it spans: each filled by one bulk copy per piece (csr columns with ``densify``:
     zeroed once, then each piece's values scattered into its rows). ``shared`` (in a
@@ -443,7 +456,8 @@ def _tensors(batches, shared: bool = False, densify: bool = False) -> Dict[str, 
         batches = [batches]
     pieces = [_arrays(b, densify) for b in batches]
     n_rows = sum(b.num_rows for b in batches)
-    layout = _layout(pieces, n_rows)
+    layout = _layout(pieces, n_rows,
+                     np.dtype(np.int32 if index_dtype == torch.int32 else np.int64))
     views = {}
     sizes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for _, dtype, shape in layout]
     if shared:
