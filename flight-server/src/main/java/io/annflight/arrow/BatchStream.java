@@ -154,18 +154,23 @@ public final class BatchStream implements AutoCloseable {
       for (int c = 0; c < fillers.size(); c++) {
         fill(c, batch);
       }
-    } catch (RuntimeException e) {
-      // A read that failed on a store changed under it fails for that reason.
+      // Whatever changed before this point may be in the batch: it is not sent.
+      checkUnchanged(batch);
+    } catch (RuntimeException | InternalError e) {
+      // A read that failed on a store changed under it fails for that reason: a short read,
+      // or a copy out of the file's mapping whose pages a truncation took away, which the JVM
+      // raises as an InternalError, in compiled code at its next check (as late as the
+      // check above, whose file look-up is one).
       try {
         checkUnchanged(batch);
       } catch (RuntimeException changed) {
-        changed.addSuppressed(e);
+        if (changed != e) {
+          changed.addSuppressed(e);
+        }
         throw changed;
       }
       throw e;
     }
-    // Whatever changed before this point may be in the batch: it is not sent.
-    checkUnchanged(batch);
     root.setRowCount(n);
     position += n;
     rowsSent += n;
