@@ -123,6 +123,138 @@ class ReplacedStoreStreamTest {
     }
   }
 
+  @Test
+  void aFaultOfAMappedCopyInATruncatedFileStopsTheStreamNamingIt() throws Exception {
+    // A copy out of a file's mapping that a truncation took pages from faults; the JVM raises
+    // that as an InternalError, in compiled code somewhat later. Here the store's reads raise
+    // it themselves once the file is cut, so the stream's handling is tested deterministically.
+    Path p = Files.copy(Fixtures.store("dense.h5ad"), dir.resolve("s.h5ad"));
+    java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+    try (StoreCatalog catalog = new StoreCatalog(path -> new FaultingStore(
+            AnnDataStores.open(path), cut));
+        RootAllocator allocator = new RootAllocator()) {
+      CollectionPlan plan = plan(catalog, "s.h5ad");
+      try (BufferAllocator a = allocator.newChildAllocator("stream", 0, Long.MAX_VALUE);
+          BatchStream s = BatchStream.open(plan, new RowSelection.Range(0, 60), a, ROWS)) {
+        assertThat(s.next()).isTrue();
+        assertRows(s, expected("dense.h5ad"), 0);
+        try (java.nio.channels.FileChannel w = java.nio.channels.FileChannel.open(p,
+            java.nio.file.StandardOpenOption.WRITE)) {
+          w.truncate(Files.size(p) / 10);
+        }
+        cut.set(true);
+        assertThatThrownBy(s::next).isInstanceOf(StoreChangedException.class)
+            .hasMessageContaining("s.h5ad").hasMessageContaining("truncated")
+            .satisfies(e -> assertThat(e.getSuppressed()).hasAtLeastOneElementOfType(
+                InternalError.class));
+      }
+      assertThat(allocator.getAllocatedMemory()).isZero();
+    }
+  }
+
+  /** A store whose matrix reads raise the JVM's fault of an unsafe access once {@code cut}. */
+  private record FaultingStore(io.annflight.store.AnnDataStore store,
+      java.util.concurrent.atomic.AtomicBoolean cut) implements io.annflight.store.AnnDataStore {
+    @Override public Path path() {
+      return store.path();
+    }
+
+    @Override public io.annflight.store.StoreGeneration generation() {
+      return store.generation();
+    }
+
+    @Override public String format() {
+      return store.format();
+    }
+
+    @Override public long nObs() {
+      return store.nObs();
+    }
+
+    @Override public io.annflight.store.DataFrameReader obs() {
+      return store.obs();
+    }
+
+    @Override public io.annflight.store.DataFrameReader var() {
+      return store.var();
+    }
+
+    @Override public java.util.Optional<io.annflight.store.DataFrameReader> rawVar() {
+      return store.rawVar();
+    }
+
+    @Override public java.util.List<String> layerNames() {
+      return store.layerNames();
+    }
+
+    @Override public java.util.List<String> obsmNames() {
+      return store.obsmNames();
+    }
+
+    @Override public boolean hasRaw() {
+      return store.hasRaw();
+    }
+
+    @Override public boolean hasX() {
+      return store.hasX();
+    }
+
+    @Override public java.util.List<String> modalities() {
+      return store.modalities();
+    }
+
+    @Override public String elementKind(String elementPath) {
+      return store.elementKind(elementPath);
+    }
+
+    @Override public java.util.Optional<io.annflight.store.MatrixReader> matrix(String path) {
+      return store.matrix(path).map(m -> new FaultingMatrix(m, cut));
+    }
+
+    @Override public void close() {
+      store.close();
+    }
+  }
+
+  private record FaultingMatrix(io.annflight.store.MatrixReader m,
+      java.util.concurrent.atomic.AtomicBoolean cut) implements io.annflight.store.MatrixReader {
+    @Override public String elementPath() {
+      return m.elementPath();
+    }
+
+    @Override public long nRows() {
+      return m.nRows();
+    }
+
+    @Override public long nCols() {
+      return m.nCols();
+    }
+
+    @Override public io.annflight.schema.ElementType elementType() {
+      return m.elementType();
+    }
+
+    @Override public io.annflight.store.MatrixLayout layout() {
+      return m.layout();
+    }
+
+    @Override public io.annflight.store.RowBlock readRows(long start, long stop) {
+      fault();
+      return m.readRows(start, stop);
+    }
+
+    @Override public io.annflight.store.RowBlock readRows(long[] sortedRows) {
+      fault();
+      return m.readRows(sortedRows);
+    }
+
+    private void fault() {
+      if (cut.get()) {
+        throw new InternalError("a fault occurred in an unsafe memory access operation");
+      }
+    }
+  }
+
   private static double[][] expected(String store) {
     return Fixtures.expectedDense(Fixtures.expected(store).at("/matrices/X"));
   }
