@@ -43,8 +43,6 @@ final class BoundedFileChannel extends FileChannel {
    * the read itself come back short, which callers report); only a read past it asks again.
    */
   private volatile long knownSize;
-  /** False once the channel refused a mapping (an object store's channel does). */
-  private volatile boolean mappable = true;
 
   BoundedFileChannel(FileChannel channel) throws IOException {
     this(channel, WINDOW, OVERLAP);
@@ -165,41 +163,6 @@ final class BoundedFileChannel extends FileChannel {
       }
     }
     return channel.map(mode, position, size);
-  }
-
-  /**
-   * Copies the file's bytes from {@code position} into {@code dst} (its remaining bytes) out of
-   * the window that holds them, the file's pages mapped once: a plain memory copy, where a
-   * positional read costs a system call and a page-cache look-up per page (on wide CSR rows
-   * the read was 40 % of the server's CPU, at about half the speed of a copy). Nothing is
-   * copied, and false returned, where no window serves: past the size at open, more than
-   * {@link #OVERLAP} bytes, or a channel that cannot be mapped (an object store's). A file
-   * truncated under the copy faults it with an {@link InternalError}.
-   */
-  boolean copyMapped(long position, ByteBuffer dst) throws IOException {
-    int length = dst.remaining();
-    if (!mappable || position < 0 || length > overlapBytes || position + length > sizeAtOpen) {
-      return false;
-    }
-    long size = channel.size();
-    if (position + length > size) {
-      return false; // shorter now than at open: the positional read says so, page faults not
-    }
-    int w = (int) (position / windowBytes);
-    MappedByteBuffer mapped;
-    try {
-      mapped = window(w, size);
-    } catch (UnsupportedOperationException e) {
-      mappable = false;
-      return false;
-    }
-    long offset = position - w * windowBytes;
-    if (offset + length > mapped.capacity()) {
-      return false; // past the window's overlap
-    }
-    dst.put(dst.position(), mapped, (int) offset, length);
-    dst.position(dst.position() + length);
-    return true;
   }
 
   /** Window {@code w}, mapped (when first needed) no further than the file's size now. */

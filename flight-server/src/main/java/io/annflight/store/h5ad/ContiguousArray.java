@@ -5,11 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * A contiguous dataset, copied straight into the output out of the file's mapped windows
- * ({@link BoundedFileChannel#copyMapped}), or read with positional reads where no window
- * serves. A mapping is only ever copied from, never handed on: native code (codecs, the
- * network) would otherwise read pages that the file system can take away from a file truncated
- * or rewritten under a running server, where a copy fails the read with an error.
+ * A contiguous dataset, read with positional reads of the file channel straight into the
+ * output. The file is never mapped: a file truncated or rewritten under a running server must
+ * fail the read with an error, and a mapping would instead hand native code (codecs, the
+ * network) pages that the file system can take away.
  */
 final class ContiguousArray extends H5Array {
 

@@ -298,9 +298,6 @@ final class H5File implements AutoCloseable {
   void readFully(String elementPath, long address, ByteBuffer dst) {
     long pos = address + userBlock;
     try {
-      if (channel instanceof BoundedFileChannel bounded && bounded.copyMapped(pos, dst)) {
-        return;
-      }
       while (dst.hasRemaining()) {
         int n = channel.read(dst, pos);
         if (n <= 0) {
@@ -312,10 +309,6 @@ final class H5File implements AutoCloseable {
       }
     } catch (IOException e) {
       throw new MalformedStoreException(path, elementPath, "read failed: " + e, e);
-    } catch (InternalError e) {
-      // A fault of the mapped copy: the file lost pages it had at open.
-      throw new MalformedStoreException(path, elementPath, "read failed: the file's pages"
-          + " could not be read" + shrunkNote() + ": " + e.getMessage(), e);
     }
   }
 

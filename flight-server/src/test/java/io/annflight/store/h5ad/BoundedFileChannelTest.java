@@ -19,9 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mappings handed to jhdf are views of the file's windows: every view holds the file's bytes at
  * its position, inside a window, across a window's edge and past the overlap; requests past the
- * end are refused, also once a file is truncated under a mapped window. Copies out of the
- * windows hold the same bytes, and are declined (for a positional read) where no window
- * serves or the file is now shorter.
+ * end are refused, also once a file is truncated under a mapped window.
  */
 class BoundedFileChannelTest {
   private static final int WINDOW = 64 << 10;
@@ -35,11 +33,6 @@ class BoundedFileChannelTest {
     return Files.write(tmp.resolve("f.bin"), bytes);
   }
 
-  /** The file's channel with small windows, so that requests cross their edges. */
-  private static BoundedFileChannel channel(Path f) throws IOException {
-    return new BoundedFileChannel(FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP);
-  }
-
   private static byte[] bytes(ByteBuffer b) {
     byte[] out = new byte[b.remaining()];
     b.duplicate().get(out);
@@ -50,7 +43,8 @@ class BoundedFileChannelTest {
   void everyMappingHoldsTheFilesBytesAtItsPosition() throws IOException {
     Path f = file(300_000);
     byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = channel(f)) {
+    try (BoundedFileChannel ch = new BoundedFileChannel(
+        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
       long[][] requests = {{0, 100}, {WINDOW - 10, 20}, {WINDOW - 1, OVERLAP}, {WINDOW, 1},
           {3L * WINDOW + 5, OVERLAP}, {WINDOW - 100, OVERLAP + 200}, {299_000, 1000},
           {123_456, 0}, {0, 300_000}};
@@ -70,7 +64,8 @@ class BoundedFileChannelTest {
   void aFileTruncatedUnderAWindowIsNotMappedPastItsNewEnd() throws IOException {
     Path f = file(200_000);
     byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = channel(f)) {
+    try (BoundedFileChannel ch = new BoundedFileChannel(
+        FileChannel.open(f, StandardOpenOption.READ), WINDOW, OVERLAP)) {
       ch.map(MapMode.READ_ONLY, 150_000, 8192); // the window is mapped
       try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
         w.truncate(100_000);
@@ -82,51 +77,6 @@ class BoundedFileChannelTest {
           .isInstanceOf(IOException.class).hasMessageContaining("(100000 bytes)");
       assertThat(bytes(ch.map(MapMode.READ_ONLY, 90_000, 10_000)))
           .isEqualTo(Arrays.copyOfRange(want, 90_000, 100_000));
-    }
-  }
-
-  @Test
-  void copiesOutOfTheWindowsHoldTheFilesBytes() throws IOException {
-    Path f = file(300_000);
-    byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = channel(f)) {
-      long[][] served = {{0, 100}, {WINDOW - 10, 20}, {WINDOW - 1, OVERLAP}, {WINDOW, 1},
-          {3L * WINDOW + 5, OVERLAP}, {299_000, 1000}, {123_456, 0}};
-      for (long[] r : served) {
-        ByteBuffer dst = ByteBuffer.allocateDirect((int) r[1] + 7);
-        dst.position(7);
-        assertThat(ch.copyMapped(r[0], dst)).as("bytes %d + %d", r[0], r[1]).isTrue();
-        assertThat(dst.hasRemaining()).isFalse();
-        dst.position(7);
-        assertThat(bytes(dst)).as("bytes %d + %d", r[0], r[1])
-            .isEqualTo(Arrays.copyOfRange(want, (int) r[0], (int) (r[0] + r[1])));
-      }
-      // Longer than the overlap, or past the end: declined, nothing copied.
-      for (long[] r : new long[][] {{0, OVERLAP + 1}, {299_999, 2}}) {
-        ByteBuffer dst = ByteBuffer.allocate((int) r[1]);
-        assertThat(ch.copyMapped(r[0], dst)).isFalse();
-        assertThat(dst.position()).isZero();
-      }
-    }
-  }
-
-  @Test
-  void aFileTruncatedUnderAWindowIsNotCopiedPastItsNewEnd() throws IOException {
-    Path f = file(200_000);
-    byte[] want = Files.readAllBytes(f);
-    try (BoundedFileChannel ch = channel(f)) {
-      assertThat(ch.copyMapped(150_000, ByteBuffer.allocate(8192))).isTrue(); // window mapped
-      try (FileChannel w = FileChannel.open(f, StandardOpenOption.WRITE)) {
-        w.truncate(100_000);
-      }
-      // The window still covers the old length; a copy from it would fault.
-      ByteBuffer past = ByteBuffer.allocate(8192);
-      assertThat(ch.copyMapped(150_000, past)).isFalse();
-      assertThat(ch.copyMapped(99_000, ByteBuffer.allocate(2000))).isFalse();
-      assertThat(ch.read(ByteBuffer.allocate(100), 99_950)).isEqualTo(50); // reads say so
-      ByteBuffer inside = ByteBuffer.allocate(10_000);
-      assertThat(ch.copyMapped(90_000, inside)).isTrue();
-      assertThat(inside.array()).isEqualTo(Arrays.copyOfRange(want, 90_000, 100_000));
     }
   }
 }
