@@ -323,8 +323,9 @@ class Reader:
     and none of its slots is still viewed here: each stream takes the slots from slot 0, so a
     slot the caller still holds from the last stream (rows of a minibatch that spans tickets)
     would make the new stream wait for it while the caller waits for that stream. Such a ring
-    waits in a pool of two until it is free; beyond that a new ring is made. ``mode``: see ``wanted``; with "auto", a stream the server sent without
-    shared memory (it refused the ring, or runs with --no-shared-memory) ends the asking."""
+    waits in a pool of two until it is free; beyond that a new ring is made. ``mode``: see
+    ``wanted``; with "auto", a stream the server sent without shared memory (it refused the
+    ring, or runs with --no-shared-memory) ends the asking."""
 
     def __init__(self, mode: Union[str, bool], headers: list,
                  read_options: pa.ipc.IpcReadOptions, slot_count: Optional[int] = None,

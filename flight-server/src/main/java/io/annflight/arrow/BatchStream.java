@@ -7,6 +7,7 @@ import io.annflight.collection.LabelColumnPlan;
 import io.annflight.collection.MatrixColumnPlan;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RowSelection;
+import io.annflight.store.StoreChangedException;
 import io.annflight.store.StoreResourceException;
 import java.util.ArrayList;
 import java.util.List;
@@ -156,17 +157,17 @@ public final class BatchStream implements AutoCloseable {
       }
       // Whatever changed before this point may be in the batch: it is not sent.
       checkUnchanged(batch);
+    } catch (StoreChangedException e) {
+      throw e; // already says what changed
     } catch (RuntimeException | InternalError e) {
       // A read that failed on a store changed under it fails for that reason: a short read,
-      // or a copy out of the file's mapping whose pages a truncation took away, which the JVM
-      // raises as an InternalError, in compiled code at its next check (as late as the
-      // check above, whose file look-up is one).
+      // or a copy out of a chunk's mapped view whose pages a truncation took away, which the
+      // JVM raises as an InternalError when this thread's code next lets it (here when that
+      // is before the batch ends).
       try {
         checkUnchanged(batch);
       } catch (RuntimeException changed) {
-        if (changed != e) {
-          changed.addSuppressed(e);
-        }
+        changed.addSuppressed(e);
         throw changed;
       }
       throw e;

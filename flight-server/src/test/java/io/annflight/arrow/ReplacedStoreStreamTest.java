@@ -7,18 +7,30 @@ import io.annflight.collection.CollectionEngine;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.StoreCatalog;
 import io.annflight.schema.CollectionRequest;
+import io.annflight.schema.ElementType;
 import io.annflight.schema.RequestJson;
 import io.annflight.schema.RowSelection;
+import io.annflight.store.AnnDataStore;
 import io.annflight.store.AnnDataStores;
+import io.annflight.store.DataFrameReader;
+import io.annflight.store.MatrixLayout;
+import io.annflight.store.MatrixReader;
+import io.annflight.store.RowBlock;
 import io.annflight.store.StoreChangedException;
+import io.annflight.store.StoreGeneration;
 import io.annflight.testing.Fixtures;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -125,11 +137,11 @@ class ReplacedStoreStreamTest {
 
   @Test
   void aFaultOfAMappedCopyInATruncatedFileStopsTheStreamNamingIt() throws Exception {
-    // A copy out of a file's mapping that a truncation took pages from faults; the JVM raises
-    // that as an InternalError, in compiled code somewhat later. Here the store's reads raise
-    // it themselves once the file is cut, so the stream's handling is tested deterministically.
+    // A copy out of a chunk's mapped view that a truncation took pages from faults; the JVM
+    // raises that as an InternalError, somewhat later. Here the store's reads raise it
+    // themselves once the file is cut, so the stream's handling is tested deterministically.
     Path p = Files.copy(Fixtures.store("dense.h5ad"), dir.resolve("s.h5ad"));
-    java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean cut = new AtomicBoolean();
     try (StoreCatalog catalog = new StoreCatalog(path -> new FaultingStore(
             AnnDataStores.open(path), cut));
         RootAllocator allocator = new RootAllocator()) {
@@ -138,8 +150,7 @@ class ReplacedStoreStreamTest {
           BatchStream s = BatchStream.open(plan, new RowSelection.Range(0, 60), a, ROWS)) {
         assertThat(s.next()).isTrue();
         assertRows(s, expected("dense.h5ad"), 0);
-        try (java.nio.channels.FileChannel w = java.nio.channels.FileChannel.open(p,
-            java.nio.file.StandardOpenOption.WRITE)) {
+        try (FileChannel w = FileChannel.open(p, StandardOpenOption.WRITE)) {
           w.truncate(Files.size(p) / 10);
         }
         cut.set(true);
@@ -153,13 +164,12 @@ class ReplacedStoreStreamTest {
   }
 
   /** A store whose matrix reads raise the JVM's fault of an unsafe access once {@code cut}. */
-  private record FaultingStore(io.annflight.store.AnnDataStore store,
-      java.util.concurrent.atomic.AtomicBoolean cut) implements io.annflight.store.AnnDataStore {
+  private record FaultingStore(AnnDataStore store, AtomicBoolean cut) implements AnnDataStore {
     @Override public Path path() {
       return store.path();
     }
 
-    @Override public io.annflight.store.StoreGeneration generation() {
+    @Override public StoreGeneration generation() {
       return store.generation();
     }
 
@@ -171,23 +181,23 @@ class ReplacedStoreStreamTest {
       return store.nObs();
     }
 
-    @Override public io.annflight.store.DataFrameReader obs() {
+    @Override public DataFrameReader obs() {
       return store.obs();
     }
 
-    @Override public io.annflight.store.DataFrameReader var() {
+    @Override public DataFrameReader var() {
       return store.var();
     }
 
-    @Override public java.util.Optional<io.annflight.store.DataFrameReader> rawVar() {
+    @Override public Optional<DataFrameReader> rawVar() {
       return store.rawVar();
     }
 
-    @Override public java.util.List<String> layerNames() {
+    @Override public List<String> layerNames() {
       return store.layerNames();
     }
 
-    @Override public java.util.List<String> obsmNames() {
+    @Override public List<String> obsmNames() {
       return store.obsmNames();
     }
 
@@ -199,7 +209,7 @@ class ReplacedStoreStreamTest {
       return store.hasX();
     }
 
-    @Override public java.util.List<String> modalities() {
+    @Override public List<String> modalities() {
       return store.modalities();
     }
 
@@ -207,7 +217,7 @@ class ReplacedStoreStreamTest {
       return store.elementKind(elementPath);
     }
 
-    @Override public java.util.Optional<io.annflight.store.MatrixReader> matrix(String path) {
+    @Override public Optional<MatrixReader> matrix(String path) {
       return store.matrix(path).map(m -> new FaultingMatrix(m, cut));
     }
 
@@ -216,8 +226,7 @@ class ReplacedStoreStreamTest {
     }
   }
 
-  private record FaultingMatrix(io.annflight.store.MatrixReader m,
-      java.util.concurrent.atomic.AtomicBoolean cut) implements io.annflight.store.MatrixReader {
+  private record FaultingMatrix(MatrixReader m, AtomicBoolean cut) implements MatrixReader {
     @Override public String elementPath() {
       return m.elementPath();
     }
@@ -230,20 +239,20 @@ class ReplacedStoreStreamTest {
       return m.nCols();
     }
 
-    @Override public io.annflight.schema.ElementType elementType() {
+    @Override public ElementType elementType() {
       return m.elementType();
     }
 
-    @Override public io.annflight.store.MatrixLayout layout() {
+    @Override public MatrixLayout layout() {
       return m.layout();
     }
 
-    @Override public io.annflight.store.RowBlock readRows(long start, long stop) {
+    @Override public RowBlock readRows(long start, long stop) {
       fault();
       return m.readRows(start, stop);
     }
 
-    @Override public io.annflight.store.RowBlock readRows(long[] sortedRows) {
+    @Override public RowBlock readRows(long[] sortedRows) {
       fault();
       return m.readRows(sortedRows);
     }
