@@ -159,11 +159,11 @@ public final class BatchStream implements AutoCloseable {
       checkUnchanged(batch);
     } catch (StoreChangedException e) {
       throw e; // already says what changed
-    } catch (RuntimeException | InternalError e) {
+    } catch (RuntimeException | Error e) {
       // A read that failed on a store changed under it fails for that reason: a short read,
       // or a copy out of a chunk's mapped view whose pages a truncation took away, which the
       // JVM raises as an InternalError when this thread's code next lets it (here when that
-      // is before the batch ends).
+      // is before the batch ends), possibly inside a call that wraps it.
       try {
         checkUnchanged(batch);
       } catch (RuntimeException changed) {

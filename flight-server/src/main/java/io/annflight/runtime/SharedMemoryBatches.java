@@ -134,17 +134,13 @@ final class SharedMemoryBatches implements AutoCloseable {
         return true;
       }
       int slot = (int) (sequence % ring.slotCount());
-      int length;
-      try {
-        if (!ring.awaitFree(slot, stop)) {
-          return false;
-        }
-        sequence++;
-        length = ring.write(slot, batch);
-        ring.markWritten(slot);
-      } catch (InternalError e) {
-        throw ring.truncated(e);
+      // A fault the JVM raises after these calls returned is turned by faulted(), below.
+      if (!ring.awaitFree(slot, stop)) {
+        return false;
       }
+      sequence++;
+      int length = ring.write(slot, batch);
+      ring.markWritten(slot);
       wire.setRowCount(0);
       listener.putNext(metadata("{\"slot\":" + slot + ",\"length\":" + length + ",\"rows\":"
           + rows + "}"));
@@ -180,17 +176,9 @@ final class SharedMemoryBatches implements AutoCloseable {
     return buf;
   }
 
-  /**
-   * What a stream's failure {@code t} ends it with: the ring's truncation when a fault of a
-   * mapped access (an {@link InternalError}) is in its causes, else {@code t}.
-   */
+  /** What a stream's failure {@code t} ends it with: see {@link RingFile#faulted}. */
   Throwable faulted(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof InternalError fault) {
-        return ring.truncated(fault);
-      }
-    }
-    return t;
+    return ring.faulted(t);
   }
 
   /** Unmaps the ring and frees the wire root; the client's file stays (it is the client's). */

@@ -1,5 +1,6 @@
 package io.annflight.runtime.shm;
 
+import io.annflight.store.source.MappedAccessFaults;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -213,8 +214,8 @@ public final class RingFile implements AutoCloseable {
   int state(int slot) throws IOException {
     try {
       return (int) STATE.getAcquire(header, STATE_OFFSET + 4 * slot);
-    } catch (InternalError e) {
-      throw truncated(e);
+    } catch (RuntimeException | Error e) {
+      throw faultedOrRethrow(e);
     }
   }
 
@@ -272,8 +273,8 @@ public final class RingFile implements AutoCloseable {
       MessageSerializer.serialize(new WriteChannel(new SlotChannel(target, slot)), batch,
           IpcOption.DEFAULT);
       return target.position();
-    } catch (InternalError e) {
-      throw truncated(e);
+    } catch (RuntimeException | Error e) {
+      throw faultedOrRethrow(e);
     }
   }
 
@@ -281,8 +282,8 @@ public final class RingFile implements AutoCloseable {
   public void markWritten(int slot) throws IOException {
     try {
       STATE.setRelease(header, STATE_OFFSET + 4 * slot, WRITTEN);
-    } catch (InternalError e) {
-      throw truncated(e);
+    } catch (RuntimeException | Error e) {
+      throw faultedOrRethrow(e);
     }
   }
 
@@ -294,6 +295,28 @@ public final class RingFile implements AutoCloseable {
   public IOException truncated(InternalError e) {
     return new IOException("the shared-memory ring " + path + " was truncated under the"
         + " stream (or " + DIRECTORY + " is full)", e);
+  }
+
+  /**
+   * What a failure {@code t} of a use of the ring is: its truncation when a fault of a mapped
+   * access is among {@code t}'s causes (wrapped by whatever call the JVM raised it in), else
+   * {@code t}.
+   */
+  public Throwable faulted(Throwable t) {
+    InternalError fault = MappedAccessFaults.in(t);
+    return fault == null ? t : truncated(fault);
+  }
+
+  /** {@code e} (unchecked) as the ring's truncation when it is a fault, else thrown again. */
+  private IOException faultedOrRethrow(Throwable e) {
+    InternalError fault = MappedAccessFaults.in(e);
+    if (fault != null) {
+      return truncated(fault);
+    }
+    if (e instanceof Error error) {
+      throw error;
+    }
+    throw (RuntimeException) e;
   }
 
   /** Unmaps the ring at once (else when the mappings are collected). */

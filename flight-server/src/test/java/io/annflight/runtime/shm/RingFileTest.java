@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -265,16 +266,30 @@ class RingFileTest {
         f.setLength(RingFile.HEADER_BYTES);
       }
       try (ArrowRecordBatch batch = new VectorUnloader(root).getRecordBatch()) {
-        // The JVM may raise the fault a little after the access (compiled code): wherever it
-        // surfaces in the write, it is this error.
+        // The JVM may raise the fault a little after the access (compiled code), inside a call
+        // that wraps it (reflection, then Arrow): wherever it surfaces, it is this error.
         assertThatThrownBy(() -> {
           try {
             r.write(1, batch);
-          } catch (InternalError e) {
-            throw r.truncated(e);
+          } catch (RuntimeException | Error e) {
+            throw r.faulted(e);
           }
         }).isInstanceOf(IOException.class).hasMessageContaining("truncated");
       }
+    }
+  }
+
+  @Test
+  void aFaultWrappedByTheCallItSurfacedInIsTheRingsTruncation() throws Exception {
+    Path ring = TestRings.create(dir, 2, SLOT);
+    try (RingFile r = TestRings.open(ring)) {
+      // As Arrow's MemoryUtil reported a fault raised inside its reflective constructor call.
+      Error wrapped = new Error(new InvocationTargetException(
+          new InternalError("a fault occurred in an unsafe memory access operation")));
+      assertThat(r.faulted(wrapped)).isInstanceOf(IOException.class)
+          .hasMessageContaining(ring.toString()).hasMessageContaining("truncated");
+      IllegalStateException other = new IllegalStateException("not a fault");
+      assertThat(r.faulted(other)).isSameAs(other);
     }
   }
 }
