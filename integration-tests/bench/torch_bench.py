@@ -78,11 +78,29 @@ def measure(loader, seconds: float, warm_seconds: float = 3.0):
     return n / dt, mixing(np.concatenate(rows)) if rows else float("nan")
 
 
+def _rate_text(rate) -> str:
+    return "-" if rate is None else f"{rate:,.0f}"
+
+
+def summary(measured: list) -> tuple:
+    """(median samples/s, its rounds' range as text, median mixing) of one contender's rounds
+    of (samples/s, mixing); None for the rate when the peer is missing."""
+    rates = [r for r, _ in measured if r is not None]
+    if not rates:
+        return None, "-", float("nan")
+    mixes = [m for _, m in measured if m == m]
+    spread = f"{min(rates):,.0f}-{max(rates):,.0f}" if len(rates) > 1 else "1"
+    return (float(np.median(rates)), spread,
+            float(np.median(mixes)) if mixes else float("nan"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_collection_args(ap)
     ap.add_argument("--layout", default="csr")
-    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--seconds", type=float, default=15.0, help="timed seconds per round")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="rounds of every contender in turn; figures are medians")
     ap.add_argument("--server-warmup", type=float, default=40.0,
                     help="seconds of untimed whole epochs first (a long-running server is warm)")
     ap.add_argument("--out", type=Path, default=Path("bench-out"))
@@ -107,31 +125,44 @@ def main():
             extra = spawn if workers else {}
             ds = AnnflightDataset(request, uri=server.location, batch_size=BATCH,
                                   sampler={"kind": "block_shuffle"})
-            results[f"annflight.torch.AnnflightDataset block_shuffle, {workers} workers"] = \
-                measure(DataLoader(ds, batch_size=None, num_workers=workers, **extra),
-                        args.seconds)
+            loader = DataLoader(ds, batch_size=None, num_workers=workers, **extra)
             mc = annflight.MappedCollection(collection=args.layout, obs_keys=OBS_KEY,
                                             uri=server.location)
-            results[f"annflight.MappedCollection, DataLoader(shuffle=True), {workers} workers"] \
-                = measure(DataLoader(mc, batch_size=BATCH, shuffle=True, num_workers=workers,
-                                     **extra), args.seconds)
-            results[PEER + f", {workers} workers"] = (peers.peer_loader(
-                paths[args.layout], OBS_KEY, workers, args.seconds), float("nan"))
+            mc_loader = DataLoader(mc, batch_size=BATCH, shuffle=True, num_workers=workers,
+                                   **extra)
+            # Rounds in turn, so that a slow or fast spell of the machine (or of the peer)
+            # falls on every contender alike; each figure is its median.
+            for r in range(args.rounds):
+                for key, run in (
+                        (f"annflight.torch.AnnflightDataset block_shuffle, {workers} workers",
+                         lambda: measure(loader, args.seconds)),
+                        (f"annflight.MappedCollection, DataLoader(shuffle=True), {workers}"
+                         " workers", lambda: measure(mc_loader, args.seconds)),
+                        (PEER + f", {workers} workers", lambda: (peers.peer_loader(
+                            paths[args.layout], OBS_KEY, workers, args.seconds),
+                            float("nan")))):
+                    results.setdefault(key, []).append(run())
+                    print(f"round {r + 1}/{args.rounds}: {key}: "
+                          f"{_rate_text(results[key][-1][0])} samples/s", flush=True)
+            del loader, mc_loader  # their persistent workers end here
     finally:
         server.stop()
     title = (f"{args.cells:,} cells x {args.genes:,} genes ({args.layout}), batches of {BATCH}"
              " as tensors; samples/s, ratio to lamindb's MappedCollection at the same worker"
-             " count, and distinct 1,000-row ranges per batch")
-    lines = ["| dataset | samples/s | / lamindb | mixing |", "|---|--:|--:|--:|"]
-    for k, (rate, mix) in results.items():
-        peer = results.get(PEER + ", " + k.rsplit(", ", 1)[1], (None,))[0]
+             f" count, and distinct 1,000-row ranges per batch; the median of {args.rounds}"
+             " rounds taken in turn")
+    rounds = {k: summary(v) for k, v in results.items()}
+    lines = ["| dataset | samples/s (median) | rounds' range | / lamindb | mixing |",
+             "|---|--:|--:|--:|--:|"]
+    for k, (rate, spread, mix) in rounds.items():
+        peer = rounds.get(PEER + ", " + k.rsplit(", ", 1)[1], (None,))[0]
         shown = "uniform (RandomSampler)" if mix != mix else f"{mix:.1f}"
-        lines.append(f"| {k} | {'-' if rate is None else f'{rate:,.0f}'} |"
+        lines.append(f"| {k} | {_rate_text(rate)} | {spread} |"
                      f" {'' if k.startswith(PEER) else peers.ratio(rate, peer)} | {shown} |")
     table = "\n".join(lines)
     print(f"\n{title}\n{table}\nMeasured with {peers.load_note()}.")
     peers.write_outputs(args.out, "torch", title, table,
-                        {k: rate for k, (rate, _) in results.items()})
+                        {k: rate for k, (rate, _, _) in rounds.items()})
 
 
 if __name__ == "__main__":
