@@ -1,17 +1,19 @@
 package io.annflight.arrow;
 
-import io.annflight.sampling.EpochOrder;
-import org.apache.arrow.vector.BigIntVector;
 import io.annflight.collection.CollectionPlan;
 import io.annflight.collection.LabelColumnPlan;
 import io.annflight.collection.MatrixColumnPlan;
+import io.annflight.collection.StoreHandle;
+import io.annflight.sampling.EpochOrder;
 import io.annflight.schema.RequestException;
 import io.annflight.schema.RowSelection;
 import io.annflight.store.StoreChangedException;
 import io.annflight.store.StoreResourceException;
+import io.annflight.store.source.MappedAccessFaults;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.IntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -245,6 +247,27 @@ public final class BatchStream implements AutoCloseable {
         plan.storeHandles().get(s).store().generation().checkUnchanged();
       }
     }
+  }
+
+  /**
+   * What a failure {@code t} outside {@link #next} (while its batch was sent) ends the stream
+   * with: when a fault of a mapped access is among its causes, the change of the first of the
+   * plan's stores found changed, with {@code t} suppressed (a store truncated under a mapped
+   * read faults it, and the JVM may raise that after the batch was filled); else {@code t}.
+   */
+  public Throwable faulted(Throwable t) {
+    if (MappedAccessFaults.in(t) == null) {
+      return t;
+    }
+    for (StoreHandle handle : plan.storeHandles()) {
+      try {
+        handle.store().generation().checkUnchanged();
+      } catch (StoreChangedException changed) {
+        changed.addSuppressed(t);
+        return changed;
+      }
+    }
+    return t;
   }
 
   public long rowsSent() {

@@ -115,13 +115,15 @@ final class StreamTask implements Runnable {
       listener.error(CallStatus.CANCELLED.withDescription("server shutting down")
           .toRuntimeException());
     } catch (Throwable t) {
-      if (shm != null) {
-        // A fault of a mapped access is raised wherever this thread's compiled code next
-        // checks, possibly inside Flight's putNext, which wraps it.
-        t = shm.faulted(t);
+      // A fault of a mapped access (a store's file or the shared-memory ring cut under it) is
+      // raised wherever this thread's compiled code next checks, possibly after its batch was
+      // filled, inside a call that wraps it: the changed store or the ring is named.
+      Throwable named = stream != null ? stream.faulted(t) : t;
+      if (named == t && shm != null) {
+        named = shm.faulted(t);
       }
       if (!listener.isCancelled()) {
-        listener.error(runtime.errors().apply(t));
+        listener.error(runtime.errors().apply(named));
       }
     } finally {
       close(shm, prefetch, stream, allocator);

@@ -19,6 +19,7 @@ import io.annflight.store.RowBlock;
 import io.annflight.store.StoreChangedException;
 import io.annflight.store.StoreGeneration;
 import io.annflight.testing.Fixtures;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -158,6 +159,33 @@ class ReplacedStoreStreamTest {
             .hasMessageContaining("s.h5ad").hasMessageContaining("truncated")
             .satisfies(e -> assertThat(e.getSuppressed()).hasAtLeastOneElementOfType(
                 InternalError.class));
+      }
+      assertThat(allocator.getAllocatedMemory()).isZero();
+    }
+  }
+
+  @Test
+  void aFaultRaisedAfterItsBatchNamesTheTruncatedStore() throws Exception {
+    // The JVM may raise a mapped copy's fault after the batch was filled, while it is sent;
+    // the stream names the store that changed, and only a fault is taken for a change.
+    Path p = Files.copy(Fixtures.store("dense.h5ad"), dir.resolve("s.h5ad"));
+    try (StoreCatalog catalog = new StoreCatalog(AnnDataStores::open);
+        RootAllocator allocator = new RootAllocator()) {
+      CollectionPlan plan = plan(catalog, "s.h5ad");
+      try (BufferAllocator a = allocator.newChildAllocator("stream", 0, Long.MAX_VALUE);
+          BatchStream s = BatchStream.open(plan, new RowSelection.Range(0, 60), a, ROWS)) {
+        assertThat(s.next()).isTrue();
+        Error late = new Error(new InvocationTargetException(
+            new InternalError("a fault occurred in an unsafe memory access operation")));
+        assertThat(s.faulted(late)).isSameAs(late); // nothing changed: not the store's
+        try (FileChannel w = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          w.truncate(Files.size(p) / 10);
+        }
+        IllegalStateException other = new IllegalStateException("not a fault");
+        assertThat(s.faulted(other)).isSameAs(other);
+        assertThat(s.faulted(late)).isInstanceOf(StoreChangedException.class)
+            .hasMessageContaining("s.h5ad").hasMessageContaining("truncated")
+            .satisfies(e -> assertThat(e.getSuppressed()).containsExactly(late));
       }
       assertThat(allocator.getAllocatedMemory()).isZero();
     }

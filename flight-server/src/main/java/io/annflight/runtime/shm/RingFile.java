@@ -299,19 +299,27 @@ public final class RingFile implements AutoCloseable {
 
   /**
    * What a failure {@code t} of a use of the ring is: its truncation when a fault of a mapped
-   * access is among {@code t}'s causes (wrapped by whatever call the JVM raised it in), else
-   * {@code t}.
+   * access is among {@code t}'s causes (wrapped by whatever call the JVM raised it in) and the
+   * file is shorter than the ring (a fault raised late may be a store's), else {@code t}.
    */
   public Throwable faulted(Throwable t) {
     InternalError fault = MappedAccessFaults.in(t);
-    return fault == null ? t : truncated(fault);
+    return fault == null || !isShort() ? t : truncated(fault);
   }
 
-  /** {@code e} (unchecked) as the ring's truncation when it is a fault, else thrown again. */
+  /** Whether the file holds fewer bytes than the ring maps (or can no longer be looked at). */
+  boolean isShort() {
+    try {
+      return Files.size(path) < HEADER_BYTES + slotCount * slotBytes;
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
+  /** {@code e} (unchecked) as the ring's truncation when {@link #faulted}, else thrown again. */
   private IOException faultedOrRethrow(Throwable e) {
-    InternalError fault = MappedAccessFaults.in(e);
-    if (fault != null) {
-      return truncated(fault);
+    if (faulted(e) instanceof IOException truncation) {
+      return truncation;
     }
     if (e instanceof Error error) {
       throw error;
