@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.arrow.flight.Action;
 import org.apache.arrow.flight.CallOption;
 import org.apache.arrow.flight.Criteria;
@@ -254,8 +255,10 @@ class SecureServerTest {
   void anIssuedTokenExpires() throws Exception {
     Path tokens = tmp.resolve("users.yaml");
     Files.writeString(tokens, users("carol", "pw", "[\"test\"]")
-        + "issued_token_seconds: 3\n"); // the test thread may stall a while before its first use
-    TokenAuthenticator auth = new TokenAuthenticator(tokens, 0);
+        + "issued_token_seconds: 3\n");
+    // The authenticator's own clock, moved by the test: no wall time.
+    AtomicLong now = new AtomicLong();
+    TokenAuthenticator auth = new TokenAuthenticator(tokens, 0, now::get);
     FlightCallHeaders basic = new FlightCallHeaders();
     basic.insert("authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
         "carol:pw".getBytes(StandardCharsets.UTF_8)));
@@ -266,7 +269,9 @@ class SecureServerTest {
     String token = answer.get("authorization").substring("Bearer ".length());
     assertThat(auth.authenticate(headers(token)).getPeerIdentity()).isEqualTo("carol");
     assertThat(auth.grants("carol").allows("test")).isTrue();
-    Thread.sleep(3_100); // waits out the token's life: a slow machine only waits longer
+    now.addAndGet(3_000_000_000L);
+    assertThat(auth.authenticate(headers(token)).getPeerIdentity()).isEqualTo("carol");
+    now.incrementAndGet(); // past the token's life
     assertThatThrownBy(() -> auth.authenticate(headers(token)))
         .isInstanceOf(FlightRuntimeException.class).hasMessageContaining("expired");
   }

@@ -10,6 +10,7 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.apache.arrow.flight.CallHeaders;
 import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.auth2.CallHeaderAuthenticator;
@@ -37,7 +38,7 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
   static final int MAX_ISSUED = 100_000;
   private static final PasswordHash DECOY = PasswordHash.decoy();
 
-  /** A token issued by the handshake: whose, and until when ({@link System#nanoTime}). */
+  /** A token issued by the handshake: whose, and until when (on {@link #clock}). */
   private record Issued(String name, long expiresAt) {}
 
   private final Map<String, Issued> issued = new ConcurrentHashMap<>();
@@ -50,6 +51,8 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
 
   private final Path file;
   private final long recheckNanos;
+  /** Monotonic nanoseconds: {@link System#nanoTime}, or a test's own clock. */
+  private final LongSupplier clock;
   private volatile TokenFile tokens;
   private volatile FileTime loadedAt;
   private volatile long checkedAt;
@@ -61,11 +64,17 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
 
   /** @param recheckNanos how often to look for a changed file (0: on every call) */
   public TokenAuthenticator(Path file, long recheckNanos) {
+    this(file, recheckNanos, System::nanoTime);
+  }
+
+  /** With {@code clock} (monotonic nanoseconds) for tokens' lives and the file's rechecks. */
+  public TokenAuthenticator(Path file, long recheckNanos, LongSupplier clock) {
     this.file = file;
     this.recheckNanos = recheckNanos;
+    this.clock = clock;
     this.tokens = TokenFile.load(file);
     this.loadedAt = modified();
-    this.checkedAt = System.nanoTime();
+    this.checkedAt = clock.getAsLong();
     index();
   }
 
@@ -101,7 +110,7 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
     if (i == null) {
       throw unauthenticated("unknown or revoked token");
     }
-    if (System.nanoTime() - i.expiresAt() > 0) {
+    if (clock.getAsLong() - i.expiresAt() > 0) {
       issued.remove(tokenHash);
       throw unauthenticated("this token has expired; sign in again");
     }
@@ -158,7 +167,7 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
     byte[] bytes = new byte[32];
     random.nextBytes(bytes);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     issued.values().removeIf(i -> now - i.expiresAt() > 0);
     if (issued.size() >= MAX_ISSUED) {
       issued.entrySet().stream().min(java.util.Comparator.comparingLong(
@@ -189,7 +198,7 @@ public final class TokenAuthenticator implements CallHeaderAuthenticator {
   }
 
   private void reloadIfChanged() {
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     if (recheckNanos > 0 && now - checkedAt < recheckNanos) {
       return;
     }
