@@ -27,6 +27,7 @@ import io.annflight.schema.RequestLimits;
 import io.annflight.schema.RowSelection;
 import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
+import io.annflight.testing.LocalFlight;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import java.io.ByteArrayInputStream;
@@ -81,6 +82,7 @@ class FlightServiceTest {
   @TempDir Path tmp;
   Path fixtures;
   Path root;
+  LocalFlight local;
   BufferAllocator allocator;
   AnnflightServer server;
   FlightClient client;
@@ -104,18 +106,15 @@ class FlightServiceTest {
     test = ServerConfig.collection(Path.of("test"), "test", options, root);
     RequestResolver resolver =
         new RequestResolver(new CollectionRegistry(List.of(test)), DataRoot.of(root));
-    allocator = new RootAllocator();
-    server = AnnflightServer.start(resolver, AnnDataStores::open,
-        new AnnflightServer.Options("127.0.0.1", 0, null, 50), allocator);
-    client = FlightClient.builder(allocator, server.location()).build();
+    local = LocalFlight.start(resolver, 50);
+    allocator = local.allocator();
+    server = local.server();
+    client = local.client();
   }
 
   @AfterEach
   void stop() throws Exception {
-    client.close();
-    server.close();
-    assertThat(allocator.getAllocatedMemory()).isZero();
-    allocator.close();
+    local.close();
   }
 
   // ---------------------------------------------------------------- discovery

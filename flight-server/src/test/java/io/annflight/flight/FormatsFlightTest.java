@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.annflight.schema.RequestJson;
-import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
+import io.annflight.testing.LocalFlight;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,8 +22,6 @@ import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.flight.FlightStatusCode;
 import org.apache.arrow.flight.FlightStream;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,8 +36,7 @@ class FormatsFlightTest {
 
   @TempDir Path tmp;
   Path root;
-  BufferAllocator allocator;
-  AnnflightServer server;
+  LocalFlight local;
   FlightClient client;
 
   @BeforeEach
@@ -54,18 +51,13 @@ class FormatsFlightTest {
     Files.createSymbolicLink(root.resolve("link.h5mu"), outside.resolve("m.h5mu"));
     RequestResolver resolver =
         new RequestResolver(new CollectionRegistry(List.of()), DataRoot.of(root));
-    allocator = new RootAllocator();
-    server = AnnflightServer.start(resolver, AnnDataStores::open,
-        new AnnflightServer.Options("127.0.0.1", 0, null, 50), allocator);
-    client = FlightClient.builder(allocator, server.location()).build();
+    local = LocalFlight.start(resolver, 50);
+    client = local.client();
   }
 
   @AfterEach
   void stop() throws Exception {
-    client.close();
-    server.close();
-    assertThat(allocator.getAllocatedMemory()).isZero();
-    allocator.close();
+    local.close();
   }
 
   @Test

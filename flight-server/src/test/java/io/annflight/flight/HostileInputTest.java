@@ -9,6 +9,7 @@ import io.annflight.schema.RequestJson;
 import io.annflight.schema.RequestLimits;
 import io.annflight.store.AnnDataStores;
 import io.annflight.testing.Fixtures;
+import io.annflight.testing.LocalFlight;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,8 +41,7 @@ class HostileInputTest {
   @TempDir Path tmp;
   Path root;
   Path outside;
-  BufferAllocator allocator;
-  AnnflightServer server;
+  LocalFlight local;
   FlightClient client;
 
   @BeforeEach
@@ -53,18 +53,13 @@ class HostileInputTest {
     Fixtures.copyTree(Fixtures.dir().resolve("f_same_var.h5ad"), root.resolve("other.h5ad"));
     RequestResolver resolver =
         new RequestResolver(new CollectionRegistry(List.of()), DataRoot.of(root));
-    allocator = new RootAllocator();
-    server = AnnflightServer.start(resolver, AnnDataStores::open,
-        new AnnflightServer.Options("127.0.0.1", 0, null, 1000), allocator);
-    client = FlightClient.builder(allocator, server.location()).build();
+    local = LocalFlight.start(resolver, 1000);
+    client = local.client();
   }
 
   @AfterEach
   void stop() throws Exception {
-    client.close();
-    server.close();
-    assertThat(allocator.getAllocatedMemory()).isZero();
-    allocator.close();
+    local.close();
   }
 
   // ---------------------------------------------------------------- files
