@@ -536,6 +536,14 @@ def stores_sparse(described: dict) -> bool:
     return bool(layouts) and all(v in ("csr", "csc") for v in layouts)
 
 
+def described_sparse(flight: fl.FlightClient, options: fl.FlightCallOptions,
+                     request: dict) -> bool:
+    """stores_sparse of the server's ``describe`` answer for ``request`` (localised), over an
+    open FlightClient (a torch dataset's, which holds no Client)."""
+    answer = next(iter(flight.do_action(fl.Action("describe", _body(request, {})), options)))
+    return stores_sparse(json.loads(answer.body.to_pybytes()))
+
+
 def _descriptor(request: dict) -> fl.FlightDescriptor:
     if not isinstance(request, dict):
         raise TypeError(f"a request is a dict of the server's keys, got {type(request).__name__}")

@@ -39,8 +39,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from . import shm
 from .arrow import csr_null_rows, csr_parts, label_codes, n_cols, nan_matrix, scatter_rows
-from .client import (_server_errors, auth_headers, connect_args, endpoint_batches,
-                     endpoint_locations, sized_by_bytes, stores_sparse)
+from .client import (_server_errors, auth_headers, connect_args, described_sparse,
+                     endpoint_batches, endpoint_locations, sized_by_bytes)
 from .layout import EpochLayout
 from .memory import reuse_message_memory
 from .target import request_and_uri, resolve
@@ -254,9 +254,7 @@ class AnnflightDataset(IterableDataset):
             return False
         if self.transport == "csr":
             return True
-        action = fl.Action("describe", json.dumps(self.request).encode())
-        return stores_sparse(json.loads(next(iter(client.do_action(action, options)))
-                                         .body.to_pybytes()))
+        return described_sparse(client, options, self.request)
 
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
         # In a DataLoader worker, each batch is built in a slot of shared memory.
