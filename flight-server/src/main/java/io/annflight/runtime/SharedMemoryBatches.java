@@ -121,7 +121,8 @@ final class SharedMemoryBatches implements AutoCloseable {
    *
    * @param stop true once the client is gone: the wait for a slot ends
    * @return false when {@code stop} turned true while waiting for a slot (nothing was sent)
-   * @throws IOException when the ring file was truncated under the stream
+   * @throws IOException when the batch does not fit its slot (a ring truncated under the
+   *     stream faults instead: see {@link #faulted})
    */
   boolean send(VectorSchemaRoot outbound, ServerStreamListener listener, BooleanSupplier stop)
       throws IOException, InterruptedException {
@@ -134,7 +135,7 @@ final class SharedMemoryBatches implements AutoCloseable {
         return true;
       }
       int slot = (int) (sequence % ring.slotCount());
-      // A fault the JVM raises after these calls returned is turned by faulted(), below.
+      // A fault of the ring's mapping, raised here or later, is turned by faulted(), below.
       if (!ring.awaitFree(slot, stop)) {
         return false;
       }

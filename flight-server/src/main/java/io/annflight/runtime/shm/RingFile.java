@@ -37,8 +37,9 @@ import org.apache.arrow.vector.ipc.message.MessageSerializer;
  * client can never make the server write anywhere else: a regular file (never a symlink)
  * directly in the ring directory, named {@code annflight-} and 32 lowercase hex digits, owned
  * by the server's user, with a valid header and the size it says. Every write stays inside the
- * mapping; a file truncated under the stream faults, which ends that stream with an
- * {@link IOException}, not the server. Used by one stream thread.
+ * mapping; a file truncated under the stream faults, which ends that stream (its failure
+ * turned by {@link #faulted} into an {@link IOException} naming the ring), not the server.
+ * Used by one stream thread.
  */
 public final class RingFile implements AutoCloseable {
   public static final Path DIRECTORY = Path.of("/dev/shm");
@@ -211,12 +212,8 @@ public final class RingFile implements AutoCloseable {
   }
 
   /** Slot {@code slot}'s state, read with acquire semantics. */
-  int state(int slot) throws IOException {
-    try {
-      return (int) STATE.getAcquire(header, STATE_OFFSET + 4 * slot);
-    } catch (RuntimeException | Error e) {
-      throw faultedOrRethrow(e);
-    }
+  int state(int slot) {
+    return (int) STATE.getAcquire(header, STATE_OFFSET + 4 * slot);
   }
 
   /**
@@ -228,8 +225,7 @@ public final class RingFile implements AutoCloseable {
    * @return false when {@code stop} turned true first
    * @throws InterruptedException when interrupted
    */
-  public boolean awaitFree(int slot, BooleanSupplier stop)
-      throws IOException, InterruptedException {
+  public boolean awaitFree(int slot, BooleanSupplier stop) throws InterruptedException {
     long park = 1_000;
     long t0 = 0;
     for (int i = 0; state(slot) != FREE; i++) {
@@ -264,43 +260,34 @@ public final class RingFile implements AutoCloseable {
    * length, flatbuffer, padding, body) at the start of {@code slot}, which must be free.
    *
    * @return the message's length
-   * @throws IOException when it does not fit the slot, or the file was truncated
+   * @throws IOException when it does not fit the slot
    */
   public int write(int slot, ArrowRecordBatch batch) throws IOException {
     ByteBuffer target = slots[slot].duplicate();
     target.clear();
-    try {
-      MessageSerializer.serialize(new WriteChannel(new SlotChannel(target, slot)), batch,
-          IpcOption.DEFAULT);
-      return target.position();
-    } catch (RuntimeException | Error e) {
-      throw faultedOrRethrow(e);
-    }
+    MessageSerializer.serialize(new WriteChannel(new SlotChannel(target, slot)), batch,
+        IpcOption.DEFAULT);
+    return target.position();
   }
 
   /** Marks {@code slot} written (release semantics: its bytes are visible before). */
-  public void markWritten(int slot) throws IOException {
-    try {
-      STATE.setRelease(header, STATE_OFFSET + 4 * slot, WRITTEN);
-    } catch (RuntimeException | Error e) {
-      throw faultedOrRethrow(e);
-    }
+  public void markWritten(int slot) {
+    STATE.setRelease(header, STATE_OFFSET + 4 * slot, WRITTEN);
   }
 
-  /**
-   * The error a fault on the mapping becomes. The JVM raises a fault of a mapped access in
-   * compiled code as an {@link InternalError} at its next check, which may come after the
-   * access's own method returned: callers catch it around their whole use of the ring too.
-   */
-  public IOException truncated(InternalError e) {
+  /** The error a fault on the mapping becomes (see {@link #faulted}). */
+  private IOException truncated(InternalError e) {
     return new IOException("the shared-memory ring " + path + " was truncated under the"
         + " stream (or " + DIRECTORY + " is full)", e);
   }
 
   /**
    * What a failure {@code t} of a use of the ring is: its truncation when a fault of a mapped
-   * access is among {@code t}'s causes (wrapped by whatever call the JVM raised it in) and the
-   * file is shorter than the ring (a fault raised late may be a store's), else {@code t}.
+   * access is among {@code t}'s causes and the file is shorter than the ring, else {@code t}.
+   * The JVM raises a fault of a mapped access in compiled code as an {@link InternalError} at
+   * the thread's next check, which may come after the access's own method returned, wrapped by
+   * whatever call it surfaced in; so the ring's methods do not catch it, and the stream turns
+   * its whole failure here (a fault raised late may be a store's, named by the stream).
    */
   public Throwable faulted(Throwable t) {
     InternalError fault = MappedAccessFaults.in(t);
@@ -314,17 +301,6 @@ public final class RingFile implements AutoCloseable {
     } catch (IOException e) {
       return true;
     }
-  }
-
-  /** {@code e} (unchecked) as the ring's truncation when {@link #faulted}, else thrown again. */
-  private IOException faultedOrRethrow(Throwable e) {
-    if (faulted(e) instanceof IOException truncation) {
-      return truncation;
-    }
-    if (e instanceof Error error) {
-      throw error;
-    }
-    throw (RuntimeException) e;
   }
 
   /** Unmaps the ring at once (else when the mappings are collected). */
